@@ -1,0 +1,46 @@
+// One enum names every outcome of the gate. The same value gives the HTTP
+// status, the response body word (CONTRACT.md section 4) and the log/metric
+// reason bucket (CONTRACT.md section 8). Nothing else decides these strings.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace mg {
+
+enum class Reason : std::uint8_t {
+  // Success outcomes.
+  serve_full = 0,        // 200
+  serve_partial,         // 206
+  not_modified,          // 304
+  // Denials and errors, in the order the checks run (CONTRACT.md section 4).
+  method_not_allowed,    // 405 method_not_allowed
+  not_configured,        // 503 worker_not_configured
+  bad_key,               // 400 bad_request
+  prefix_not_allowed,    // 404 not_found (no token read yet)
+  token_missing,         // 401 restricted
+  token_malformed,       // 401 forbidden: not two strict base64url parts / too long
+  token_bad_signature,   // 401 forbidden: HMAC matches no configured secret
+  token_bad_payload,     // 401 forbidden: not a JSON object / duplicate members / bad JSON
+  token_key_mismatch,    // 401 forbidden: k differs from the request key
+  token_bad_mode,        // 401 forbidden: m not pub/priv
+  token_no_expiry,       // 401 forbidden: private without integer e
+  token_expiry_too_far,  // 401 forbidden: e beyond now + max TTL + leeway
+  token_expired,         // 401 expired
+  revoked,               // 410 revoked (issue: revocation)
+  object_missing,        // 404 not_found
+  range_not_satisfiable, // 416 range_not_satisfiable
+  precondition_failed,   // 412 precondition_failed
+  storage_unavailable,   // 503 storage_unavailable
+  count_
+};
+
+struct ReasonInfo {
+  int status;
+  std::string_view body;  // empty for 200/206/304: they carry object bytes or nothing
+  std::string_view name;  // log / metric bucket, stable identifier
+};
+
+// Total over every Reason value; Reason::count_ maps to storage_unavailable.
+const ReasonInfo& reason_info(Reason r);
+
+}  // namespace mg

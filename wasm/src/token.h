@@ -1,0 +1,80 @@
+// Media token verification and minting (CONTRACT.md section 3).
+//   t = b64url(payload) "." b64url(HMAC-SHA256(secret, payload bytes))
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "reason.h"
+
+namespace mg {
+
+enum class Mode : std::uint8_t { none = 0, pub = 1, priv = 2 };
+
+constexpr std::size_t kMaxTokenBytes = 4096;     // longer: token_malformed
+constexpr std::size_t kMaxPayloadBytes = 2900;   // decoded payload bound
+constexpr std::size_t kMaxSecrets = 2;           // current + previous
+constexpr std::size_t kMaxKeyBytes = 1024;       // CONTRACT.md section 2
+
+struct TokenPolicy {
+  std::int64_t now = 0;      // unix seconds, handed in by the caller
+  std::int64_t leeway = 60;  // clock-skew leeway, seconds
+  std::int64_t max_ttl = 3600;  // longest TTL the backend can mint, seconds
+};
+
+struct TokenVerdict {
+  Reason reason = Reason::token_missing;  // serve_full means "token accepted"
+  Mode mode = Mode::none;                 // set once the payload was read
+  std::int64_t exp = 0;                   // private tokens: e
+};
+
+// Verifies `token` (the raw t value) for the decoded request `key`.
+// `secrets` are tried in order, each compared in constant time; empty
+// secrets are skipped. Check order is the contract's: missing -> restricted;
+// shape/signature/payload -> forbidden (specific Reason); expiry -> expired.
+// Mode is reported whenever the signature verified and m was pub/priv, so a
+// denial under a valid private token is still answered `private, no-store`.
+TokenVerdict token_verify(std::string_view token, std::string_view key,
+                          const std::string_view* secrets, std::size_t n_secrets,
+                          const TokenPolicy& policy);
+
+// Details for operators (`mediagate verify`): the decoded payload bytes and
+// the fields read from it. Filled as far as parsing got.
+struct TokenDetails {
+  char payload[kMaxPayloadBytes];
+  std::size_t payload_len = 0;
+  char key[kMaxKeyBytes + 4];  // decoded k (UTF-8), leading '/' stripped
+  std::size_t key_len = 0;
+  bool has_key = false;
+  Mode mode = Mode::none;
+  bool has_exp = false;
+  std::int64_t exp = 0;
+  bool signature_ok = false;
+  int secret_index = -1;  // which secret verified, -1 none
+};
+// Same as token_verify, and fills `details`. `key` may be empty with
+// `check_key` false to inspect a token without a request key.
+TokenVerdict token_inspect(std::string_view token, std::string_view key, bool check_key,
+                           const std::string_view* secrets, std::size_t n_secrets,
+                           const TokenPolicy& policy, TokenDetails* details);
+
+// Mints a token exactly as the backend does: payload is Python's
+// json.dumps({...}, separators=(",", ":"), sort_keys=True) (ASCII only,
+// non-ASCII as lowercase \uXXXX, astral as surrogate pairs), leading '/'
+// stripped from key. Private: e = exp. Returns the token length written to
+// `out` (0 if `cap` is too small or key is not valid UTF-8).
+std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp,
+                       std::string_view secret, char* out, std::size_t cap);
+
+// Strict base64url without padding (RFC 4648 section 5): rejects '=', '+',
+// '/', whitespace, a length of 1 mod 4, and non-zero trailing bits.
+// Returns false on any of these or if the output would exceed `cap`.
+bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
+std::size_t b64url_encode(const unsigned char* in, std::size_t len, char* out, std::size_t cap);
+
+// HMAC-SHA256 via BearSSL; `mac` receives 32 bytes.
+void hmac_sha256(std::string_view key, const unsigned char* msg, std::size_t len, unsigned char mac[32]);
+// Constant-time equality of two 32-byte MACs.
+bool mac_equal_ct(const unsigned char a[32], const unsigned char b[32]);
+
+}  // namespace mg
