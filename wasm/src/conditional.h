@@ -33,15 +33,20 @@ enum class Precondition : std::uint8_t {
 // 3. If-None-Match present: weak comparison; match -> 304.
 // 4. else If-Modified-Since (valid date): last_modified <= date -> 304
 //    (a date in the future is still compared).
-Precondition preconditions_evaluate(const ConditionalHeaders& h, const Validators& v);
+// `now` (seconds since epoch) only places RFC 850 two-digit years
+// (RFC 9110 section 5.6.7); nothing else reads it.
+Precondition preconditions_evaluate(const ConditionalHeaders& h, const Validators& v,
+                                    std::int64_t now);
 
 // RFC 9110 section 13.1.5: true when the Range may be applied. An absent
 // If-Range (empty view) allows it. An entity-tag must match strongly (a weak
 // tag never matches); a date must equal last_modified exactly. Anything
-// malformed does not allow the Range.
-bool if_range_allows(std::string_view if_range, const Validators& v);
+// malformed does not allow the Range. `now` as for preconditions_evaluate.
+bool if_range_allows(std::string_view if_range, const Validators& v, std::int64_t now);
 
-// Entity-tag list matching helpers (exposed for tests).
+// Entity-tag list matching helpers (exposed for tests). `list` is a whole
+// If-Match / If-None-Match value: "*" matches (the object exists), a
+// malformed list matches nothing.
 bool etag_list_matches_strong(std::string_view list, std::string_view etag);
 bool etag_list_matches_weak(std::string_view list, std::string_view etag);
 

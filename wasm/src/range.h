@@ -43,10 +43,11 @@ RangeResult range_resolve(std::string_view header, std::uint64_t size);
 // computes for any size where the result is satisfiable.
 enum class RangeHintKind : std::uint8_t {
   whole,        // no range: fetch the whole object
-  offset_length,// {offset, length}     from "a-b"
-  offset,       // {offset}             from "a-"
+  offset_length,// {offset, length}     from "a-b", or specs coalescing into one
+  offset,       // {offset}             from "a-", or specs coalescing into "a-"
   suffix,       // {suffix}             from "-n", n > 0
-  needs_size,   // several specs, "-0", or anything whose span depends on size
+  needs_size,   // specs apart, a suffix among several, "-0": the span depends
+                // on the size (the whole object is read, then decided)
 };
 
 struct RangeHint {

@@ -1,0 +1,253 @@
+// HTTP Range (RFC 9110 section 14), bytes unit only, single-part responses.
+//
+// Grammar (RFC 9110 sections 14.1.1, 14.1.2, 5.6.1.2):
+//   ranges-specifier = range-unit "=" range-set
+//   range-set        = 1#range-spec       ; recipients: empty elements allowed
+//   range-spec       = int-range / suffix-range / other-range
+//   int-range        = first-pos "-" [ last-pos ]
+//   suffix-range     = "-" suffix-length
+//
+// Whitespace: OWS is accepted only where the list rule puts it, around the
+// commas (RFC 9110 section 5.6.1.2: [ element ] *( OWS "," OWS [ element ] )),
+// plus leading/trailing whitespace of the whole value, which is not part of a
+// field value (section 5.5). There is no OWS in "bytes=": "bytes =0-1" and
+// "bytes= 0-1" are malformed and ignored (a full 200, which is always safe).
+// Read literally, the list rule does allow "bytes= ,0-1" (an empty first
+// element followed by OWS and a comma); we accept that as the grammar says.
+//
+// Anything malformed anywhere makes the whole header ignored: section 14.1.1
+// calls such a ranges-specifier invalid and section 14.2 lets a server ignore
+// it. That includes other-range, which is undefined for bytes, and numbers
+// that do not fit in 64 bits (no object is that large, and refusing them
+// keeps every later sum and comparison free of overflow).
+#include "range.h"
+
+#include <algorithm>
+
+namespace mg {
+namespace {
+
+// One range-spec as written, before the object's size is known.
+struct Spec {
+  bool suffix = false;    // "-n": `last` holds n
+  bool open = false;      // "a-": no last-pos
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+
+struct ParsedRanges {
+  Spec specs[kMaxRangeSpecs];
+  std::size_t count = 0;
+};
+
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// tchar (RFC 9110 section 5.6.2).
+bool is_tchar(char c) {
+  if (is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Range unit names are case-insensitive (RFC 9110 section 14.1).
+bool is_bytes_unit(std::string_view unit) {
+  constexpr std::string_view kBytes = "bytes";
+  if (unit.size() != kBytes.size()) return false;
+  for (std::size_t i = 0; i < unit.size(); ++i) {
+    if (ascii_lower(unit[i]) != kBytes[i]) return false;
+  }
+  return true;
+}
+
+// 1*DIGIT at s[*i]; false if there is none or it overflows uint64.
+bool parse_u64(std::string_view s, std::size_t* i, std::uint64_t* out) {
+  constexpr std::uint64_t kMax = ~std::uint64_t{0};
+  const std::size_t start = *i;
+  std::uint64_t v = 0;
+  while (*i < s.size() && is_digit(s[*i])) {
+    const auto d = static_cast<std::uint64_t>(s[*i] - '0');
+    if (v > (kMax - d) / 10) return false;
+    v = v * 10 + d;
+    ++*i;
+  }
+  *out = v;
+  return *i > start;
+}
+
+// range-spec at s[*i], which starts with a digit or '-'.
+bool parse_spec(std::string_view s, std::size_t* i, Spec* spec) {
+  if (s[*i] == '-') {  // suffix-range
+    ++*i;
+    spec->suffix = true;
+    return parse_u64(s, i, &spec->last);
+  }
+  if (!parse_u64(s, i, &spec->first)) return false;
+  if (*i >= s.size() || s[*i] != '-') return false;
+  ++*i;
+  if (*i >= s.size() || !is_digit(s[*i])) {  // "a-"
+    spec->open = true;
+    return true;
+  }
+  if (!parse_u64(s, i, &spec->last)) return false;
+  // An int-range with last-pos < first-pos is invalid (section 14.1.2).
+  return spec->first <= spec->last;
+}
+
+// Parses a bytes ranges-specifier. False means "ignore the header": too long,
+// too many specs, unknown unit, or malformed. Work is linear in the header and
+// stops at kMaxRangeHeaderBytes / kMaxRangeSpecs (contract section 6, and
+// RFC 9110 section 14.2 on many-range denial of service).
+bool parse_ranges(std::string_view header, ParsedRanges* out) {
+  if (header.size() > kMaxRangeHeaderBytes) return false;
+  std::string_view s = header;
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+
+  std::size_t i = 0;
+  while (i < s.size() && is_tchar(s[i])) ++i;
+  if (i == s.size() || s[i] != '=' || !is_bytes_unit(s.substr(0, i))) return false;
+  ++i;
+
+  out->count = 0;
+  for (;;) {
+    if (i < s.size() && (is_digit(s[i]) || s[i] == '-')) {
+      if (out->count == kMaxRangeSpecs) return false;
+      if (!parse_spec(s, &i, &out->specs[out->count])) return false;
+      ++out->count;
+    }
+    while (i < s.size() && is_ows(s[i])) ++i;
+    if (i == s.size()) break;
+    if (s[i] != ',') return false;
+    ++i;
+    while (i < s.size() && is_ows(s[i])) ++i;
+  }
+  return out->count > 0;  // 1#range-spec: at least one non-empty element
+}
+
+}  // namespace
+
+RangeResult range_resolve(std::string_view header, std::uint64_t size) {
+  RangeResult r;
+  if (header.empty()) return r;  // absent
+  r.outcome = RangeOutcome::ignored;
+  // Contract section 6: an empty object has nothing to range over; a 200 with
+  // an empty body answers every Range.
+  if (size == 0) return r;
+
+  ParsedRanges parsed;
+  if (!parse_ranges(header, &parsed)) return r;
+
+  // Clamp each spec to the object (section 14.1.2) and drop the
+  // unsatisfiable ones: first-pos at or past the end, or a zero suffix.
+  ByteSpan spans[kMaxRangeSpecs];
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < parsed.count; ++k) {
+    const Spec& sp = parsed.specs[k];
+    if (sp.suffix) {
+      if (sp.last == 0) continue;
+      spans[n++] = ByteSpan{size - std::min(sp.last, size), size - 1};
+    } else {
+      if (sp.first >= size) continue;
+      spans[n++] = ByteSpan{sp.first, sp.open ? size - 1 : std::min(sp.last, size - 1)};
+    }
+  }
+  if (n == 0) {
+    r.outcome = RangeOutcome::unsatisfiable;  // 416 (section 14.1.1, 15.5.17)
+    return r;
+  }
+
+  // Coalesce overlapping or touching spans (section 14.2 allows it). Every
+  // `last` is now <= size - 1, so `last + 1` cannot overflow.
+  std::sort(spans, spans + n,
+            [](const ByteSpan& a, const ByteSpan& b) { return a.first < b.first; });
+  ByteSpan merged = spans[0];
+  for (std::size_t k = 1; k < n; ++k) {
+    // Spans that stay apart would need multipart/byteranges, which we never
+    // send; section 14.2 lets us ignore the Range instead.
+    if (spans[k].first > merged.last + 1) return r;
+    merged.last = std::max(merged.last, spans[k].last);
+  }
+  r.outcome = RangeOutcome::satisfiable;
+  r.span = merged;
+  return r;
+}
+
+namespace {
+
+// Several specs without a suffix that already coalesce into one interval
+// [a, b] stay one interval for every size: clamping to [0, size - 1] and
+// dropping specs that start past the end cannot split it. So storage can be
+// asked for [a, b] as for a single spec ("0-5,6-9" reads 0-9 in one
+// operation). Specs that stay apart here may still meet once clamped (for
+// "0-5,7-9" on a 6-byte object), and suffixes depend on the size: those
+// need the size first.
+RangeHint multi_range_hint(const ParsedRanges& parsed) {
+  RangeHint h;
+  h.kind = RangeHintKind::needs_size;
+  constexpr std::uint64_t kOpen = ~std::uint64_t{0};
+  ByteSpan spans[kMaxRangeSpecs];
+  for (std::size_t k = 0; k < parsed.count; ++k) {
+    const Spec& sp = parsed.specs[k];
+    if (sp.suffix) return h;
+    spans[k] = ByteSpan{sp.first, sp.open ? kOpen : sp.last};
+  }
+  std::sort(spans, spans + parsed.count,
+            [](const ByteSpan& a, const ByteSpan& b) { return a.first < b.first; });
+  ByteSpan merged = spans[0];
+  for (std::size_t k = 1; k < parsed.count; ++k) {
+    // Written without `last + 1`, which overflows for an open range.
+    if (spans[k].first > merged.last && spans[k].first - merged.last > 1) return h;
+    merged.last = std::max(merged.last, spans[k].last);
+  }
+  if (merged.last == kOpen) {
+    h.kind = RangeHintKind::offset;
+    h.offset = merged.first;
+  } else {
+    h.kind = RangeHintKind::offset_length;
+    h.offset = merged.first;
+    h.length = merged.last - merged.first + 1;
+  }
+  return h;
+}
+
+}  // namespace
+
+RangeHint range_hint(std::string_view header) {
+  RangeHint h;
+  ParsedRanges parsed;
+  // Absent or ignored for every size: fetch the whole object.
+  if (header.empty() || !parse_ranges(header, &parsed)) return h;
+
+  if (parsed.count != 1) return multi_range_hint(parsed);
+  const Spec& sp = parsed.specs[0];
+  if (sp.suffix) {
+    // "-0" is unsatisfiable (or ignored, for size 0): no bytes to ask for.
+    if (sp.last == 0) {
+      h.kind = RangeHintKind::needs_size;
+    } else {
+      h.kind = RangeHintKind::suffix;
+      h.suffix = sp.last;
+    }
+  } else if (sp.open || sp.last == ~std::uint64_t{0}) {
+    // A last-pos of 2^64-1 is past the end of every object, so it reads as
+    // "a-"; this also keeps the length below from overflowing.
+    h.kind = RangeHintKind::offset;
+    h.offset = sp.first;
+  } else {
+    h.kind = RangeHintKind::offset_length;
+    h.offset = sp.first;
+    h.length = sp.last - sp.first + 1;
+  }
+  return h;
+}
+
+}  // namespace mg
