@@ -1,0 +1,79 @@
+// CONTRACT.md section 1: settings, defaults, and what "not configured" means.
+#include <doctest/doctest.h>
+
+#include "config.h"
+
+TEST_CASE("contract 1: defaults when [vars] are absent") {
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  mg::Config c;
+  CHECK(mg::config_load(t, &c));
+  CHECK(c.n_prefixes == 1);
+  CHECK(c.prefixes[0] == "u/");
+  CHECK(c.leeway == 60);
+  CHECK(c.max_ttl == 3600);
+  CHECK_FALSE(c.corp_same_site);
+  CHECK(c.secret_previous.empty());
+}
+
+TEST_CASE("contract 1: secrets are trimmed as the backend trims its copy") {
+  mg::ConfigText t;
+  t.secret = "  abc \r\n";
+  t.secret_set = true;
+  t.secret_previous = "\told\n";
+  t.secret_previous_set = true;
+  t.has_bucket = true;
+  mg::Config c;
+  CHECK(mg::config_load(t, &c));
+  CHECK(c.secret == "abc");
+  CHECK(c.secret_previous == "old");
+}
+
+TEST_CASE("contract 1: each bad setting is named, never its value") {
+  struct Row {
+    const char* name;
+    const char* prefixes;
+    const char* leeway;
+    const char* ttl;
+    const char* corp;
+    const char* problem;
+  } rows[] = {
+      {"prefix list", " u/ , pub/ ,", nullptr, nullptr, nullptr, ""},
+      {"empty prefix list", " , ", nullptr, nullptr, nullptr, "MEDIA_KEY_PREFIXES"},
+      {"leeway not a number", nullptr, "1m", nullptr, nullptr, "MEDIA_CLOCK_SKEW_SECONDS"},
+      {"leeway negative", nullptr, "-1", nullptr, nullptr, "MEDIA_CLOCK_SKEW_SECONDS"},
+      {"leeway too large", nullptr, "3601", nullptr, nullptr, "MEDIA_CLOCK_SKEW_SECONDS"},
+      {"leeway zero", nullptr, "0", nullptr, nullptr, ""},
+      {"ttl too small", nullptr, nullptr, "59", nullptr, "MEDIA_MAX_TOKEN_TTL_SECONDS"},
+      {"ttl ok", nullptr, nullptr, "7200", nullptr, ""},
+      {"corp same-site", nullptr, nullptr, nullptr, "same-site", ""},
+      {"corp other", nullptr, nullptr, nullptr, "cross-origin", "MEDIA_CORP"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    if (row.prefixes) { t.prefixes = row.prefixes; t.prefixes_set = true; }
+    if (row.leeway) { t.leeway = row.leeway; t.leeway_set = true; }
+    if (row.ttl) { t.max_ttl = row.ttl; t.max_ttl_set = true; }
+    if (row.corp) { t.corp = row.corp; t.corp_set = true; }
+    mg::Config c;
+    mg::config_load(t, &c);
+    CHECK(c.problem == row.problem);
+  }
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  t.prefixes = " u/ , pub/ ,";
+  t.prefixes_set = true;
+  mg::Config c;
+  mg::config_load(t, &c);
+  REQUIRE(c.n_prefixes == 2);
+  CHECK(c.prefixes[0] == "u/");
+  CHECK(c.prefixes[1] == "pub/");
+}

@@ -1,0 +1,91 @@
+// The shim <-> core text protocol (docs/ARCHITECTURE.md): what the Worker
+// writes is read back exactly, and decisions are written as documented.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "protocol.h"
+
+TEST_CASE("protocol: request facts, first occurrence wins, unknown names ignored") {
+  std::string text =
+      "method\tGET\npath\t/m/u/a.png\nquery\t?t=x\nnow\t1767225600\nrange\tbytes=0-1\n"
+      "if-none-match\t\"a\", \"b\"\nif-range\tW/\"x\"\tmore\nfuture\tx\nrange\tbytes=5-6\nno tab line\n";
+  mg::RequestFacts req;
+  mg::protocol_read_request(text, &req);
+  CHECK(req.method == "GET");
+  CHECK(req.path == "/m/u/a.png");
+  CHECK(req.query == "?t=x");
+  CHECK(req.now == 1767225600);
+  CHECK(req.range == "bytes=0-1");
+  CHECK(req.cond.if_none_match == "\"a\", \"b\"");
+  CHECK(req.cond.if_range == "W/\"x\"\tmore");  // a value may hold tabs
+  CHECK(req.cond.if_match.empty());
+}
+
+TEST_CASE("protocol: finish facts") {
+  std::string text =
+      "mode\tpriv\nfetch\tget\toffset_length\t10\t5\t0\t1\nresult\tok\nsize\t1000\n"
+      "etag\t\"e\"\nuploaded\t1445412480\ntype\timage/png\n";
+  mg::FinishFacts f;
+  mg::protocol_read_finish(text, &f);
+  CHECK(f.valid);
+  CHECK(f.mode == mg::Mode::priv);
+  CHECK(f.performed.op == mg::StorageOp::get);
+  CHECK(f.performed.range.kind == mg::RangeHintKind::offset_length);
+  CHECK(f.performed.range.offset == 10);
+  CHECK(f.performed.range.length == 5);
+  CHECK(f.performed.attempt == 1);
+  CHECK(f.object.result == mg::StorageResult::ok);
+  CHECK(f.object.size == 1000);
+  CHECK(f.object.etag == "\"e\"");
+  CHECK(f.object.uploaded == 1445412480);
+  CHECK(f.object.content_type == "image/png");
+
+  mg::FinishFacts bad;
+  mg::protocol_read_finish("mode\tpub\nfetch\tput\twhole\t0\t0\t0\t1\nresult\tok\n", &bad);
+  CHECK_FALSE(bad.valid);
+  mg::FinishFacts nosize;
+  mg::protocol_read_finish("mode\tpub\nfetch\tget\twhole\t0\t0\t0\t1\nresult\tok\nuploaded\t1\n", &nosize);
+  CHECK(nosize.valid);
+  CHECK(nosize.object.result == mg::StorageResult::error);  // unreadable metadata fails closed
+  mg::FinishFacts huge;
+  mg::protocol_read_finish(
+      "mode\tpub\nfetch\tget\twhole\t0\t0\t0\t1\nresult\tok\nsize\t99999999999999999999999\nuploaded\t1\n", &huge);
+  CHECK(huge.object.result == mg::StorageResult::error);
+}
+
+TEST_CASE("protocol: config lines") {
+  mg::ConfigText t;
+  mg::protocol_read_config("MEDIA_BUCKET\t1\nMEDIA_KEY_PREFIXES\tu/,p/\nMEDIA_CORP\tsame-site\n", &t);
+  CHECK(t.has_bucket);
+  CHECK(t.prefixes_set);
+  CHECK(t.prefixes == "u/,p/");
+  CHECK(t.corp == "same-site");
+  CHECK_FALSE(t.leeway_set);
+}
+
+TEST_CASE("protocol: decisions are written as documented") {
+  static mg::Decision d;
+  d.fetch = true;
+  d.plan.op = mg::StorageOp::get;
+  d.plan.range.kind = mg::RangeHintKind::suffix;
+  d.plan.range.suffix = 100;
+  d.mode = mg::Mode::pub;
+  const char key[] = "u/a b.png";
+  for (std::size_t i = 0; i < sizeof key - 1; ++i) d.key[i] = key[i];
+  d.key_len = sizeof key - 1;
+  char out[512];
+  std::size_t n = mg::protocol_write_decision(d, out, sizeof out);
+  CHECK(std::string(out, n) == "fetch\tget\tsuffix\t0\t0\t100\t1\nmode\tpub\nkey\tu/a b.png\n");
+
+  mg::Config config;
+  d.fetch = false;
+  mg::respond_reason(config, mg::Reason::token_expired, mg::Mode::priv, false, &d.response);
+  n = mg::protocol_write_decision(d, out, sizeof out);
+  std::string text(out, n);
+  CHECK(text.find("status\t401\nreason\ttoken_expired\nmode\tpriv\nbody\ttext\n") == 0);
+  CHECK(text.find("h\tcache-control\tprivate, no-store\n") != std::string::npos);
+  CHECK(text.find("h\tcontent-length\t7\n") != std::string::npos);
+  CHECK(text.substr(text.size() - 13) == "text\texpired\n");
+  CHECK(mg::protocol_write_decision(d, out, 10) == 0);  // too small: nothing half-written is used
+}

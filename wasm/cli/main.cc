@@ -1,0 +1,368 @@
+// mediagate: the operator's and the test suite's view of the same core that
+// runs in the Worker (docs/CLI.md).
+//   mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]
+//   mediagate verify URL [--now T]
+//   mediagate explain            (JSON lines on stdin -> JSON lines on stdout)
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#define RAPIDJSON_ASSERT(x) \
+  do {                      \
+    if (!(x)) std::abort(); \
+  } while (0)
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "config.h"
+#include "decision.h"
+#include "httpdate.h"
+#include "key.h"
+#include "protocol.h"
+#include "storage_model.h"
+#include "token.h"
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+const char* env(const char* name, bool* set) {
+  const char* v = std::getenv(name);
+  *set = v != nullptr;
+  return v ? v : "";
+}
+
+// Configuration from the environment, named as in wrangler.toml. The
+// bucket is taken as bound unless MEDIA_BUCKET is set to "" or "0".
+mg::Config load_config() {
+  mg::ConfigText t;
+  t.secret = env("MEDIA_TOKEN_SECRET", &t.secret_set);
+  t.secret_previous = env("MEDIA_TOKEN_SECRET_PREVIOUS", &t.secret_previous_set);
+  t.prefixes = env("MEDIA_KEY_PREFIXES", &t.prefixes_set);
+  t.leeway = env("MEDIA_CLOCK_SKEW_SECONDS", &t.leeway_set);
+  t.max_ttl = env("MEDIA_MAX_TOKEN_TTL_SECONDS", &t.max_ttl_set);
+  t.corp = env("MEDIA_CORP", &t.corp_set);
+  bool bucket_set;
+  std::string_view bucket = env("MEDIA_BUCKET", &bucket_set);
+  t.has_bucket = !bucket_set || (!bucket.empty() && bucket != "0");
+  mg::Config c;
+  mg::config_load(t, &c);
+  return c;
+}
+
+std::int64_t now_or(const char* arg) {
+  if (arg) return std::strtoll(arg, nullptr, 10);
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+int usage() {
+  std::fputs(
+      "usage:\n"
+      "  mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n"
+      "  mediagate verify URL [--now T]\n"
+      "  mediagate explain   < requests.jsonl > answers.jsonl\n"
+      "environment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n",
+      stderr);
+  return 2;
+}
+
+// Python's urllib.parse.quote(key, safe="/~"): every byte but
+// A-Z a-z 0-9 _ . - ~ / becomes %XX (uppercase hex).
+std::string quote_path(std::string_view key) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : key) {
+    auto c = static_cast<unsigned char>(ch);
+    bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
+    if (safe) {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int cmd_mint(int argc, char** argv) {
+  const char* key = nullptr;
+  const char* now_arg = nullptr;
+  int mode = 0;
+  long ttl = 600;
+  bool url = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--key" && i + 1 < argc) key = argv[++i];
+    else if (a == "--public") mode = 1;
+    else if (a == "--private") mode = 2;
+    else if (a == "--ttl" && i + 1 < argc) ttl = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--url") url = true;
+    else if (a == "--now" && i + 1 < argc) now_arg = argv[++i];
+    else return usage();
+  }
+  if (!key || !mode) return usage();
+  bool set;
+  std::string_view secret = mg::trim_ascii_space(env("MEDIA_TOKEN_SECRET", &set));
+  if (secret.empty()) {
+    std::fputs("mediagate mint: MEDIA_TOKEN_SECRET is not set\n", stderr);
+    return 2;
+  }
+  // The backend clamps the TTL to 60..3600 seconds.
+  if (ttl < 60) ttl = 60;
+  if (ttl > 3600) ttl = 3600;
+  std::string_view k = key;
+  while (!k.empty() && k.front() == '/') k.remove_prefix(1);
+  std::int64_t exp = now_or(now_arg) + ttl;
+  static char token[mg::kMaxTokenBytes * 2];
+  std::size_t n = mg::token_mint(k, mode == 1 ? mg::Mode::pub : mg::Mode::priv, exp, secret, token,
+                                 sizeof token);
+  if (!n) {
+    std::fputs("mediagate mint: the key is not valid UTF-8 or too long\n", stderr);
+    return 2;
+  }
+  if (url) std::printf("/m/%s?t=%.*s\n", quote_path(k).c_str(), static_cast<int>(n), token);
+  else std::printf("%.*s\n", static_cast<int>(n), token);
+  return 0;
+}
+
+// Splits "https://host/m/...?t=..#frag" or "/m/...?t=..." into path and query.
+void split_url(std::string_view url, std::string_view* path, std::string_view* query) {
+  std::size_t hash = url.find('#');
+  if (hash != std::string_view::npos) url = url.substr(0, hash);
+  std::size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) {
+    std::size_t slash = url.find('/', scheme + 3);
+    url = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  }
+  std::size_t q = url.find('?');
+  *path = url.substr(0, q);
+  *query = q == std::string_view::npos ? std::string_view{} : url.substr(q);
+}
+
+int cmd_verify(int argc, char** argv) {
+  const char* url_arg = nullptr;
+  const char* now_arg = nullptr;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--now" && i + 1 < argc) now_arg = argv[++i];
+    else if (!url_arg) url_arg = argv[i];
+    else return usage();
+  }
+  if (!url_arg) return usage();
+  mg::Config config = load_config();
+  std::string_view path, query;
+  split_url(url_arg, &path, &query);
+  std::int64_t now = now_or(now_arg);
+
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("now");
+  w.Int64(now);
+  char key[mg::kMaxKeyBytes];
+  std::size_t key_len = 0;
+  bool key_ok = path.substr(0, 3) == "/m/" && mg::key_decode(path.substr(3), key, &key_len);
+  w.Key("key");
+  if (key_ok) w.String(key, static_cast<rapidjson::SizeType>(key_len));
+  else w.Null();
+  static char token[mg::kMaxTokenBytes];
+  std::size_t token_len = 0;
+  mg::QueryToken qt = mg::query_token(query, token, sizeof token, &token_len);
+  mg::Reason reason;
+  static mg::TokenDetails details;
+  if (!config.problem.empty()) {
+    reason = mg::Reason::not_configured;
+  } else if (!key_ok) {
+    reason = mg::Reason::bad_key;
+  } else if (qt == mg::QueryToken::absent) {
+    reason = mg::Reason::token_missing;
+  } else if (qt == mg::QueryToken::malformed) {
+    reason = mg::Reason::token_malformed;
+  } else {
+    std::string_view secrets[2] = {config.secret, config.secret_previous};
+    mg::TokenPolicy policy;
+    policy.now = now;
+    policy.leeway = config.leeway;
+    policy.max_ttl = config.max_ttl;
+    mg::TokenVerdict v = mg::token_inspect(std::string_view(token, token_len),
+                                           std::string_view(key, key_len), true, secrets, 2,
+                                           policy, &details);
+    reason = v.reason;
+    w.Key("payload");
+    if (details.payload_len) w.String(details.payload, static_cast<rapidjson::SizeType>(details.payload_len));
+    else w.Null();
+    w.Key("signature");
+    w.String(details.signature_ok
+                 ? (details.secret_index == 0 ? "MEDIA_TOKEN_SECRET" : "MEDIA_TOKEN_SECRET_PREVIOUS")
+                 : "no configured secret matches");
+    w.Key("token_key");
+    if (details.has_key) w.String(details.key, static_cast<rapidjson::SizeType>(details.key_len));
+    else w.Null();
+    w.Key("mode");
+    w.String(mg::mode_name(details.mode).data(),
+             static_cast<rapidjson::SizeType>(mg::mode_name(details.mode).size()));
+    if (details.has_exp) {
+      w.Key("expires");
+      w.Int64(details.exp);
+      w.Key("expires_in");
+      w.Int64(details.exp - now);
+    }
+  }
+  if (key_ok && reason == mg::Reason::serve_full &&
+      !mg::key_prefix_allowed(std::string_view(key, key_len), config.prefixes, config.n_prefixes))
+    reason = mg::Reason::prefix_not_allowed;
+  const mg::ReasonInfo& info = mg::reason_info(reason);
+  w.Key("verdict");
+  w.String(reason == mg::Reason::serve_full ? "valid" : info.name.data());
+  w.Key("status");
+  w.Int(reason == mg::Reason::serve_full ? 200 : info.status);
+  if (!info.body.empty()) {
+    w.Key("body");
+    w.String(info.body.data(), static_cast<rapidjson::SizeType>(info.body.size()));
+  }
+  if (!config.problem.empty()) {
+    w.Key("missing_setting");
+    w.String(config.problem.data(), static_cast<rapidjson::SizeType>(config.problem.size()));
+  }
+  w.EndObject();
+  std::printf("%s\n", sb.GetString());
+  return reason == mg::Reason::serve_full ? 0 : 1;
+}
+
+std::string_view str_member(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return {};
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+  return std::string_view(it->value.GetString(), it->value.GetStringLength());
+}
+
+void explain_error(const char* message) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("error");
+  w.String(message);
+  w.EndObject();
+  std::printf("%s\n", sb.GetString());
+}
+
+void explain_line(const mg::Config& config, const std::string& line) {
+  rapidjson::Document doc;
+  doc.Parse(line.c_str(), line.size());
+  if (doc.HasParseError() || !doc.IsObject()) return explain_error("input is not a JSON object");
+
+  // Header names are case-insensitive: lower-case them into owned strings.
+  std::string headers[6];
+  bool have[6] = {};
+  static const char* kNames[6] = {"range", "if-match", "if-none-match", "if-modified-since",
+                                  "if-unmodified-since", "if-range"};
+  auto hit = doc.FindMember("headers");
+  if (hit != doc.MemberEnd() && hit->value.IsObject()) {
+    for (auto& m : hit->value.GetObject()) {
+      std::string name(m.name.GetString(), m.name.GetStringLength());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (int i = 0; i < 6; ++i)
+        if (name == kNames[i] && m.value.IsString() && !have[i]) {
+          headers[i].assign(m.value.GetString(), m.value.GetStringLength());
+          have[i] = true;
+        }
+    }
+  }
+  mg::RequestFacts req;
+  req.method = str_member(doc, "method");
+  if (req.method.empty()) req.method = "GET";
+  std::string_view url = str_member(doc, "url");
+  split_url(url, &req.path, &req.query);
+  auto nit = doc.FindMember("now");
+  req.now = (nit != doc.MemberEnd() && nit->value.IsInt64()) ? nit->value.GetInt64() : now_or(nullptr);
+  req.range = headers[0];
+  req.cond.if_match = headers[1];
+  req.cond.if_none_match = headers[2];
+  req.cond.if_modified_since = headers[3];
+  req.cond.if_unmodified_since = headers[4];
+  req.cond.if_range = headers[5];
+
+  mg::ModelObject object;
+  auto oit = doc.FindMember("object");
+  if (oit != doc.MemberEnd() && oit->value.IsObject()) {
+    const rapidjson::Value& o = oit->value;
+    object.exists = true;
+    auto sit = o.FindMember("size");
+    object.facts.size = (sit != o.MemberEnd() && sit->value.IsUint64()) ? sit->value.GetUint64() : 0;
+    object.facts.etag = str_member(o, "etag");
+    object.facts.content_type = str_member(o, "content_type");
+    std::int64_t lm = 0;
+    std::string_view lm_text = str_member(o, "last_modified");
+    if (!lm_text.empty() && !mg::http_date_parse(lm_text, req.now, &lm))
+      return explain_error("object.last_modified is not an HTTP-date");
+    object.facts.uploaded = lm;
+  }
+
+  static mg::Decision d;
+  if (mg::decide_with_model(config, req, object, &d) < 0)
+    return explain_error("the gate asked for more than two storage operations");
+
+  const mg::Response& r = d.response;
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("status");
+  w.Int(r.status);
+  w.Key("reason");
+  std::string_view rn = mg::reason_info(r.reason).name;
+  w.String(rn.data(), static_cast<rapidjson::SizeType>(rn.size()));
+  w.Key("headers");
+  w.StartObject();
+  for (std::size_t i = 0; i < r.n_headers; ++i) {
+    w.Key(r.headers[i].name.data(), static_cast<rapidjson::SizeType>(r.headers[i].name.size()));
+    w.String(r.headers[i].value.data(), static_cast<rapidjson::SizeType>(r.headers[i].value.size()));
+  }
+  w.EndObject();
+  if (r.body == mg::BodySource::text) {
+    std::string_view body = mg::reason_info(r.reason).body;
+    w.Key("body");
+    w.String(body.data(), static_cast<rapidjson::SizeType>(body.size()));
+  }
+  if (r.body == mg::BodySource::object && r.has_span) {
+    w.Key("span");
+    w.StartArray();
+    w.Uint64(r.span.first);
+    w.Uint64(r.span.last);
+    w.EndArray();
+  }
+  w.EndObject();
+  std::printf("%s\n", sb.GetString());
+}
+
+int cmd_explain() {
+  mg::Config config = load_config();
+  std::string line;
+  int c;
+  while (true) {
+    line.clear();
+    while ((c = std::getchar()) != EOF && c != '\n') line += static_cast<char>(c);
+    if (!line.empty()) explain_line(config, line);
+    std::fflush(stdout);
+    if (c == EOF) break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  std::string_view cmd = argv[1];
+  if (cmd == "mint") return cmd_mint(argc - 2, argv + 2);
+  if (cmd == "verify") return cmd_verify(argc - 2, argv + 2);
+  if (cmd == "explain") return cmd_explain();
+  return usage();
+}

@@ -1,0 +1,283 @@
+#include "decision.h"
+
+#include "httpdate.h"
+#include "key.h"
+#include "policy.h"
+
+namespace mg {
+namespace {
+
+constexpr std::string_view kPathPrefix = "/m/";
+
+bool is_head(const RequestFacts& req) { return req.method == "HEAD"; }
+
+// RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Storage
+// normally hands us a strong quoted tag; anything else is not sent and never
+// matches, rather than being echoed into a header.
+bool etag_well_formed(std::string_view e) {
+  if (e.size() > 2 && e[0] == 'W' && e[1] == '/') e.remove_prefix(2);
+  if (e.size() < 2 || e.size() > 200 || e.front() != '"' || e.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < e.size(); ++i) {
+    auto c = static_cast<unsigned char>(e[i]);
+    if (c == '"' || c < 0x21 || c == 0x7F || c >= 0x80) return false;
+  }
+  return true;
+}
+
+// The bytes storage returns for `plan` on an object of `size` bytes
+// (R2 clamps a range's end to the object, and refuses a start past it).
+bool fetched_span(const Plan& plan, std::uint64_t size, ByteSpan* out) {
+  if (plan.op != StorageOp::get || size == 0) return false;
+  const RangeHint& h = plan.range;
+  switch (h.kind) {
+    case RangeHintKind::whole:
+    case RangeHintKind::needs_size:
+      *out = {0, size - 1};
+      return true;
+    case RangeHintKind::offset_length:
+      if (h.offset >= size || h.length == 0) return false;
+      *out = {h.offset, h.length - 1 > size - 1 - h.offset ? size - 1 : h.offset + h.length - 1};
+      return true;
+    case RangeHintKind::offset:
+      if (h.offset >= size) return false;
+      *out = {h.offset, size - 1};
+      return true;
+    case RangeHintKind::suffix:
+      if (h.suffix == 0) return false;
+      *out = {h.suffix >= size ? 0 : size - h.suffix, size - 1};
+      return true;
+  }
+  return false;
+}
+
+Plan exact_plan(ByteSpan span, std::uint64_t size) {
+  Plan p;
+  p.op = StorageOp::get;
+  p.attempt = 2;
+  if (span.first == 0 && span.last + 1 == size) {
+    p.range.kind = RangeHintKind::whole;
+  } else {
+    p.range.kind = RangeHintKind::offset_length;
+    p.range.offset = span.first;
+    p.range.length = span.length();
+  }
+  return p;
+}
+
+Plan whole_plan() {
+  Plan p;
+  p.op = StorageOp::get;
+  p.attempt = 2;
+  return p;
+}
+
+void ask_storage(Decision* out, const Plan& plan, Mode mode) {
+  out->fetch = true;
+  out->plan = plan;
+  out->mode = mode;
+}
+
+void answer(const Config& config, const RequestFacts& req, Reason reason, Mode mode, Decision* out) {
+  out->fetch = false;
+  out->mode = mode;
+  respond_reason(config, reason, mode, is_head(req), &out->response);
+}
+
+}  // namespace
+
+void respond_reason(const Config& config, Reason reason, Mode mode, bool head, Response* r) {
+  const ReasonInfo& info = reason_info(reason);
+  r->clear();
+  r->reason = reason;
+  r->status = info.status;
+  r->mode = mode;
+  policy_security_headers(*r, config.corp_same_site);
+  r->add_static("cache-control", policy_cache_control(mode, info.status));
+  if (!info.body.empty()) {
+    r->add_static("content-type", "text/plain; charset=utf-8");
+    r->add_number("content-length", info.body.size());
+    r->body = head ? BodySource::none : BodySource::text;
+  }
+  if (reason == Reason::method_not_allowed) r->add_static("allow", "GET, HEAD");
+}
+
+void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
+  out->fetch = false;
+  out->key_len = 0;
+  out->mode = Mode::none;
+
+  // CONTRACT.md section 4 order: method, configuration, key syntax, key
+  // prefix, token, revocation, then storage.
+  if (req.method != "GET" && req.method != "HEAD")
+    return answer(config, req, Reason::method_not_allowed, Mode::none, out);
+  if (!config.problem.empty() || !config.has_bucket || config.secret.empty())
+    return answer(config, req, Reason::not_configured, Mode::none, out);
+
+  if (req.path.substr(0, kPathPrefix.size()) != kPathPrefix ||
+      !key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len))
+    return answer(config, req, Reason::bad_key, Mode::none, out);
+  std::string_view key = out->key_view();
+  if (!key_prefix_allowed(key, config.prefixes, config.n_prefixes))
+    return answer(config, req, Reason::prefix_not_allowed, Mode::none, out);
+
+  char token[kMaxTokenBytes];
+  std::size_t token_len = 0;
+  QueryToken qt = query_token(req.query, token, sizeof token, &token_len);
+  if (qt == QueryToken::absent) return answer(config, req, Reason::token_missing, Mode::none, out);
+  if (qt == QueryToken::malformed) return answer(config, req, Reason::token_malformed, Mode::none, out);
+
+  std::string_view secrets[2] = {config.secret, config.secret_previous};
+  TokenPolicy policy;
+  policy.now = req.now;
+  policy.leeway = config.leeway;
+  policy.max_ttl = config.max_ttl;
+  TokenVerdict v = token_verify(std::string_view(token, token_len), key, secrets, 2, policy);
+  if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
+
+  // Revocation (CONTRACT.md section 7) is checked here, after the token and
+  // before any cache or storage read; it lands with the revocation issue.
+
+  Plan plan;
+  if (is_head(req)) {
+    plan.op = StorageOp::head;
+  } else {
+    plan.op = StorageOp::get;
+    plan.range = range_hint(req.range);
+  }
+  ask_storage(out, plan, v.mode);
+}
+
+void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
+                   const ObjectFacts& obj, Decision* out) {
+  out->fetch = false;
+  out->mode = mode;
+  // The key was checked by decide_begin; decode again for the extension.
+  std::string_view key;
+  if (req.path.substr(0, kPathPrefix.size()) == kPathPrefix &&
+      key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len))
+    key = out->key_view();
+
+  bool ranged_first_read = performed.attempt == 1 && performed.op == StorageOp::get &&
+                           performed.range.kind != RangeHintKind::whole &&
+                           performed.range.kind != RangeHintKind::needs_size;
+  switch (obj.result) {
+    case StorageResult::error:
+      // A ranged read can fail for range reasons storage does not name
+      // (Miniflare reports "Unspecified error (0)" for a range on an empty
+      // object): read the whole object once. In a real outage that read
+      // fails too, and the answer is the same 503.
+      if (ranged_first_read) return ask_storage(out, whole_plan(), mode);
+      return answer(config, req, Reason::storage_unavailable, mode, out);
+    case StorageResult::missing:
+      return answer(config, req, Reason::object_missing, mode, out);
+    case StorageResult::invalid_range:
+      // R2 refuses a range that starts at or past the end. Read the whole
+      // object once: that gives the size for 416, or the bytes for 200.
+      if (ranged_first_read) return ask_storage(out, whole_plan(), mode);
+      return answer(config, req, Reason::storage_unavailable, mode, out);
+    case StorageResult::ok:
+      break;
+  }
+
+  bool etag_ok = etag_well_formed(obj.etag);
+  Validators val;
+  val.etag = etag_ok ? obj.etag : std::string_view{};
+  val.last_modified = obj.uploaded;
+  val.has_last_modified = true;
+
+  // RFC 9110 13.2.2 steps 1-4.
+  switch (preconditions_evaluate(req.cond, val, req.now)) {
+    case Precondition::failed:
+      return answer(config, req, Reason::precondition_failed, mode, out);
+    case Precondition::not_modified: {
+      Response& r = out->response;
+      r.clear();
+      r.reason = Reason::not_modified;
+      r.status = 304;
+      r.mode = mode;
+      policy_security_headers(r, config.corp_same_site);
+      r.add_static("cache-control", policy_cache_control(mode, 304));
+      if (etag_ok) r.add_copy("etag", obj.etag);
+      return;
+    }
+    case Precondition::proceed:
+      break;
+  }
+
+  // RFC 9110 13.2.2 step 5 and 14.2: Range, unless If-Range says the
+  // client's copy is stale.
+  RangeResult rr = range_resolve(req.range, obj.size);
+  if ((rr.outcome == RangeOutcome::satisfiable || rr.outcome == RangeOutcome::unsatisfiable) &&
+      !if_range_allows(req.cond.if_range, val, req.now))
+    rr.outcome = RangeOutcome::ignored;
+
+  if (rr.outcome == RangeOutcome::unsatisfiable) {
+    answer(config, req, Reason::range_not_satisfiable, mode, out);
+    char buf[40] = "bytes */";
+    std::size_t n = 8;
+    char digits[24];
+    std::size_t d = 0;
+    std::uint64_t s = obj.size;
+    do { digits[d++] = static_cast<char>('0' + s % 10); s /= 10; } while (s);
+    while (d) buf[n++] = digits[--d];
+    out->response.add_copy("content-range", std::string_view(buf, n));
+    return;
+  }
+
+  bool partial = rr.outcome == RangeOutcome::satisfiable;
+  bool empty = obj.size == 0;
+  ByteSpan want = partial ? rr.span : ByteSpan{0, empty ? 0 : obj.size - 1};
+
+  // GET streams what storage returned; it must be exactly the span we send.
+  if (!is_head(req) && !empty) {
+    ByteSpan got;
+    bool have = fetched_span(performed, obj.size, &got);
+    if (!have || got.first != want.first || got.last != want.last) {
+      if (performed.attempt == 1) return ask_storage(out, exact_plan(want, obj.size), mode);
+      // The object changed between our two reads: fail closed, the client retries.
+      return answer(config, req, Reason::storage_unavailable, mode, out);
+    }
+  }
+
+  Response& r = out->response;
+  r.clear();
+  r.reason = partial ? Reason::serve_partial : Reason::serve_full;
+  r.status = partial ? 206 : 200;
+  r.mode = mode;
+  policy_security_headers(r, config.corp_same_site);
+  r.add_static("cache-control", policy_cache_control(mode, r.status));
+  char ct_buf[kContentTypeBuf];
+  ContentType ct = policy_content_type(obj.content_type, key, ct_buf);
+  r.add_copy("content-type", ct.type);
+  if (ct.attachment) r.add_static("content-disposition", "attachment");
+  r.add_number("content-length", empty ? 0 : want.length());
+  if (partial) {
+    char buf[80];
+    std::size_t n = 0;
+    auto put = [&](std::uint64_t v) {
+      char digits[24];
+      std::size_t d = 0;
+      do { digits[d++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
+      while (d) buf[n++] = digits[--d];
+    };
+    for (char c : std::string_view("bytes ")) buf[n++] = c;
+    put(want.first);
+    buf[n++] = '-';
+    put(want.last);
+    buf[n++] = '/';
+    put(obj.size);
+    r.add_copy("content-range", std::string_view(buf, n));
+  }
+  r.add_static("accept-ranges", "bytes");
+  if (etag_ok) r.add_copy("etag", obj.etag);
+  char date[kHttpDateLen];
+  if (http_date_format(obj.uploaded, date) == kHttpDateLen)
+    r.add_copy("last-modified", std::string_view(date, kHttpDateLen));
+  if (!empty) {
+    r.has_span = true;
+    r.span = want;
+  }
+  r.body = (!is_head(req) && !empty) ? BodySource::object : BodySource::none;
+}
+
+}  // namespace mg

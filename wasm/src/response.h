@@ -1,0 +1,53 @@
+// The gate's answer, as plain data the shim turns into a Response.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "range.h"
+#include "reason.h"
+#include "token.h"
+
+namespace mg {
+
+struct Header {
+  std::string_view name;   // lower-case, static storage
+  std::string_view value;  // points into Response::arena or static storage
+};
+
+enum class BodySource : std::uint8_t {
+  none,    // no body: HEAD, 304, or an empty object
+  text,    // reason_info(reason).body, text/plain
+  object,  // the bytes storage returned for the plan that was performed
+};
+
+struct Response {
+  static constexpr std::size_t kMaxHeaders = 24;
+  static constexpr std::size_t kArenaBytes = 768;
+
+  Reason reason = Reason::storage_unavailable;
+  int status = 503;
+  Mode mode = Mode::none;
+  BodySource body = BodySource::none;
+  bool has_span = false;
+  ByteSpan span;  // object bytes sent (inclusive), when has_span
+  Header headers[kMaxHeaders];
+  std::size_t n_headers = 0;
+  char arena[kArenaBytes];
+  std::size_t arena_used = 0;
+
+  Response() = default;
+  Response(const Response&) = delete;  // header views point into arena
+  Response& operator=(const Response&) = delete;
+
+  // Adds a header whose value is static or outlives the Response.
+  void add_static(std::string_view name, std::string_view value);
+  // Adds a header, copying `value` into the arena; dropped if it does not fit
+  // (values are bounded by their producers, so this never happens in practice).
+  void add_copy(std::string_view name, std::string_view value);
+  void add_number(std::string_view name, std::uint64_t value);
+  std::string_view find(std::string_view name) const;
+  void clear();
+};
+
+}  // namespace mg
