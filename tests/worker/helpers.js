@@ -1,0 +1,167 @@
+// Shared helpers for the Worker tests: a Miniflare instance running the
+// shim with one of the two Wasm builds, R2 seeded with test media, and an
+// independent token minter (node:crypto, the backend's algorithm).
+import { createHmac } from "node:crypto";
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+export const ORIGIN = "http://media.test";
+
+// The two builds of the core: the shipped WASI module and the Emscripten one.
+export const BUILDS = {
+  wasi: path.join(ROOT, "worker-shim/mediagate.wasm"),
+  emscripten: path.join(ROOT, "build/emscripten/mediagate.opt.wasm"),
+};
+export const CLI = path.join(ROOT, "build/native/mediagate");
+
+// Python's json.dumps(d, separators=(",", ":"), sort_keys=True): compact,
+// sorted, ASCII only (non-ASCII as lower-case \uXXXX per UTF-16 unit).
+export function pyJson(value) {
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") {
+    let out = '"';
+    for (const ch of value) {
+      for (let i = 0; i < ch.length; i++) {
+        const c = ch.charCodeAt(i);
+        if (c === 0x22) out += '\\"';
+        else if (c === 0x5c) out += "\\\\";
+        else if (c === 0x0a) out += "\\n";
+        else if (c === 0x0d) out += "\\r";
+        else if (c === 0x09) out += "\\t";
+        else if (c === 0x08) out += "\\b";
+        else if (c === 0x0c) out += "\\f";
+        else if (c < 0x20 || c > 0x7e && c !== 0x7f) out += "\\u" + c.toString(16).padStart(4, "0");
+        else out += ch[i];
+      }
+    }
+    return out + '"';
+  }
+  const keys = Object.keys(value).sort();
+  return "{" + keys.map((k) => pyJson(k) + ":" + pyJson(value[k])).join(",") + "}";
+}
+
+const b64url = (buf) => Buffer.from(buf).toString("base64url");
+
+export function mintRaw(payloadText, secret = SECRET) {
+  const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(Buffer.from(payloadText, "utf8")).digest();
+  return b64url(Buffer.from(payloadText, "utf8")) + "." + b64url(mac);
+}
+
+export function mint(key, { mode = "pub", ttl = 600, exp, secret = SECRET } = {}) {
+  const k = key.replace(/^\/+/, "");
+  const payload = mode === "pub" ? { k, m: "pub" } : { e: exp ?? Math.floor(Date.now() / 1000) + ttl, k, m: "priv" };
+  return mintRaw(pyJson(payload), secret);
+}
+
+// Python's urllib.parse.quote(key, safe="/~").
+export function quotePath(key) {
+  let out = "";
+  for (const byte of Buffer.from(key.replace(/^\/+/, ""), "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_.\-~/]/.test(c) ? c : "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+export function mediaUrl(key, token) {
+  return `${ORIGIN}/m/${quotePath(key)}` + (token === undefined ? "" : `?t=${token}`);
+}
+
+// Deterministic bytes: object bodies are checked byte for byte.
+export function bytes(n, seed = 7) {
+  const b = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+export const OBJECTS = {
+  "u/me_1/0123456789abcdef0123456789abcdef.png": { body: bytes(1000, 1), type: "image/png" },
+  "u/me_1/café 😀.jpg": { body: bytes(4096, 2), type: "image/jpeg" },
+  "u/me_1/a b%2F~+.webp": { body: bytes(300, 3), type: "" },
+  "u/v/clip.mp4": { body: bytes(200000, 4), type: "application/octet-stream" },
+  "u/v/clip.webm": { body: bytes(50000, 5), type: "video/webm" },
+  "u/empty.png": { body: new Uint8Array(0), type: "image/png" },
+  "u/page.html": { body: bytes(64, 6), type: "text/html" },
+  "u/icon.svg": { body: bytes(64, 7), type: "image/svg+xml" },
+  "u/one.gif": { body: bytes(1, 8), type: "image/gif" },
+  "x/outside.png": { body: bytes(10, 9), type: "image/png" },
+};
+
+export const DEFAULT_BINDINGS = {
+  MEDIA_TOKEN_SECRET: SECRET,
+  MEDIA_KEY_PREFIXES: "u/",
+  MEDIA_CLOCK_SKEW_SECONDS: "60",
+  MEDIA_MAX_TOKEN_TTL_SECONDS: "3600",
+  MEDIA_CORP: "same-origin",
+};
+
+// A Miniflare running the shim with `wasmPath`. `bucket: false` leaves the
+// R2 binding out; `failingBucket: true` binds an R2 stand-in that throws.
+export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, seed = true } = {}) {
+  if (!existsSync(wasmPath)) throw new Error(`${wasmPath} is missing: run scripts/build.sh`);
+  const options = {
+    modulesRoot: ROOT,
+    modules: [
+      { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
+      { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(wasmPath) },
+    ],
+    compatibilityDate: "2025-09-01",
+    bindings,
+    kvNamespaces: ["MEDIA_REVOCATIONS"],
+    cf: false,
+  };
+  if (failingBucket) {
+    options.workers = [
+      { ...options, name: "gate", wrappedBindings: { MEDIA_BUCKET: { scriptName: "failing-r2" } } },
+      {
+        name: "failing-r2",
+        modules: true,
+        script: `export default function () {
+          const fail = async () => { throw new Error("simulated R2 outage"); };
+          return { get: fail, head: fail };
+        }`,
+      },
+    ];
+    for (const k of ["modulesRoot", "modules", "compatibilityDate", "bindings", "kvNamespaces"]) delete options[k];
+  } else if (bucket) {
+    options.r2Buckets = ["MEDIA_BUCKET"];
+  }
+  const mf = new Miniflare(options);
+  await mf.ready;
+  if (bucket && !failingBucket && seed) {
+    const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
+    for (const [key, o] of Object.entries(OBJECTS)) {
+      await r2.put(key, o.body, o.type ? { httpMetadata: { contentType: o.type } } : {});
+    }
+  }
+  return mf;
+}
+
+// dispatchFetch, returning status, headers (plain object) and body bytes.
+// Sends accept-encoding: identity unless the test sets it: workerd gzips
+// text bodies for clients that accept gzip (dropping content-length), and the
+// tests compare what the Worker produced, not that transport step.
+export async function get(mf, url, { method = "GET", headers = {} } = {}) {
+  const res = await mf.dispatchFetch(url, { method, headers: { "accept-encoding": "identity", ...headers }, redirect: "manual" });
+  const body = new Uint8Array(await res.arrayBuffer());
+  // mf-* headers are Miniflare's own transport between workerd and Node
+  // (it moves content-encoding there), not part of the Worker's response.
+  const kept = Object.fromEntries([...res.headers].filter(([name]) => !name.startsWith("mf-")));
+  return { status: res.status, headers: kept, body, text: Buffer.from(body).toString("utf8") };
+}
+
+export const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin",
+  "x-robots-tag": "noindex, nofollow",
+  "content-security-policy": "default-src 'none'; sandbox",
+};
