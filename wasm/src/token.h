@@ -11,8 +11,13 @@ namespace mg {
 
 enum class Mode : std::uint8_t { none = 0, pub = 1, priv = 2 };
 
-constexpr std::size_t kMaxTokenBytes = 4096;     // longer: token_malformed
-constexpr std::size_t kMaxPayloadBytes = 2900;   // decoded payload bound
+// Decoded payload bound. The largest payload the backend mints for a key the
+// gate serves (1024 bytes of 2-byte UTF-8 characters, each written as a
+// 6-byte \uXXXX escape, plus a 20-digit e) is 3116 bytes; the rest is room
+// for the format to grow.
+constexpr std::size_t kMaxPayloadBytes = 3584;
+// b64url(3584 bytes) is 4779 characters, "." and a 43-character MAC follow.
+constexpr std::size_t kMaxTokenBytes = 4864;     // longer: token_malformed
 constexpr std::size_t kMaxSecrets = 2;           // current + previous
 constexpr std::size_t kMaxKeyBytes = 1024;       // CONTRACT.md section 2
 
@@ -29,11 +34,27 @@ struct TokenVerdict {
 };
 
 // Verifies `token` (the raw t value) for the decoded request `key`.
-// `secrets` are tried in order, each compared in constant time; empty
-// secrets are skipped. Check order is the contract's: missing -> restricted;
+// `secrets` (used as given: bytes of the UTF-8 text, no trimming, no hex
+// decoding) are all tried, each compared in constant time; empty secrets are
+// skipped, at most kMaxSecrets are read, and none configured means
+// token_bad_signature. Check order is the contract's: missing -> restricted;
 // shape/signature/payload -> forbidden (specific Reason); expiry -> expired.
-// Mode is reported whenever the signature verified and m was pub/priv, so a
-// denial under a valid private token is still answered `private, no-store`.
+//   token_malformed      over kMaxTokenBytes, not exactly one '.', an empty
+//                        payload part, a part that is not strict base64url,
+//                        payload over kMaxPayloadBytes, MAC not 32 bytes
+//   token_bad_signature  no configured secret's HMAC matches
+//   token_bad_payload    not one strict JSON object (RFC 8259, UTF-8 after
+//                        unescaping, no NUL byte, nesting <= 32), a duplicate
+//                        member name at any depth, or k missing / not a string
+//   token_key_mismatch   k, all leading '/' stripped, differs byte for byte
+//   token_bad_mode       m missing or not exactly "pub" / "priv"
+//   token_no_expiry      private without an integer e in int64 range
+//   token_expiry_too_far private, e > now + max_ttl + leeway
+//   token_expired        private, now > e + leeway
+// Unknown members are ignored, as is e in a public token.
+// Mode is reported whenever the signature verified, the payload parsed and m
+// was pub/priv, so a denial under a valid private token is still answered
+// `private, no-store`. `exp` is set once a private token's integer e was read.
 TokenVerdict token_verify(std::string_view token, std::string_view key,
                           const std::string_view* secrets, std::size_t n_secrets,
                           const TokenPolicy& policy);
@@ -43,16 +64,18 @@ TokenVerdict token_verify(std::string_view token, std::string_view key,
 struct TokenDetails {
   char payload[kMaxPayloadBytes];
   std::size_t payload_len = 0;
-  char key[kMaxKeyBytes + 4];  // decoded k (UTF-8), leading '/' stripped
+  char key[kMaxKeyBytes + 4];  // decoded k (UTF-8), leading '/' stripped; cut at capacity
   std::size_t key_len = 0;
-  bool has_key = false;
+  bool has_key = false;        // k was a string
   Mode mode = Mode::none;
-  bool has_exp = false;
+  bool has_exp = false;        // private token with an integer e
   std::int64_t exp = 0;
   bool signature_ok = false;
   int secret_index = -1;  // which secret verified, -1 none
 };
-// Same as token_verify, and fills `details`. `key` may be empty with
+// Same as token_verify, and fills `details` (reset first). The payload bytes
+// are copied once the token's shape is valid, even if no secret matches; the
+// JSON is read only after the signature verified. `key` may be empty with
 // `check_key` false to inspect a token without a request key.
 TokenVerdict token_inspect(std::string_view token, std::string_view key, bool check_key,
                            const std::string_view* secrets, std::size_t n_secrets,
@@ -62,7 +85,9 @@ TokenVerdict token_inspect(std::string_view token, std::string_view key, bool ch
 // json.dumps({...}, separators=(",", ":"), sort_keys=True) (ASCII only,
 // non-ASCII as lowercase \uXXXX, astral as surrogate pairs), leading '/'
 // stripped from key. Private: e = exp. Returns the token length written to
-// `out` (0 if `cap` is too small or key is not valid UTF-8).
+// `out`, not NUL-terminated (0 if `cap` is too small, the key is not valid
+// UTF-8, the payload would exceed kMaxPayloadBytes, the mode is none or the
+// secret is empty).
 std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp,
                        std::string_view secret, char* out, std::size_t cap);
 
@@ -70,6 +95,8 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp,
 // '/', whitespace, a length of 1 mod 4, and non-zero trailing bits.
 // Returns false on any of these or if the output would exceed `cap`.
 bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
+// Returns the number of characters written (no padding, no NUL), 0 if the
+// encoding would exceed `cap`.
 std::size_t b64url_encode(const unsigned char* in, std::size_t len, char* out, std::size_t cap);
 
 // HMAC-SHA256 via BearSSL; `mac` receives 32 bytes.
