@@ -19,7 +19,7 @@ export const BUILDS = {
 export const CLI = path.join(ROOT, "build/native/mediagate");
 
 // Python's json.dumps(d, separators=(",", ":"), sort_keys=True): compact,
-// sorted, ASCII only (non-ASCII as lower-case \uXXXX per UTF-16 unit).
+// sorted, printable ASCII only (the rest as lower-case \uXXXX per UTF-16 unit).
 export function pyJson(value) {
   if (typeof value === "number") return String(value);
   if (typeof value === "string") {
@@ -34,7 +34,7 @@ export function pyJson(value) {
         else if (c === 0x09) out += "\\t";
         else if (c === 0x08) out += "\\b";
         else if (c === 0x0c) out += "\\f";
-        else if (c < 0x20 || c > 0x7e && c !== 0x7f) out += "\\u" + c.toString(16).padStart(4, "0");
+        else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0"); // DEL too, as Python does
         else out += ch[i];
       }
     }

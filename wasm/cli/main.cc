@@ -12,10 +12,7 @@
 #include <string>
 #include <string_view>
 
-#define RAPIDJSON_ASSERT(x) \
-  do {                      \
-    if (!(x)) std::abort(); \
-  } while (0)
+#include "rapidjson_config.h"
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -202,7 +199,8 @@ int cmd_verify(int argc, char** argv) {
     w.Key("signature");
     w.String(details.signature_ok
                  ? (details.secret_index == 0 ? "MEDIA_TOKEN_SECRET" : "MEDIA_TOKEN_SECRET_PREVIOUS")
-                 : "no configured secret matches");
+             : v.reason == mg::Reason::token_malformed ? "not checked: the token is malformed"
+                                                        : "no configured secret matches");
     w.Key("token_key");
     if (details.has_key) w.String(details.key, static_cast<rapidjson::SizeType>(details.key_len));
     else w.Null();
