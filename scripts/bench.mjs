@@ -42,9 +42,13 @@ async function loadCore(file) {
   return { x, call };
 }
 
+// A hostile Range header: 3000 single-byte ranges, all apart (CONTRACT.md
+// section 6: bounded work, a few microseconds at most).
+const MANY_RANGES = "bytes=" + Array.from({ length: 3000 }, (_, i) => `${i * 3}-${i * 3}`).join(",");
+
 // The shim's per-request work: build the facts, call mg_begin, split lines.
-function shimDecision(core) {
-  const facts = `method\tGET\npath\t${PATH}\nquery\t?t=${TOKEN}\nnow\t${NOW}\nrange\tbytes=0-1\n`;
+function shimDecision(core, range = "bytes=0-1") {
+  const facts = `method\tGET\npath\t${PATH}\nquery\t?t=${TOKEN}\nnow\t${NOW}\nrange\t${range}\n`;
   const text = core.call(core.x.mg_begin, facts);
   const d = {};
   for (const line of text.split("\n")) {
@@ -94,10 +98,11 @@ for (const core of [wasi, emcc]) {
 }
 if (!(await webcryptoVerify(wc))) throw new Error("webcrypto baseline did not verify");
 
-const results = { wasi: [], emscripten: [], wasiInside: [], webcrypto: [] };
+const results = { wasi: [], emscripten: [], wasiInside: [], wasiManyRanges: [], webcrypto: [] };
 for (let r = 0; r < rounds; r++) {
   results.wasi.push(timeRoundSync(() => shimDecision(wasi), PER_ROUND));
   results.emscripten.push(timeRoundSync(() => shimDecision(emcc), PER_ROUND));
+  results.wasiManyRanges.push(timeRoundSync(() => shimDecision(wasi, MANY_RANGES), PER_ROUND / 4));
   // The core alone, looping inside Wasm (mg_bench_verify), per decision.
   const facts = `method\tGET\npath\t${PATH}\nquery\t?t=${TOKEN}\nnow\t${NOW}\nrange\tbytes=0-1\n`;
   const { written } = encoder.encodeInto(facts, new Uint8Array(wasi.x.memory.buffer, Number(wasi.x.mg_in_ptr()), wasi.x.mg_in_cap()));
@@ -113,5 +118,7 @@ console.log(`node ${process.version}, ${rounds} rounds x ${PER_ROUND} calls, med
 console.log(`  wasi build, through the shim's ABI      ${fmt(m.wasi)} µs`);
 console.log(`  emscripten build, through the ABI       ${fmt(m.emscripten)} µs`);
 console.log(`  wasi core alone (loop inside Wasm)      ${fmt(m.wasiInside)} µs`);
+console.log(`  wasi, 3000-range header (17 KB)         ${fmt(m.wasiManyRanges)} µs`);
 console.log(`  old Worker: crypto.subtle.verify        ${fmt(m.webcrypto)} µs   (baseline)`);
 console.log(`  ratio wasi-through-ABI / webcrypto      ${(m.wasi / m.webcrypto).toFixed(3)}`);
+console.log(`  ratio 3000-range / bytes=0-1 decision   ${(m.wasiManyRanges / m.wasi).toFixed(3)}`);
