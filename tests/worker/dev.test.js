@@ -1,0 +1,66 @@
+// The README's local command, end to end: scripts/dev.sh starts wrangler dev
+// on local R2 with demo media and prints sample URLs; those URLs must work.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { ROOT } from "./helpers.js";
+
+const PORT = String(18000 + (process.pid % 1000));
+
+describe("scripts/dev.sh", () => {
+  let child;
+  after(() => {
+    // dev.sh runs wrangler in its own process group; stopping dev.sh's group
+    // triggers its trap, which stops wrangler and workerd.
+    if (child && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+    }
+  });
+
+  it("serves the printed public, private and Range sample URLs on 127.0.0.1", { timeout: 240000 }, async () => {
+    child = spawn("bash", ["scripts/dev.sh"], { cwd: ROOT, detached: true, env: { ...process.env, PORT }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const ready = await new Promise((resolve) => {
+      const timer = setInterval(() => {
+        if (out.includes("Ctrl-C to stop.")) done(true);
+        else if (child.exitCode !== null) done(false);
+      }, 200);
+      const limit = setTimeout(() => done(false), 200000);
+      function done(ok) {
+        clearInterval(timer);
+        clearTimeout(limit);
+        resolve(ok);
+      }
+    });
+    assert.ok(ready, `dev.sh did not come up:\n${out.slice(-3000)}`);
+    const pub = out.match(/public image\s+\((\d+)\):\s+(\S+)/);
+    const priv = out.match(/private image \((\d+)[^)]*\):\s+(\S+)/);
+    const range = out.match(/Range request \((\d+)\):\s+curl .* '(\S+)'/);
+    assert.ok(pub && priv && range, out);
+
+    const whole = await fetch(pub[2]);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get("content-type"), "image/png");
+    assert.equal(whole.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    const png = new Uint8Array(await whole.arrayBuffer());
+    assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+
+    const p = await fetch(priv[2]);
+    assert.equal(p.status, 200);
+    assert.equal(p.headers.get("cache-control"), "private, no-store");
+    await p.arrayBuffer();
+
+    const part = await fetch(range[2], { headers: { range: "bytes=0-1" } });
+    assert.equal(part.status, 206);
+    assert.match(part.headers.get("content-range"), /^bytes 0-1\/\d+$/);
+    assert.equal((await part.arrayBuffer()).byteLength, 2);
+
+    const denied = await fetch(pub[2].replace(/t=[^&]+/, "t=x.y"));
+    assert.equal(denied.status, 401);
+    assert.equal(await denied.text(), "forbidden");
+  });
+});
