@@ -22,6 +22,10 @@ BEARSSL_SHA256="102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
 # make: CMake's default generator needs it; cmake only Recommends it, so name it explicitly.
 PACKAGES=(clang lld cmake make emscripten wasi-libc libc++-dev-wasm32 libclang-rt-dev-wasm32
           rapidjson-dev doctest-dev binaryen wabt python3 xz-utils ca-certificates curl)
+# Test and measurement tools, one line per concern.
+PACKAGES+=()   # browser tests and demo video (chromium, ffmpeg)
+PACKAGES+=()   # fuzzing and sanitizer builds (clang's runtime)
+PACKAGES+=()   # benchmarks (load generator)
 
 # Nothing npm or wrangler runs should try to phone home (machines here have no general
 # internet access, and a blocked metrics request only adds delay).

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README): installs whatever is missing, builds the three
 # targets, then runs every test:
-#   1. the Wasm import/export check (inside scripts/build.sh: fails on any WASI import)
-#   2. native doctest suites under CTest
-#   3. Worker tests under Miniflare with the Node.js test runner, over both
-#      Wasm builds, the parity test against the native core, and the
-#      `wrangler deploy --dry-run` bundle
+#   - the Wasm import/export check (inside scripts/build.sh: fails on any WASI import)
+#   - native doctest suites under CTest
+#   - Worker tests under Miniflare with the Node.js test runner, over both
+#     Wasm builds, the parity test against the native core, the
+#     `wrangler deploy --dry-run` bundle, and the README's dev command
 # Ends with one line "tests: N passed, M failed" and exits non-zero on any failure.
 set -euo pipefail
 
@@ -16,27 +16,47 @@ export WRANGLER_SEND_METRICS=false
 bash scripts/setup.sh
 
 log() { printf '==> %s\n' "$*"; }
+passed=0
+failed=0
 failed_steps=()
+summary=()
 
-log "native unit tests (ctest)"
-ctest_log="$(mktemp)"
-if ! ctest --preset native 2>&1 | tee "$ctest_log"; then failed_steps+=(ctest); fi
-native_total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$ctest_log" | tail -1)
-native_failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$ctest_log" | tail -1)
+# run_ctest LABEL PRESET: a CTest preset; counts its tests.
+run_ctest() {
+  local label=$1 preset=$2 out total bad
+  log "$label (ctest --preset $preset)"
+  out="$(mktemp)"
+  if ! ctest --preset "$preset" 2>&1 | tee "$out"; then failed_steps+=("$label"); fi
+  total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$out" | tail -1)
+  bad=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$out" | tail -1)
+  rm -f "$out"
+  if [[ -z "$total" ]]; then total=0; bad=1; failed_steps+=("$label: no result"); fi
+  passed=$(( passed + total - bad )); failed=$(( failed + bad ))
+  summary+=("$label: $(( total - bad )) passed, $bad failed")
+}
 
-log "Worker tests (node --test, Miniflare)"
-node_log="$(mktemp)"
-# One test file at a time: each starts its own workerd, and the machine has 2 cores.
-if ! node --test --test-concurrency=1 --test-reporter=spec tests/worker/ 2>&1 | tee "$node_log"; then failed_steps+=(node); fi
-node_pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$node_log" | tail -1)
-node_fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$node_log" | tail -1)
+# run_node LABEL PATH...: the Node.js test runner, one file at a time (each
+# file starts its own workerd or browser; the machine has 2 cores).
+run_node() {
+  local label=$1 out p f; shift
+  log "$label (node --test $*)"
+  out="$(mktemp)"
+  if ! node --test --test-concurrency=1 --test-reporter=spec "$@" 2>&1 | tee "$out"; then failed_steps+=("$label"); fi
+  p=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$out" | tail -1)
+  rm -f "$out"
+  if [[ -z "$p" || -z "$f" ]]; then p=${p:-0}; f=${f:-1}; failed_steps+=("$label: no result"); fi
+  passed=$(( passed + p )); failed=$(( failed + f ))
+  summary+=("$label: $p passed, $f failed")
+}
 
-native_total=${native_total:-0}; native_failed=${native_failed:-1}
-node_pass=${node_pass:-0}; node_fail=${node_fail:-1}
-passed=$(( native_total - native_failed + node_pass ))
-failed=$(( native_failed + node_fail ))
-rm -f "$ctest_log" "$node_log"
-if [[ ${#failed_steps[@]} -gt 0 && $failed -eq 0 ]]; then failed=1; fi
-echo "native: $(( native_total - native_failed )) passed, $native_failed failed; worker: $node_pass passed, $node_fail failed"
+run_ctest "native unit tests" native
+run_node "Worker tests" tests/worker/
+
+for line in "${summary[@]}"; do echo "$line"; done
+if [[ ${#failed_steps[@]} -gt 0 ]]; then
+  echo "failed steps: ${failed_steps[*]}"
+  [[ $failed -gt 0 ]] || failed=1
+fi
 echo "tests: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
