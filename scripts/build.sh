@@ -71,6 +71,14 @@ log "check imports/exports"
 ok=1
 scripts/check-wasm-imports.sh build/wasi/mediagate.opt.wasm || ok=0
 scripts/check-wasm-imports.sh --emscripten build/emscripten/mediagate.opt.wasm || ok=0
+# abi.cc takes the revocation snapshot's memory straight from memory.grow;
+# a malloc linked in later would hand out the same pages through sbrk.
+for b in wasi emscripten; do
+  if wasm-objdump -x "build/$b/mediagate.wasm" | grep -qiE 'dlmalloc|sbrk'; then
+    echo "build/$b/mediagate.wasm links malloc: wasm/abi/abi.cc's Region scheme is no longer safe" >&2
+    ok=0
+  fi
+done
 if [[ $ok -eq 0 ]]; then
   rm -f worker-shim/mediagate.wasm
   die "Wasm import/export check failed (worker-shim/mediagate.wasm removed)"

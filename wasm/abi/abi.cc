@@ -6,10 +6,13 @@
 // so requests interleaving across awaits cannot see each other.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "config.h"
 #include "decision.h"
+#include "fingerprint.h"
 #include "protocol.h"
+#include "revocation.h"
 
 #define MG_EXPORT(name) extern "C" __attribute__((export_name(#name), used))
 
@@ -28,6 +31,48 @@ bool g_secret_set[mg::kMaxSecrets];
 char g_config_text[kConfigCap];
 mg::Config g_config;   // views into g_secret and g_config_text
 mg::Decision g_decision;
+
+// Memory for the revocation snapshot (docs/REVOCATION.md), taken straight
+// from memory.grow rather than through malloc (which would add ~4.5 KB to
+// every download of the module). Linear memory never shrinks anyway, so a
+// region is reused while it is large enough and abandoned when outgrown:
+// with doubling, what is abandoned stays below what is in use. The module
+// links no malloc (scripts/build.sh checks): one would take the same pages
+// through sbrk.
+struct Region {
+  unsigned char* p = nullptr;
+  std::size_t cap = 0;
+};
+
+// Ensures `r` holds at least `n` bytes, copying `keep` bytes into a new
+// region when it has to move. False when memory cannot grow.
+bool region_reserve(Region* r, std::size_t n, std::size_t keep) {
+  if (n <= r->cap) return true;
+  constexpr std::size_t kPage = 65536;
+  std::size_t want = n > 2 * r->cap ? n : 2 * r->cap;
+  std::size_t pages = (want + kPage - 1) / kPage;
+  long old = __builtin_wasm_memory_grow(0, pages);
+  if (old < 0) return false;
+  auto* p = reinterpret_cast<unsigned char*>(static_cast<std::uintptr_t>(old) * kPage);
+  if (keep && r->p) std::memcpy(p, r->p, keep);
+  r->p = p;
+  r->cap = pages * kPage;
+  return true;
+}
+
+// Two snapshot slots: one installed (read by every decision), one being
+// filled by the shim; they swap on install.
+Region g_slot[2];
+int g_installed = -1;
+std::size_t g_pending_len = 0;
+mg::RevocationView g_revocations;
+
+// The snapshot builder's entries (scheduled handler), and its output.
+Region g_build;
+std::size_t g_build_len = 0;
+Region g_built;
+
+int pending_slot() { return g_installed == 0 ? 1 : 0; }
 
 std::size_t clamp_in(std::int32_t len) {
   if (len < 0) return 0;
@@ -62,7 +107,9 @@ MG_EXPORT(mg_set_secret) std::int32_t mg_set_secret(std::int32_t index, std::int
 }
 
 // Loads the configuration from `len` input bytes (protocol_read_config)
-// and the secrets set before. Output: "ok\t\n" or "problem\t<SETTING>\n".
+// and the secrets set before. Output: "ok\t\n" or "problem\t<SETTING>\n",
+// then "fingerprint\t<8 hex>" and "fingerprint_previous\t<8 hex>" lines for
+// the secrets that are set.
 MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
   std::size_t n = clamp_in(len);
   if (n > kConfigCap) n = 0;  // oversized [vars]: treated as absent, then validated
@@ -76,10 +123,24 @@ MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
   mg::config_load(text, &g_config);
   std::string_view status = g_config.problem.empty() ? std::string_view("ok") : std::string_view("problem");
   std::size_t w = 0;
-  for (char c : status) g_out[w++] = c;
-  g_out[w++] = '\t';
-  for (char c : g_config.problem) g_out[w++] = c;
-  g_out[w++] = '\n';
+  auto put = [&w](std::string_view s) {
+    for (char c : s) g_out[w++] = c;
+  };
+  put(status);
+  put("\t");
+  put(g_config.problem);
+  put("\n");
+  // Fingerprints of the configured secrets, for the one-time config log line.
+  const std::string_view secrets[2] = {g_config.secret, g_config.secret_previous};
+  const std::string_view names[2] = {"fingerprint\t", "fingerprint_previous\t"};
+  for (int i = 0; i < 2; ++i) {
+    if (secrets[i].empty()) continue;
+    char fp[mg::kFingerprintChars];
+    mg::secret_fingerprint(secrets[i], fp);
+    put(names[i]);
+    put(std::string_view(fp, sizeof fp));
+    put("\n");
+  }
   return static_cast<std::int32_t>(w);
 }
 
@@ -87,6 +148,7 @@ MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
 MG_EXPORT(mg_begin) std::int32_t mg_begin(std::int32_t len) {
   mg::RequestFacts req;
   mg::protocol_read_request(std::string_view(g_in, clamp_in(len)), &req);
+  req.revocations = g_revocations;
   mg::decide_begin(g_config, req, &g_decision);
   return write_decision();
 }
@@ -105,6 +167,7 @@ MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
                        &g_decision.response);
     return write_decision();
   }
+  req.revocations = g_revocations;
   mg::decide_finish(g_config, req, fin.mode, fin.performed, fin.object, &g_decision);
   return write_decision();
 }
@@ -115,6 +178,78 @@ MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
 MG_EXPORT(mg_bench_verify) std::int32_t mg_bench_verify(std::int32_t len, std::int32_t iterations) {
   mg::RequestFacts req;
   mg::protocol_read_request(std::string_view(g_in, clamp_in(len)), &req);
+  req.revocations = g_revocations;
   for (std::int32_t i = 0; i < iterations; ++i) mg::decide_begin(g_config, req, &g_decision);
   return write_decision();
+}
+
+// --- Revocation snapshot ------------------------------------------------------
+
+// Returns a buffer of `len` bytes for the shim to copy a snapshot into
+// (0 when memory cannot grow).
+MG_EXPORT(mg_snapshot_alloc) std::uintptr_t mg_snapshot_alloc(std::int32_t len) {
+  g_pending_len = 0;
+  Region* slot = &g_slot[pending_slot()];
+  if (len < 0 || !region_reserve(slot, static_cast<std::size_t>(len) + 1, 0)) return 0;
+  g_pending_len = static_cast<std::size_t>(len);
+  return reinterpret_cast<std::uintptr_t>(slot->p);
+}
+
+// Validates the filled buffer and makes it the snapshot every later
+// decision reads. Returns the number of entries, or -1 (invalid: the
+// previous snapshot stays).
+MG_EXPORT(mg_snapshot_install) std::int32_t mg_snapshot_install() {
+  int slot = pending_slot();
+  mg::RevocationView view;
+  if (!g_slot[slot].p || !mg::revocation_view(g_slot[slot].p, g_pending_len, &view)) return -1;
+  g_installed = slot;
+  g_pending_len = 0;
+  g_revocations = view;
+  return static_cast<std::int32_t>(view.count);
+}
+
+// Installs the empty snapshot (KV holds none yet: nothing is revoked).
+MG_EXPORT(mg_snapshot_clear) std::int32_t mg_snapshot_clear() {
+  g_revocations = mg::RevocationView{};
+  return 0;
+}
+
+// Builder: reset, add batches of "<kv name>\t<kv value>\n" lines from the
+// input buffer (returns how many were revocation entries, -1 when memory
+// cannot grow), then finish.
+MG_EXPORT(mg_snapshot_build_reset) void mg_snapshot_build_reset() { g_build_len = 0; }
+
+MG_EXPORT(mg_snapshot_build_add) std::int32_t mg_snapshot_build_add(std::int32_t len) {
+  std::string_view text(g_in, clamp_in(len));
+  std::int32_t added = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    std::uint64_t entry;
+    if (!mg::revocation_parse_kv(line.substr(0, tab), line.substr(tab + 1), &entry)) continue;
+    if (!region_reserve(&g_build, (g_build_len + 1) * sizeof entry, g_build_len * sizeof entry)) return -1;
+    std::memcpy(g_build.p + g_build_len * sizeof entry, &entry, sizeof entry);
+    ++g_build_len;
+    ++added;
+  }
+  return added;
+}
+
+// Writes the snapshot of everything added; returns its length (read it at
+// mg_snapshot_build_ptr()), or -1 if it cannot be built.
+MG_EXPORT(mg_snapshot_build_finish) std::int32_t mg_snapshot_build_finish(double built_at) {
+  std::size_t cap = mg::revocation_snapshot_bytes(g_build_len);
+  if (!region_reserve(&g_built, cap, 0)) return -1;
+  // g_build.p comes from memory.grow: page-aligned, so u64-aligned.
+  auto* entries = reinterpret_cast<std::uint64_t*>(g_build.p);
+  std::size_t n = mg::revocation_snapshot_write(entries, g_build_len, static_cast<std::int64_t>(built_at),
+                                                g_built.p, cap);
+  return n ? static_cast<std::int32_t>(n) : -1;
+}
+
+MG_EXPORT(mg_snapshot_build_ptr) std::uintptr_t mg_snapshot_build_ptr() {
+  return reinterpret_cast<std::uintptr_t>(g_built.p);
 }

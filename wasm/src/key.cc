@@ -137,3 +137,26 @@ QueryToken query_token(std::string_view query, char* out, std::size_t cap, std::
 }
 
 }  // namespace mg
+
+namespace mg {
+
+std::size_t key_quote(std::string_view key, char* out, std::size_t cap) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t n = 0;
+  for (char ch : key) {
+    auto c = static_cast<unsigned char>(ch);
+    bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
+    if (n + (safe ? 1 : 3) > cap) return 0;
+    if (safe) {
+      out[n++] = ch;
+    } else {
+      out[n++] = '%';
+      out[n++] = kHex[c >> 4];
+      out[n++] = kHex[c & 15];
+    }
+  }
+  return n;
+}
+
+}  // namespace mg

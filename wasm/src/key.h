@@ -44,3 +44,12 @@ enum class QueryToken { absent, found, malformed };
 QueryToken query_token(std::string_view query, char* out, std::size_t cap, std::size_t* out_len);
 
 }  // namespace mg
+
+namespace mg {
+
+// Python's urllib.parse.quote(key, safe="/~"): every byte but A-Z a-z 0-9
+// _ . - ~ / as %XX (uppercase hex), as the backend builds media URLs.
+// Returns the length written, 0 if `cap` is too small.
+std::size_t key_quote(std::string_view key, char* out, std::size_t cap);
+
+}  // namespace mg
