@@ -1,18 +1,36 @@
-// mediagate Worker shim: binds R2 and the Wasm core, moves bytes, holds no
-// policy. Every status, header and byte span is decided by the core
-// (wasm/src/decision.cc); this file only marshals facts in and out and
-// performs the one storage operation the core asks for.
-// Protocol: docs/ARCHITECTURE.md ("The Wasm ABI").
+// mediagate Worker shim: binds R2, KV and the Cache API to the Wasm core,
+// moves bytes, holds no policy. Every status, header, byte span, cache and
+// revocation decision is made by the core (wasm/src/decision.cc); this file
+// only marshals facts in and out and performs the I/O the core asks for.
+// Protocol: docs/ARCHITECTURE.md ("The Wasm ABI"); revocation and the edge
+// cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 // The request headers the core reads (lower-case, as the protocol names them).
-const FACT_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"];
+const FACT_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-request-id"];
 // [vars] handed to the core; it validates them and applies the defaults.
-const VARS = ["MEDIA_KEY_PREFIXES", "MEDIA_CLOCK_SKEW_SECONDS", "MEDIA_MAX_TOKEN_TTL_SECONDS", "MEDIA_CORP"];
+const VARS = [
+  "MEDIA_KEY_PREFIXES",
+  "MEDIA_CLOCK_SKEW_SECONDS",
+  "MEDIA_MAX_TOKEN_TTL_SECONDS",
+  "MEDIA_CORP",
+  "MEDIA_REVOCATION_MODE",
+  "MEDIA_REVOCATION_MAX_STALENESS_SECONDS",
+  "MEDIA_REVOCATION_REFRESH_SECONDS",
+  "MEDIA_EDGE_CACHE",
+  "MEDIA_LOG_SAMPLE_RATE",
+  "MEDIA_DEBUG_HEADERS",
+];
+// The KV key the scheduled handler writes the compacted snapshot to. (Not
+// exported: a Worker module's named exports are entrypoints.)
+const SNAPSHOT_KEY = "snapshot:v1";
+const CACHE_OBJECT_HEADER = "x-mediagate-object";
 
-// One core per isolate. Emscripten's standalone build imports one no-op.
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+// One core per isolate. Emscripten's standalone build may import one no-op.
 function instantiate(module) {
   const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
   const x = instance.exports;
@@ -21,16 +39,20 @@ function instantiate(module) {
   const inCap = x.mg_in_cap();
   const outPtr = Number(x.mg_out_ptr());
   // Writes text into the input buffer, calls `fn`, returns the output text.
-  // memory.buffer is re-read on every call: the Emscripten build may grow it.
+  // memory.buffer is re-read on every call: the snapshot grows memory.
   const call = (fn, text, ...args) => {
     const { written } = encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap));
     const n = fn(...args, written);
     return decoder.decode(new Uint8Array(x.memory.buffer, outPtr, n));
   };
-  return { x, call, env: null, problem: "" };
+  // Writes text into the input buffer and returns `fn`'s number result.
+  const feed = (fn, text) => fn(encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap)).written);
+  // Revocation snapshot state: never | loaded | unavailable (docs/REVOCATION.md).
+  const rev = { state: "never", loadedAt: 0, attemptAt: 0, loading: null, count: 0 };
+  return { x, call, feed, inCap, env: null, problem: "", rev, noRevocationLogged: false };
 }
 
-// Output lines -> { status, reason, mode, body, span, headers[], text, fetch, key }.
+// Output lines -> { status, reason, mode, body, span, headers[], text, fetch, key, cache, store, refresh }.
 function parseDecision(text) {
   const d = { headers: [] };
   for (const line of text.split("\n")) {
@@ -62,9 +84,14 @@ function configure(env) {
   });
   let text = `MEDIA_BUCKET\t${env.MEDIA_BUCKET && typeof env.MEDIA_BUCKET.get === "function" ? 1 : 0}\n`;
   for (const name of VARS) if (typeof env[name] === "string") text += `${name}\t${oneLine(env[name])}\n`;
-  const [status, problem] = core.call(core.x.mg_configure, text).trimEnd().split("\t");
+  const [first, ...rest] = core.call(core.x.mg_configure, text).split("\n");
+  const [status, problem] = first.split("\t");
+  const out = parseDecision(rest.join("\n"));
   core.env = env;
   core.problem = status === "ok" ? "" : problem;
+  // Once per isolate: which secrets are configured, as fingerprints an
+  // operator compares with `mediagate fingerprint` (docs/RUNBOOK.md).
+  console.log(JSON.stringify({ event: "media.worker.config", fingerprint: out.fingerprint ?? null, fingerprint_previous: out.fingerprint_previous ?? null }));
   // CONTRACT.md section 1: log which setting is missing, never its value.
   if (core.problem) console.error(JSON.stringify({ event: "media.worker.error", reason: "not_configured", setting: core.problem }));
 }
@@ -74,30 +101,116 @@ function oneLine(v) {
   return String(v).replace(/[\r\n]/g, " ");
 }
 
-function requestFacts(request, url) {
-  let facts = `method\t${request.method}\npath\t${url.pathname}\nquery\t${url.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
-  for (const name of FACT_HEADERS) {
-    const v = request.headers.get(name);
-    if (v !== null) facts += `${name}\t${v}\n`;
+// --- Revocation snapshot ----------------------------------------------------
+
+// Copies snapshot bytes into the core and installs them; false if invalid.
+function installSnapshot(bytes) {
+  const ptr = Number(core.x.mg_snapshot_alloc(bytes.length));
+  if (!ptr) return false;
+  new Uint8Array(core.x.memory.buffer, ptr, bytes.length).set(bytes);
+  const count = core.x.mg_snapshot_install();
+  if (count < 0) return false;
+  core.rev.count = count;
+  return true;
+}
+
+// Loads the snapshot from KV; concurrent callers share one read. Never throws.
+function loadRevocations(kv) {
+  const rev = core.rev;
+  if (rev.loading) return rev.loading;
+  rev.loading = (async () => {
+    try {
+      const started = Date.now();
+      const buf = await kv.get(SNAPSHOT_KEY, { type: "arrayBuffer" });
+      rev.kvMs = Date.now() - started;
+      // No snapshot yet: the scheduled handler has not run; nothing is revoked.
+      if (buf === null) core.rev.count = core.x.mg_snapshot_clear();
+      else if (!installSnapshot(new Uint8Array(buf))) throw new Error("invalid snapshot");
+      rev.state = "loaded";
+      rev.loadedAt = nowSeconds();
+    } catch (err) {
+      rev.attemptAt = nowSeconds();
+      if (rev.state !== "loaded") rev.state = "unavailable";
+      console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_unavailable", error: String(err && err.message) }));
+    } finally {
+      rev.loading = null;
+    }
+  })();
+  return rev.loading;
+}
+
+// The revocation facts for this request; loads the snapshot once per isolate.
+async function revocationFacts(env) {
+  const kv = env.MEDIA_REVOCATIONS;
+  if (!kv || typeof kv.get !== "function") {
+    if (!core.noRevocationLogged) {
+      core.noRevocationLogged = true;
+      console.error(JSON.stringify({ event: "media.worker.error", reason: "revocation_disabled", setting: "MEDIA_REVOCATIONS" }));
+    }
+    return "revocations\tdisabled\n";
   }
-  return facts;
+  if (core.rev.state === "never") await loadRevocations(kv);
+  const rev = core.rev;
+  const age = nowSeconds() - (rev.state === "loaded" ? rev.loadedAt : rev.attemptAt);
+  return `revocations\t${rev.state}\nrevocations_age\t${age}\n`;
+}
+
+// The scheduled handler's work: compact every rev:<sha256> entry into one
+// snapshot value (docs/REVOCATION.md), write it to KV, install it here.
+async function compactRevocations(env) {
+  const kv = env.MEDIA_REVOCATIONS;
+  if (!kv) return { entries: 0, skipped: "no MEDIA_REVOCATIONS binding" };
+  core.x.mg_snapshot_build_reset();
+  let entries = 0;
+  let cursor;
+  do {
+    const page = await kv.list({ prefix: "rev:", cursor });
+    const values = await Promise.all(page.keys.map((k) => kv.get(k.name)));
+    // Feed the core in pieces that fit its input buffer.
+    let batch = "";
+    const flush = () => {
+      if (batch && core.feed(core.x.mg_snapshot_build_add, batch) < 0) throw new Error("out of memory");
+      batch = "";
+    };
+    page.keys.forEach((k, i) => {
+      if (values[i] === null) return; // deleted since the listing: not revoked
+      const line = `${k.name}\t${oneLine(values[i])}\n`;
+      if ((batch.length + line.length) * 3 > core.inCap) flush();
+      batch += line;
+      entries++;
+    });
+    flush();
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  const n = core.x.mg_snapshot_build_finish(nowSeconds());
+  if (n < 0) throw new Error("snapshot could not be built");
+  const bytes = new Uint8Array(core.x.memory.buffer, Number(core.x.mg_snapshot_build_ptr()), n).slice();
+  await kv.put(SNAPSHOT_KEY, bytes);
+  if (installSnapshot(bytes)) {
+    core.rev.state = "loaded";
+    core.rev.loadedAt = nowSeconds();
+  }
+  return { entries, bytes: n };
+}
+
+// --- Storage and the edge cache -------------------------------------------
+
+// R2 range options for a `fetch` line.
+function plan(d) {
+  const [op, kind, offset, length, suffix] = d.fetch.split("\t");
+  const range =
+    kind === "offset_length" ? { offset: Number(offset), length: Number(length) }
+    : kind === "offset" ? { offset: Number(offset) }
+    : kind === "suffix" ? { suffix: Number(suffix) }
+    : undefined;
+  return { op, range };
 }
 
 // Performs the storage operation of a `fetch` decision; never throws.
 async function perform(bucket, d) {
-  const [op, kind, offset, length, suffix] = d.fetch.split("\t");
+  const { op, range } = plan(d);
   try {
-    let obj;
-    if (op === "head") {
-      obj = await bucket.head(d.key);
-    } else {
-      const range =
-        kind === "offset_length" ? { offset: Number(offset), length: Number(length) }
-        : kind === "offset" ? { offset: Number(offset) }
-        : kind === "suffix" ? { suffix: Number(suffix) }
-        : undefined;
-      obj = await bucket.get(d.key, range ? { range } : {});
-    }
+    const obj = op === "head" ? await bucket.head(d.key) : await bucket.get(d.key, range ? { range } : {});
     if (obj === null) return { object: null, facts: "result\tmissing\n" };
     const uploaded = Math.floor(obj.uploaded.getTime() / 1000);
     const type = obj.httpMetadata?.contentType ?? "";
@@ -109,6 +222,51 @@ async function perform(bucket, d) {
     // R2 refuses a range that starts at or past the end (InvalidRange, 10039).
     const invalidRange = /InvalidRange|10039/.test(String(err && err.message));
     return { object: null, facts: `result\t${invalidRange ? "invalid_range" : "error"}\n` };
+  }
+}
+
+// The edge cache's answer to a `fetch` decision the core allowed it to
+// answer, or null for a miss (a cache failure is a miss, never an error).
+async function fromCache(d, requestUrl) {
+  try {
+    const { op, range } = plan(d);
+    const headers = {};
+    if (op === "get" && range) {
+      headers.range =
+        range.suffix !== undefined ? `bytes=-${range.suffix}`
+        : range.length !== undefined ? `bytes=${range.offset}-${range.offset + range.length - 1}`
+        : `bytes=${range.offset}-`;
+    }
+    const hit = await caches.default.match(new Request(new URL(d.cache, requestUrl), { headers }));
+    if (!hit) return null;
+    // The cache holds the object but refuses the range: as R2 would.
+    if (hit.status === 416) {
+      discard(hit);
+      return { object: null, facts: "result\tinvalid_range\nsource\tcache\n" };
+    }
+    const meta = hit.headers.get(CACHE_OBJECT_HEADER);
+    // The bytes must be exactly what the plan asked for, or it is a miss.
+    if (meta === null || hit.status !== (headers.range ? 206 : 200) || op === "head") discard(hit);
+    if (meta === null || hit.status !== (headers.range ? 206 : 200)) return null;
+    const body = op === "get" ? hit.body : null;
+    return { object: body ? { body } : null, facts: `result\tok\nsource\tcache\ncached\t${meta}\n` };
+  } catch {
+    return null;
+  }
+}
+
+// Stores the whole object under the core's canonical key; tees the body.
+function toCache(d, obj, requestUrl, ctx) {
+  try {
+    const [path, length, meta] = d.store.split("\t");
+    const [mine, theirs] = obj.body.tee();
+    const stored = new Response(theirs, {
+      headers: { "content-length": length, "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
+    });
+    ctx.waitUntil(caches.default.put(new Request(new URL(path, requestUrl)), stored).catch(() => {}));
+    return { ...obj, body: mine };
+  } catch {
+    return obj;
   }
 }
 
@@ -126,27 +284,86 @@ function toResponse(d, obj) {
   return new Response(body, { status: Number(d.status), headers });
 }
 
-async function handle(request, env) {
+// One JSON log line (when the core says so) and one metric data point per
+// request (CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
+// logged; the token, the query string and the URL never are.
+function observe(d, request, env, io) {
+  const headers = Object.fromEntries(d.headers);
+  const span = d.span ? d.span.split("\t").map(Number) : null;
+  const bytes = d.body === "none" ? 0 : Number(headers["content-length"] ?? 0);
+  const colo = request.cf?.colo ?? null;
+  if (d.log) {
+    console.log(
+      JSON.stringify({
+        ts: Date.now(),
+        event: d.event,
+        reason: d.reason,
+        status: Number(d.status),
+        method: request.method,
+        mode: d.mode,
+        key: d.key ?? null,
+        span,
+        bytes,
+        cache: io.cache,
+        r2_ms: io.r2Ms,
+        kv_ms: io.kvMs,
+        request_id: d.request_id ?? null,
+        colo,
+        // Successes are sampled: weight this line by 1 / sample_rate.
+        sample_rate: Number(d.log) / 1e6,
+      }),
+    );
+  }
+  const metrics = env.MEDIA_METRICS;
+  if (metrics && typeof metrics.writeDataPoint === "function") {
+    try {
+      metrics.writeDataPoint({
+        indexes: [d.reason ?? "unknown"],
+        blobs: [d.event ?? "", d.reason ?? "", d.mode ?? "", io.cache, colo ?? "", request.method],
+        doubles: [Number(d.status), bytes, io.r2Ms, io.kvMs],
+      });
+    } catch {}
+  }
+}
+
+async function handle(request, env, ctx) {
   configure(env);
   const url = new URL(request.url);
-  const facts = requestFacts(request, url);
+  const io = { cache: "none", r2Ms: 0, kvMs: 0 };
+  let facts = `method\t${request.method}\npath\t${url.pathname}\nquery\t${url.search}\nnow\t${nowSeconds()}\n`;
+  facts += `sample\t${Math.floor(Math.random() * 1e6)}\n`;
+  for (const name of FACT_HEADERS) {
+    const v = request.headers.get(name);
+    if (v !== null) facts += `${name}\t${v}\n`;
+  }
+  if (!core.problem) {
+    const never = core.rev.state === "never";
+    facts += await revocationFacts(env);
+    if (never) io.kvMs = core.rev.kvMs ?? 0;
+  }
   let d = parseDecision(core.call(core.x.mg_begin, facts));
-  // Revocation and the public edge cache slot in here (CONTRACT.md section 7):
-  // the core decides, after the token, before any storage read.
+  if (d.refresh && env.MEDIA_REVOCATIONS) ctx.waitUntil(loadRevocations(env.MEDIA_REVOCATIONS));
   let obj = null;
-  // The core asks for at most two operations (decision.h); a third would be
-  // a core bug, answered as the core's 503.
+  // The core asks for at most two storage operations (decision.h); a third
+  // would be a core bug, answered as the core's 503.
   for (let ops = 0; d.fetch !== undefined; ops++) {
-    if (ops === 2) {
+    if (ops === 3) {
       discard(obj);
       return toResponse(FALLBACK, null);
     }
     discard(obj);
-    const done = await perform(env.MEDIA_BUCKET, d);
+    let done = d.cache !== undefined ? await fromCache(d, request.url) : null;
+    if (d.cache !== undefined) io.cache = done ? "hit" : "miss";
+    if (!done) {
+      const started = Date.now();
+      done = await perform(env.MEDIA_BUCKET, d);
+      io.r2Ms += Date.now() - started;
+    }
     obj = done.object;
-    const finish = `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${done.facts}`;
-    d = parseDecision(core.call(core.x.mg_finish, finish));
+    d = parseDecision(core.call(core.x.mg_finish, `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${done.facts}`));
   }
+  if (d.store !== undefined && d.body === "object" && obj) obj = toCache(d, obj, request.url, ctx);
+  observe(d, request, env, io);
   return toResponse(d, obj);
 }
 
@@ -162,5 +379,20 @@ export default {
       } catch {}
       return toResponse(FALLBACK, null);
     }
+  },
+
+  // Cron Trigger (wrangler.toml [triggers]): compacts the revocation list.
+  async scheduled(event, env, ctx) {
+    ctx.waitUntil(
+      (async () => {
+        try {
+          configure(env);
+          const result = await compactRevocations(env);
+          console.log(JSON.stringify({ event: "media.worker.revocations_compacted", ...result }));
+        } catch (err) {
+          console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_compaction_failed", error: String(err && err.message) }));
+        }
+      })(),
+    );
   },
 };

@@ -86,6 +86,60 @@ TEST_CASE("protocol: decisions are written as documented") {
   CHECK(text.find("status\t401\nreason\ttoken_expired\nmode\tpriv\nbody\ttext\n") == 0);
   CHECK(text.find("h\tcache-control\tprivate, no-store\n") != std::string::npos);
   CHECK(text.find("h\tcontent-length\t7\n") != std::string::npos);
-  CHECK(text.substr(text.size() - 13) == "text\texpired\n");
+  CHECK(text.find("text\texpired\nevent\tmedia.worker.deny\n") != std::string::npos);
+  CHECK(text.find("key\tu/a b.png\n") != std::string::npos);  // the decoded key, for the log line
+  CHECK(text.find("log\t") == std::string::npos);              // only when decided
+  CHECK(text.find("?t=") == std::string::npos);
   CHECK(mg::protocol_write_decision(d, out, 10) == 0);  // too small: nothing half-written is used
+}
+
+TEST_CASE("contract 8: every answer is logged unless it is a sampled-out success") {
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  t.log_sample_rate = "0.25";
+  t.log_sample_rate_set = true;
+  mg::Config config;
+  REQUIRE(mg::config_load(t, &config));
+  CHECK(config.log_sample_ppm == 250000);
+  static mg::Decision d;
+  mg::RequestFacts req;
+  req.method = "GET";
+  req.path = "/m/u/a.png";
+  req.query = "";
+  req.request_id = "req-123:abc";
+  for (std::uint32_t sample : {0u, 249999u, 250000u, 999999u}) {
+    req.sample = sample;
+    mg::decide_begin(config, req, &d);  // no token: a denial
+    CHECK(d.response.status == 401);
+    CHECK(d.log);
+    CHECK(d.request_id == "req-123:abc");
+  }
+  req.request_id = "https://evil.example/?t=abc";
+  mg::decide_begin(config, req, &d);
+  CHECK(d.request_id.empty());  // not an id: never echoed into a log
+}
+
+TEST_CASE("config: log sample rate and debug header values") {
+  struct Row {
+    const char* rate;
+    bool ok;
+    std::uint32_t ppm;
+  } rows[] = {{"0", true, 0}, {"1", true, 1000000}, {"0.01", true, 10000}, {".5", true, 500000},
+              {"1.0", true, 1000000}, {"0.0000001", true, 0}, {"1.5", false, 0}, {"-0.1", false, 0},
+              {"abc", false, 0}, {"", false, 0}, {"0.5x", false, 0}};
+  for (const auto& row : rows) {
+    CAPTURE(std::string(row.rate));
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    t.log_sample_rate = row.rate;
+    t.log_sample_rate_set = true;
+    mg::Config c;
+    CHECK(mg::config_load(t, &c) == row.ok);
+    if (row.ok) CHECK(c.log_sample_ppm == row.ppm);
+    else CHECK(c.problem == "MEDIA_LOG_SAMPLE_RATE");
+  }
 }

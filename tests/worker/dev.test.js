@@ -2,7 +2,9 @@
 // on local R2 with demo media and prints sample URLs; those URLs must work.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { ROOT } from "./helpers.js";
 
 const PORT = String(18000 + (process.pid % 1000));
@@ -62,5 +64,21 @@ describe("scripts/dev.sh", () => {
     const denied = await fetch(pub[2].replace(/t=[^&]+/, "t=x.y"));
     assert.equal(denied.status, 401);
     assert.equal(await denied.text(), "forbidden");
+
+    // The synthetic canary (docs/RUNBOOK.md) against this server passes...
+    const base = new URL(pub[2]).origin;
+    const secret = readFileSync(path.join(ROOT, ".dev.vars"), "utf8").match(/^MEDIA_TOKEN_SECRET=(.*)$/m)[1];
+    const canary = spawnSync("bash", ["scripts/media_canary_smoke.sh", base], { cwd: ROOT, env: { ...process.env, MEDIA_TOKEN_SECRET: secret }, encoding: "utf8" });
+    assert.equal(canary.status, 0, canary.stdout + canary.stderr);
+    assert.match(canary.stdout, /canary: all \d+ checks passed/);
+    assert.ok(!canary.stdout.includes(secret));
+    // ...and against a deployment whose secret differs from the backend's, it
+    // fails, readably, pointing at the fingerprints.
+    const wrong = spawnSync("bash", ["scripts/media_canary_smoke.sh", base], { cwd: ROOT, env: { ...process.env, MEDIA_TOKEN_SECRET: "not-the-deployed-secret" }, encoding: "utf8" });
+    assert.equal(wrong.status, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stdout, /FAIL  public GET status: got \[401\], want \[200\]/);
+    assert.match(wrong.stdout, /checks FAILED/);
+    assert.match(wrong.stdout, /the secrets probably differ/);
+    assert.ok(!/t=[A-Za-z0-9_-]{10}/.test(wrong.stdout), "the report prints no token");
   });
 });

@@ -1,8 +1,9 @@
 // Shared helpers for the Worker tests: a Miniflare instance running the
 // shim with one of the two Wasm builds, R2 seeded with test media, and an
 // independent token minter (node:crypto, the backend's algorithm).
-import { createHmac } from "node:crypto";
-import { readFileSync, existsSync } from "node:fs";
+import { createHash, createHmac } from "node:crypto";
+import { readFileSync, existsSync, appendFileSync, mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Miniflare } from "miniflare";
@@ -46,9 +47,44 @@ export function pyJson(value) {
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 
+// Every log line any test's Worker writes, and every token any test mints,
+// go to build/test-logs/ so that tests/logscan.test.js (run after the whole
+// suite by scripts/test.sh) can check no log line carries token material.
+export const LOG_DIR = path.join(ROOT, "build/test-logs");
+mkdirSync(LOG_DIR, { recursive: true });
+const TOKENS_FILE = path.join(LOG_DIR, `tokens-${process.pid}.txt`);
+const LOGS_FILE = path.join(LOG_DIR, `worker-${process.pid}.log`);
+// The lines this process's Workers wrote, for tests that read them.
+export const workerLog = [];
+
 export function mintRaw(payloadText, secret = SECRET) {
   const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(Buffer.from(payloadText, "utf8")).digest();
-  return b64url(Buffer.from(payloadText, "utf8")) + "." + b64url(mac);
+  const token = b64url(Buffer.from(payloadText, "utf8")) + "." + b64url(mac);
+  appendFileSync(TOKENS_FILE, token + "\n");
+  return token;
+}
+
+function captureStdio(stdout, stderr) {
+  for (const stream of [stdout, stderr]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      workerLog.push(line);
+      appendFileSync(LOGS_FILE, line + "\n");
+    });
+  }
+}
+
+// The JSON lines the Worker logged with `event` set, from index `from` on.
+export function loggedEvents(from = 0) {
+  return workerLog.slice(from).flatMap((line) => {
+    const i = line.indexOf("{");
+    if (i < 0) return [];
+    try {
+      const o = JSON.parse(line.slice(i));
+      return o && typeof o.event === "string" ? [o] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export function mint(key, { mode = "pub", ttl = 600, exp, secret = SECRET } = {}) {
@@ -104,10 +140,16 @@ export const DEFAULT_BINDINGS = {
 };
 
 // A Miniflare running the shim with `wasmPath`. `bucket: false` leaves the
-// R2 binding out; `failingBucket: true` binds an R2 stand-in that throws.
-export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, seed = true } = {}) {
+// R2 binding out; `failingBucket: true` binds an R2 stand-in that throws;
+// `failingKv: true` binds a MEDIA_REVOCATIONS stand-in whose every call
+// throws; `revocations: false` leaves the KV binding out; `metrics: true`
+// binds a MEDIA_METRICS stand-in that logs each data point as a
+// "METRIC {json}" line; `persistDir` keeps R2/KV/cache state on disk, so a
+// second Miniflare (a fresh isolate) sees it.
+export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true } = {}) {
   if (!existsSync(wasmPath)) throw new Error(`${wasmPath} is missing: run scripts/build.sh`);
-  const options = {
+  const gate = {
+    name: "gate",
     modulesRoot: ROOT,
     modules: [
       { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
@@ -115,27 +157,31 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     ],
     compatibilityDate: "2025-09-01",
     bindings,
-    kvNamespaces: ["MEDIA_REVOCATIONS"],
-    cf: false,
+    kvNamespaces: revocations && !failingKv ? ["MEDIA_REVOCATIONS"] : [],
+    r2Buckets: bucket && !failingBucket ? ["MEDIA_BUCKET"] : [],
+    wrappedBindings: {},
   };
-  if (failingBucket) {
-    options.workers = [
-      { ...options, name: "gate", wrappedBindings: { MEDIA_BUCKET: { scriptName: "failing-r2" } } },
-      {
-        name: "failing-r2",
-        modules: true,
-        script: `export default function () {
-          const fail = async () => { throw new Error("simulated R2 outage"); };
-          return { get: fail, head: fail };
-        }`,
-      },
-    ];
-    for (const k of ["modulesRoot", "modules", "compatibilityDate", "bindings", "kvNamespaces"]) delete options[k];
-  } else if (bucket) {
-    options.r2Buckets = ["MEDIA_BUCKET"];
+  const helpers = [];
+  const stub = (name, binding, body) => {
+    gate.wrappedBindings[binding] = { scriptName: name };
+    helpers.push({ name, modules: true, script: `export default function () { ${body} }` });
+  };
+  if (failingBucket) stub("failing-r2", "MEDIA_BUCKET", `const fail = async () => { throw new Error("simulated R2 outage"); }; return { get: fail, head: fail };`);
+  if (failingKv) stub("failing-kv", "MEDIA_REVOCATIONS", `const fail = async () => { throw new Error("simulated KV outage"); }; return { get: fail, list: fail, put: fail };`);
+  if (metrics) stub("metrics", "MEDIA_METRICS", `return { writeDataPoint(p) { console.log("METRIC " + JSON.stringify(p)); } };`);
+  const options = { workers: [gate, ...helpers], cf: false, handleRuntimeStdio: captureStdio };
+  if (persistDir) {
+    options.r2Persist = path.join(persistDir, "r2");
+    options.kvPersist = path.join(persistDir, "kv");
+    options.cachePersist = path.join(persistDir, "cache");
   }
   const mf = new Miniflare(options);
-  await mf.ready;
+  try {
+    await mf.ready;
+  } catch (err) {
+    await mf.dispose().catch(() => {}); // never leave a workerd behind
+    throw err;
+  }
   if (bucket && !failingBucket && seed) {
     const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
     for (const [key, o] of Object.entries(OBJECTS)) {
@@ -165,3 +211,8 @@ export const SECURITY_HEADERS = {
   "x-robots-tag": "noindex, nofollow",
   "content-security-policy": "default-src 'none'; sandbox",
 };
+
+// The backend's revocation write (CONTRACT.md section 7).
+export function revocationName(key) {
+  return "rev:" + createHash("sha256").update(Buffer.from(key, "utf8")).digest("hex");
+}

@@ -3,6 +3,8 @@
 //   mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]
 //   mediagate verify URL [--now T]
 //   mediagate explain            (JSON lines on stdin -> JSON lines on stdout)
+//   mediagate revoke KEY [--scope all|public] [--local] [--apply]
+//   mediagate revocations build-snapshot --out FILE [--bulk FILE.json] < keys.txt
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 
 #include "config.h"
 #include "decision.h"
+#include "fingerprint.h"
 #include "httpdate.h"
 #include "key.h"
 #include "protocol.h"
@@ -64,6 +67,9 @@ int usage() {
       "  mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n"
       "  mediagate verify URL [--now T]\n"
       "  mediagate explain   < requests.jsonl > answers.jsonl\n"
+      "  mediagate fingerprint   (of MEDIA_TOKEN_SECRET [and _PREVIOUS]: compare with the Worker's log)\n"
+      "  mediagate revoke KEY [--scope all|public] [--local] [--apply]\n"
+      "  mediagate revocations build-snapshot --out FILE [--bulk FILE.json] [--scope all|public] < keys.txt\n"
       "environment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n",
       stderr);
   return 2;
@@ -87,6 +93,27 @@ std::string quote_path(std::string_view key) {
     }
   }
   return out;
+}
+
+// The fingerprints the Worker logs at startup (media.worker.config), for the
+// secrets in this environment: equal fingerprints, equal secrets.
+int cmd_fingerprint() {
+  bool any = false;
+  const char* names[2] = {"MEDIA_TOKEN_SECRET", "MEDIA_TOKEN_SECRET_PREVIOUS"};
+  for (const char* name : names) {
+    bool set;
+    std::string_view secret = mg::trim_ascii_space(env(name, &set));
+    if (secret.empty()) continue;
+    char fp[mg::kFingerprintChars];
+    mg::secret_fingerprint(secret, fp);
+    std::printf("%s %.*s\n", name, static_cast<int>(sizeof fp), fp);
+    any = true;
+  }
+  if (!any) {
+    std::fputs("mediagate fingerprint: MEDIA_TOKEN_SECRET is not set\n", stderr);
+    return 2;
+  }
+  return 0;
 }
 
 int cmd_mint(int argc, char** argv) {
@@ -362,5 +389,9 @@ int main(int argc, char** argv) {
   if (cmd == "mint") return cmd_mint(argc - 2, argv + 2);
   if (cmd == "verify") return cmd_verify(argc - 2, argv + 2);
   if (cmd == "explain") return cmd_explain();
+  if (cmd == "fingerprint") return cmd_fingerprint();
+  if (cmd == "revoke") { int cmd_revoke(int, char**); return cmd_revoke(argc - 2, argv + 2); }  // revoke_cmd.cc
+  if (cmd == "revocations") { int cmd_revocations(int, char**); return cmd_revocations(argc - 2, argv + 2); }
+  if (cmd == "abi") { int cmd_abi(int, char**); return cmd_abi(argc - 2, argv + 2); }  // abi_cmd.cc: tests only
   return usage();
 }

@@ -16,6 +16,26 @@ bool parse_int(std::string_view s, std::int64_t lo, std::int64_t hi, std::int64_
   return true;
 }
 
+// A rate in 0..1 written as a decimal ("0", "1", "0.01", ".5"), as parts per million.
+bool parse_rate(std::string_view s, std::uint32_t* ppm) {
+  s = trim_ascii_space(s);
+  if (s.empty() || s.size() > 12) return false;
+  std::uint64_t whole = 0, frac = 0, scale = 1000000;
+  std::size_t i = 0;
+  bool digits = false;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) whole = whole * 10 + (s[i] - '0'), digits = true;
+  if (i < s.size() && s[i] == '.') {
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      scale /= 10;
+      frac += static_cast<std::uint64_t>(s[i] - '0') * scale;
+      digits = true;
+    }
+  }
+  if (!digits || i != s.size() || whole > 1 || (whole == 1 && frac > 0)) return false;
+  *ppm = static_cast<std::uint32_t>(whole * 1000000 + frac);
+  return true;
+}
+
 }  // namespace
 
 std::string_view trim_ascii_space(std::string_view s) {
@@ -31,6 +51,8 @@ bool config_load(const ConfigText& in, Config* out) {
   out->secret = in.secret_set ? trim_ascii_space(in.secret) : std::string_view{};
   out->secret_previous =
       in.secret_previous_set ? trim_ascii_space(in.secret_previous) : std::string_view{};
+  const std::string_view secrets[] = {out->secret, out->secret_previous};
+  token_keys_init(secrets, 2, &out->keys);
 
   std::string_view prefixes = in.prefixes_set ? in.prefixes : std::string_view("u/");
   bool prefixes_ok = true;
@@ -53,6 +75,31 @@ bool config_load(const ConfigText& in, Config* out) {
     else if (corp != "same-origin") corp_ok = false;
   }
 
+  bool rev_mode_ok = true;
+  if (in.revocation_mode_set) {
+    std::string_view mode = trim_ascii_space(in.revocation_mode);
+    if (mode == "closed") out->revocation_fail_closed = true;
+    else if (mode != "open") rev_mode_ok = false;
+  }
+  bool rev_stale_ok =
+      !in.revocation_max_stale_set || parse_int(in.revocation_max_stale, 0, 86400, &out->revocation_max_stale);
+  bool rev_refresh_ok =
+      !in.revocation_refresh_set || parse_int(in.revocation_refresh, 0, 3600, &out->revocation_refresh);
+  bool cache_ok = true;
+  if (in.edge_cache_set) {
+    std::string_view v = trim_ascii_space(in.edge_cache);
+    if (v == "off") out->edge_cache = false;
+    else if (v != "on") cache_ok = false;
+  }
+
+  bool sample_ok = !in.log_sample_rate_set || parse_rate(in.log_sample_rate, &out->log_sample_ppm);
+  bool debug_ok = true;
+  if (in.debug_headers_set) {
+    std::string_view v = trim_ascii_space(in.debug_headers);
+    if (v == "on") out->debug_headers = true;
+    else if (v != "off") debug_ok = false;
+  }
+
   // The first problem found names the setting in the log line; order is the
   // order an operator would check them in.
   if (!in.has_bucket) out->problem = "MEDIA_BUCKET";
@@ -61,6 +108,12 @@ bool config_load(const ConfigText& in, Config* out) {
   else if (!leeway_ok) out->problem = "MEDIA_CLOCK_SKEW_SECONDS";
   else if (!ttl_ok) out->problem = "MEDIA_MAX_TOKEN_TTL_SECONDS";
   else if (!corp_ok) out->problem = "MEDIA_CORP";
+  else if (!rev_mode_ok) out->problem = "MEDIA_REVOCATION_MODE";
+  else if (!rev_stale_ok) out->problem = "MEDIA_REVOCATION_MAX_STALENESS_SECONDS";
+  else if (!rev_refresh_ok) out->problem = "MEDIA_REVOCATION_REFRESH_SECONDS";
+  else if (!cache_ok) out->problem = "MEDIA_EDGE_CACHE";
+  else if (!sample_ok) out->problem = "MEDIA_LOG_SAMPLE_RATE";
+  else if (!debug_ok) out->problem = "MEDIA_DEBUG_HEADERS";
   return out->problem.empty();
 }
 

@@ -24,6 +24,18 @@ struct ConfigText {
   std::string_view corp;             // MEDIA_CORP: same-origin (default) | same-site
   bool corp_set = false;
   bool has_bucket = false;           // MEDIA_BUCKET binding present
+  std::string_view revocation_mode;  // MEDIA_REVOCATION_MODE: open (default) | closed
+  bool revocation_mode_set = false;
+  std::string_view revocation_max_stale;  // MEDIA_REVOCATION_MAX_STALENESS_SECONDS, default 900, 0..86400
+  bool revocation_max_stale_set = false;
+  std::string_view revocation_refresh;    // MEDIA_REVOCATION_REFRESH_SECONDS, default 30, 0..3600
+  bool revocation_refresh_set = false;
+  std::string_view edge_cache;       // MEDIA_EDGE_CACHE: on (default) | off
+  bool edge_cache_set = false;
+  std::string_view log_sample_rate;  // MEDIA_LOG_SAMPLE_RATE: 0..1, default 0.01
+  bool log_sample_rate_set = false;
+  std::string_view debug_headers;    // MEDIA_DEBUG_HEADERS: off (default) | on
+  bool debug_headers_set = false;
 };
 
 // Builds `out` from `in`. Secrets are trimmed of surrounding whitespace (as

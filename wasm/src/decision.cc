@@ -1,8 +1,10 @@
 #include "decision.h"
 
+#include "edge_cache.h"
 #include "httpdate.h"
 #include "key.h"
 #include "policy.h"
+#include "revocation.h"
 
 namespace mg {
 namespace {
@@ -71,6 +73,16 @@ Plan whole_plan() {
   return p;
 }
 
+// Sets the canonical cache path for `key`; false if it does not fit.
+bool key_quote_into(std::string_view key, Decision* out) {
+  constexpr std::string_view kPrefix = "/m/";
+  if (key.empty()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) out->cache_path[i] = kPrefix[i];
+  std::size_t n = key_quote(key, out->cache_path + kPrefix.size(), kMaxCachePath - kPrefix.size());
+  out->cache_path_len = n ? kPrefix.size() + n : 0;
+  return n > 0;
+}
+
 void ask_storage(Decision* out, const Plan& plan, Mode mode) {
   out->fetch = true;
   out->plan = plan;
@@ -101,10 +113,20 @@ void respond_reason(const Config& config, Reason reason, Mode mode, bool head, R
   if (reason == Reason::method_not_allowed) r->add_static("allow", "GET, HEAD");
 }
 
-void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
+namespace {
+
+void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->fetch = false;
   out->key_len = 0;
   out->mode = Mode::none;
+  out->cache_lookup = false;
+  out->cache_path_len = 0;
+  out->cache_store = false;
+  out->cache_object_len = 0;
+  // Keep the snapshot fresh whatever this request's answer is; a failed
+  // load is retried at the same pace, not on every request.
+  out->refresh_revocations = req.revocation != RevocationState::disabled &&
+                             req.revocation_age >= config.revocation_refresh;
 
   // CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
@@ -126,16 +148,31 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
   if (qt == QueryToken::absent) return answer(config, req, Reason::token_missing, Mode::none, out);
   if (qt == QueryToken::malformed) return answer(config, req, Reason::token_malformed, Mode::none, out);
 
-  std::string_view secrets[2] = {config.secret, config.secret_previous};
   TokenPolicy policy;
   policy.now = req.now;
   policy.leeway = config.leeway;
   policy.max_ttl = config.max_ttl;
-  TokenVerdict v = token_verify(std::string_view(token, token_len), key, secrets, 2, policy);
+  TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
 
-  // Revocation (CONTRACT.md section 7) is checked here, after the token and
-  // before any cache or storage read; it lands with the revocation issue.
+  // Revocation (CONTRACT.md section 7): after the token, before any cache
+  // or storage read, so a copy in the edge cache is never served once revoked.
+  switch (req.revocation) {
+    case RevocationState::disabled:
+      break;
+    case RevocationState::unavailable:
+      if (config.revocation_fail_closed)
+        return answer(config, req, Reason::storage_unavailable, v.mode, out);
+      break;
+    case RevocationState::loaded: {
+      if (config.revocation_fail_closed && req.revocation_age > config.revocation_max_stale)
+        return answer(config, req, Reason::storage_unavailable, v.mode, out);
+      RevocationScope scope = revocation_lookup(req.revocations, key);
+      if (scope == RevocationScope::all || (scope == RevocationScope::pub && v.mode == Mode::pub))
+        return answer(config, req, Reason::revoked, v.mode, out);
+      break;
+    }
+  }
 
   Plan plan;
   if (is_head(req)) {
@@ -144,18 +181,32 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
     plan.op = StorageOp::get;
     plan.range = range_hint(req.range);
   }
+  // Public objects may come from the edge cache, keyed by the token-free
+  // canonical path: every spelling of the key's URL shares one entry.
+  out->cache_lookup = v.mode == Mode::pub && config.edge_cache && key_quote_into(key, out);
   ask_storage(out, plan, v.mode);
 }
 
-void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
-                   const ObjectFacts& obj, Decision* out) {
+void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
+            const ObjectFacts& obj, Decision* out) {
   out->fetch = false;
   out->mode = mode;
+  out->cache_store = false;
+  out->cache_object_len = 0;
+  out->refresh_revocations = false;
+  out->cache_lookup = false;
   // The key was checked by decide_begin; decode again for the extension.
   std::string_view key;
   if (req.path.substr(0, kPathPrefix.size()) == kPathPrefix &&
       key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len))
     key = out->key_view();
+
+  // A cache entry whose metadata this version cannot read is a miss: read
+  // the same plan from storage (the cache read cost no storage operation).
+  if (obj.source == ObjectSource::cache && obj.result != StorageResult::ok &&
+      obj.result != StorageResult::invalid_range)
+    return ask_storage(out, performed, mode);
+  out->cache_lookup = mode == Mode::pub && config.edge_cache && key_quote_into(key, out);
 
   bool ranged_first_read = performed.attempt == 1 && performed.op == StorageOp::get &&
                            performed.range.kind != RangeHintKind::whole &&
@@ -278,6 +329,55 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
     r.span = want;
   }
   r.body = (!is_head(req) && !empty) ? BodySource::object : BodySource::none;
+
+  // Fill the edge cache from a storage read that returned the whole object
+  // under a public token (never a 206 span, never private, never an error).
+  if (mode == Mode::pub && config.edge_cache && !is_head(req) && obj.source == ObjectSource::storage &&
+      !empty && want.first == 0 && want.last + 1 == obj.size && obj.size <= kMaxCacheableBytes &&
+      key_quote_into(key, out)) {
+    out->cache_object_len = cache_object_write(obj, out->cache_object, sizeof out->cache_object);
+    out->cache_store = out->cache_object_len > 0;
+  }
+}
+
+
+// x-request-id is logged only when it looks like an id: 1-128 characters of
+// [A-Za-z0-9._:-]. Anything else (a URL, a token pasted by a client) is not.
+bool request_id_loggable(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+              c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// What every final answer carries besides status and headers: whether to
+// log it, the request id, and the debug header.
+void observe(const Config& config, const RequestFacts& req, Decision* out) {
+  out->log = false;
+  out->request_id = {};
+  if (out->fetch) return;
+  Response& r = out->response;
+  bool success = r.status >= 200 && r.status < 400;
+  out->log = !success || req.sample < config.log_sample_ppm;
+  out->log_sample_ppm = success ? config.log_sample_ppm : 1000000;
+  if (request_id_loggable(req.request_id)) out->request_id = req.request_id;
+  if (config.debug_headers) r.add_static("x-mediagate-reason", reason_info(r.reason).name);
+}
+
+}  // namespace
+
+void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
+  begin(config, req, out);
+  observe(config, req, out);
+}
+
+void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
+                   const ObjectFacts& obj, Decision* out) {
+  finish(config, req, mode, performed, obj, out);
+  observe(config, req, out);
 }
 
 }  // namespace mg

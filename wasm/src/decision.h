@@ -16,6 +16,7 @@
 #include "conditional.h"
 #include "range.h"
 #include "response.h"
+#include "revocation.h"
 #include "token.h"
 
 namespace mg {
@@ -26,15 +27,35 @@ struct Config {
   // Secrets already trimmed of surrounding whitespace; empty = not set.
   std::string_view secret;
   std::string_view secret_previous;
+  // HMAC key state of {secret, secret_previous}, computed once by
+  // config_load (token.h, TokenKeys): a request pays no key setup.
+  TokenKeys keys;
   std::string_view prefixes[kMaxPrefixes];
   std::size_t n_prefixes = 0;
   std::int64_t leeway = 60;
   std::int64_t max_ttl = 3600;
   bool corp_same_site = false;
   bool has_bucket = false;
+  // Revocation (CONTRACT.md section 7, docs/REVOCATION.md).
+  bool revocation_fail_closed = false;      // MEDIA_REVOCATION_MODE = "closed"
+  std::int64_t revocation_max_stale = 900;  // closed mode: older snapshot -> 503
+  std::int64_t revocation_refresh = 30;     // refresh the snapshot after this many seconds
+  // The public edge cache (Cache API) for public GET/HEAD.
+  bool edge_cache = true;                   // MEDIA_EDGE_CACHE = "on" | "off"
+  // Logs (CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
+  // sampled at this rate (per million); denials and errors always logged.
+  std::uint32_t log_sample_ppm = 10000;     // MEDIA_LOG_SAMPLE_RATE, default 0.01
+  bool debug_headers = false;               // MEDIA_DEBUG_HEADERS = "on": x-mediagate-reason
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
   std::string_view problem;
+};
+
+// What the isolate knows of the revocation list when the request arrives.
+enum class RevocationState : std::uint8_t {
+  disabled,     // no MEDIA_REVOCATIONS binding: serve without revocation
+  unavailable,  // the snapshot could not be loaded (KV failed) and none is held
+  loaded,       // `revocations` below is the snapshot, `revocation_age` old
 };
 
 struct RequestFacts {
@@ -44,6 +65,14 @@ struct RequestFacts {
   std::int64_t now = 0;    // unix seconds
   std::string_view range;
   ConditionalHeaders cond;
+  RevocationState revocation = RevocationState::disabled;
+  // Seconds since the snapshot was loaded (loaded), or since the last failed
+  // attempt (unavailable).
+  std::int64_t revocation_age = 0;
+  RevocationView revocations;
+  // A uniform random number in 0..999999 from the shim, for log sampling.
+  std::uint32_t sample = 0;
+  std::string_view request_id;  // the x-request-id header, if any
 };
 
 enum class StorageOp : std::uint8_t { get, head };
@@ -61,19 +90,47 @@ enum class StorageResult : std::uint8_t {
   error,          // anything else went wrong
 };
 
+enum class ObjectSource : std::uint8_t { storage, cache };
+
 struct ObjectFacts {
   StorageResult result = StorageResult::error;
+  ObjectSource source = ObjectSource::storage;
   std::uint64_t size = 0;
   std::string_view etag;          // quoted, as storage reports it (R2 httpEtag)
   std::int64_t uploaded = 0;      // unix seconds
   std::string_view content_type;  // stored, may be empty
 };
 
+// Bytes of the quoted canonical path "/m/" + quote(key): every key byte may
+// become %XX.
+constexpr std::size_t kMaxCachePath = 3 + 3 * kMaxKeyBytes;
+// The Cache API stores objects up to 512 MiB.
+constexpr std::uint64_t kMaxCacheableBytes = 512ull * 1024 * 1024;
+
 struct Decision {
   bool fetch = false;  // true: perform `plan`, then call decide_finish
   Plan plan;
   Mode mode = Mode::none;  // token mode, to hand back to decide_finish
   Response response;       // valid when !fetch
+  // With fetch: the edge cache may answer the plan (a public token). The
+  // cache key is the token-free canonical path (`cache_path`).
+  bool cache_lookup = false;
+  char cache_path[kMaxCachePath];
+  std::size_t cache_path_len = 0;
+  // The shim should reload the revocation snapshot in the background.
+  bool refresh_revocations = false;
+  // With a response: store the object bytes storage returned (the whole
+  // object) in the edge cache, under cache_path, with the metadata in
+  // `cache_object` (docs/REVOCATION.md, "Edge cache").
+  bool cache_store = false;
+  char cache_object[256];
+  std::size_t cache_object_len = 0;
+  // With a response: write the log line (CONTRACT.md section 8), sampled for
+  // 2xx/3xx, always for denials and errors; the request id, if it is a
+  // plain token (never echoed otherwise).
+  bool log = false;
+  std::uint32_t log_sample_ppm = 1000000;  // the rate this answer was logged at
+  std::string_view request_id;
   // The decoded object key (valid when the key parsed).
   char key[kMaxKeyBytes];
   std::size_t key_len = 0;

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "edge_cache.h"
+
 namespace mg {
 namespace {
 
@@ -111,6 +113,7 @@ void protocol_read_request(std::string_view text, RequestFacts* req) {
   *req = RequestFacts{};
   bool s_method = false, s_path = false, s_query = false, s_now = false, s_range = false;
   bool s_im = false, s_inm = false, s_ims = false, s_ius = false, s_ir = false;
+  bool s_rev = false, s_rev_age = false, s_sample = false, s_rid = false;
   for_each_line(text, [&](std::string_view name, std::string_view value) {
     if (name == "method") set_once(&req->method, &s_method, value);
     else if (name == "path") set_once(&req->path, &s_path, value);
@@ -126,6 +129,22 @@ void protocol_read_request(std::string_view text, RequestFacts* req) {
     else if (name == "if-modified-since") set_once(&req->cond.if_modified_since, &s_ims, value);
     else if (name == "if-unmodified-since") set_once(&req->cond.if_unmodified_since, &s_ius, value);
     else if (name == "if-range") set_once(&req->cond.if_range, &s_ir, value);
+    else if (name == "revocations" && !s_rev) {
+      s_rev = true;
+      req->revocation = value == "loaded"        ? RevocationState::loaded
+                        : value == "unavailable" ? RevocationState::unavailable
+                                                 : RevocationState::disabled;
+    } else if (name == "sample" && !s_sample) {
+      s_sample = true;
+      std::uint64_t v;
+      if (parse_u64(value, &v) && v < 1000000) req->sample = static_cast<std::uint32_t>(v);
+    } else if (name == "x-request-id") {
+      set_once(&req->request_id, &s_rid, value);
+    } else if (name == "revocations_age" && !s_rev_age) {
+      s_rev_age = true;
+      std::int64_t v;
+      if (parse_i64(value, &v)) req->revocation_age = v;
+    }
   });
 }
 
@@ -133,6 +152,8 @@ void protocol_read_finish(std::string_view text, FinishFacts* f) {
   *f = FinishFacts{};
   bool s_mode = false, s_fetch = false, s_result = false, s_size = false;
   bool s_etag = false, s_uploaded = false, s_type = false, fetch_ok = false;
+  bool s_source = false, s_cached = false;
+  std::string_view cached;
   for_each_line(text, [&](std::string_view name, std::string_view value) {
     if (name == "mode" && !s_mode) {
       s_mode = true;
@@ -174,8 +195,26 @@ void protocol_read_finish(std::string_view text, FinishFacts* f) {
       if (!parse_i64(value, &f->object.uploaded)) f->object.result = StorageResult::error;
     } else if (name == "type") {
       set_once(&f->object.content_type, &s_type, value);
+    } else if (name == "source" && !s_source) {
+      s_source = true;
+      if (value == "cache") f->object.source = ObjectSource::cache;
+    } else if (name == "cached" && !s_cached) {
+      s_cached = true;
+      cached = value;
     }
   });
+  if (f->object.source == ObjectSource::cache && f->object.result == StorageResult::ok) {
+    // A hit: the metadata comes from the stored entry, in one field the core
+    // wrote itself. Unreadable: a miss (decide_finish reads storage instead).
+    ObjectFacts hit;
+    if (cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf)) {
+      f->object = hit;
+    } else {
+      f->object.result = StorageResult::error;
+    }
+    f->valid = s_mode && fetch_ok && s_result;
+    return;
+  }
   // Metadata we cannot read is a storage failure, never a guess.
   if (f->object.result == StorageResult::ok && (!s_size || !s_uploaded))
     f->object.result = StorageResult::error;
@@ -189,6 +228,14 @@ void protocol_read_config(std::string_view text, ConfigText* cfg) {
     else if (name == "MEDIA_MAX_TOKEN_TTL_SECONDS") set_once(&cfg->max_ttl, &cfg->max_ttl_set, value);
     else if (name == "MEDIA_CORP") set_once(&cfg->corp, &cfg->corp_set, value);
     else if (name == "MEDIA_BUCKET") cfg->has_bucket = value == "1";
+    else if (name == "MEDIA_REVOCATION_MODE") set_once(&cfg->revocation_mode, &cfg->revocation_mode_set, value);
+    else if (name == "MEDIA_REVOCATION_MAX_STALENESS_SECONDS")
+      set_once(&cfg->revocation_max_stale, &cfg->revocation_max_stale_set, value);
+    else if (name == "MEDIA_REVOCATION_REFRESH_SECONDS")
+      set_once(&cfg->revocation_refresh, &cfg->revocation_refresh_set, value);
+    else if (name == "MEDIA_EDGE_CACHE") set_once(&cfg->edge_cache, &cfg->edge_cache_set, value);
+    else if (name == "MEDIA_LOG_SAMPLE_RATE") set_once(&cfg->log_sample_rate, &cfg->log_sample_rate_set, value);
+    else if (name == "MEDIA_DEBUG_HEADERS") set_once(&cfg->debug_headers, &cfg->debug_headers_set, value);
   });
 }
 
@@ -213,6 +260,8 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     // The decoded key: the storage key to read. It holds no control
     // characters (key_decode refuses them), so it fits on one line.
     w.line("key", d.key_view());
+    if (d.cache_lookup) w.line("cache", std::string_view(d.cache_path, d.cache_path_len));
+    if (d.refresh_revocations) w.line("refresh", "1");
     return w.ok ? w.n : 0;
   }
   const Response& r = d.response;
@@ -237,6 +286,27 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.put("\n");
   }
   if (r.body == BodySource::text) w.line("text", reason_info(r.reason).body);
+  // For the log line and the metric (CONTRACT.md section 8): the event, the
+  // decoded key (never the token or the query), the request id.
+  w.line("event", reason_info(r.reason).event);
+  if (d.log) {
+    // The sampling rate, per million, so that counts can be weighted back.
+    w.put("log\t");
+    w.num(d.log_sample_ppm);
+    w.put("\n");
+  }
+  if (d.key_len) w.line("key", d.key_view());
+  if (!d.request_id.empty()) w.line("request_id", d.request_id);
+  if (d.cache_store) {
+    w.put("store\t");
+    w.put(std::string_view(d.cache_path, d.cache_path_len));
+    w.put("\t");
+    w.num(r.has_span ? r.span.length() : 0);  // content-length of the stored entry
+    w.put("\t");
+    w.put(std::string_view(d.cache_object, d.cache_object_len));
+    w.put("\n");
+  }
+  if (d.refresh_revocations) w.line("refresh", "1");
   return w.ok ? w.n : 0;
 }
 

@@ -12,7 +12,11 @@
 namespace mg {
 
 // Request facts: method, path, query, now, range, if-match, if-none-match,
-// if-modified-since, if-unmodified-since, if-range.
+// if-modified-since, if-unmodified-since, if-range, and the isolate's
+// revocation state: revocations (disabled | unavailable | loaded) and
+// revocations_age (seconds), sample (0..999999, for log sampling) and
+// x-request-id. The snapshot itself is not text: the caller
+// sets req->revocations.
 void protocol_read_request(std::string_view text, RequestFacts* req);
 
 // decide_finish inputs appended by the shim after the request facts:
@@ -20,11 +24,15 @@ void protocol_read_request(std::string_view text, RequestFacts* req);
 //   fetch     the `fetch` line of that decision, echoed verbatim
 //   result    ok | missing | invalid_range | error
 //   size, etag, uploaded (unix seconds), type
+// or, for an edge cache hit, instead of size/etag/uploaded/type:
+//   source    cache
+//   cached    the stored entry's x-mediagate-object header value
 struct FinishFacts {
   Mode mode = Mode::none;
   Plan performed;
   ObjectFacts object;
   bool valid = false;  // mode and fetch lines present and well-formed
+  char cached_buf[512];  // decoded etag and type of a cache hit
 };
 void protocol_read_finish(std::string_view text, FinishFacts* f);
 
@@ -34,10 +42,14 @@ void protocol_read_finish(std::string_view text, FinishFacts* f);
 void protocol_read_config(std::string_view text, ConfigText* cfg);
 
 // Writes a decision:
-//   fetch  <op> <kind> <offset> <length> <suffix> <attempt>   (then: mode, key)
+//   fetch  <op> <kind> <offset> <length> <suffix> <attempt>   (then: mode, key,
+//          and `cache <path>` when the edge cache may answer it)
 // or
 //   status, reason, mode, body (none|text|object), [span first last],
-//   h <name> <value> per header, [text <body>]
+//   h <name> <value> per header, [text <body>], event <log event>,
+//   [log <sampling rate per million>] (write the log line), [key <decoded key>], [request_id <id>],
+//   [store <path> <content-length> <x-mediagate-object value>] to fill the edge cache
+// and either may carry `refresh 1`: reload the revocation snapshot.
 // Returns bytes written, 0 if `cap` is too small.
 std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t cap);
 

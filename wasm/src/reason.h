@@ -36,8 +36,9 @@ enum class Reason : std::uint8_t {
 
 struct ReasonInfo {
   int status;
-  std::string_view body;  // empty for 200/206/304: they carry object bytes or nothing
-  std::string_view name;  // log / metric bucket, stable identifier
+  std::string_view body;   // empty for 200/206/304: they carry object bytes or nothing
+  std::string_view name;   // log / metric bucket, stable identifier
+  std::string_view event;  // log event name (CONTRACT.md section 8)
 };
 
 // Total over every Reason value; Reason::count_ maps to storage_unavailable.

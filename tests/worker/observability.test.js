@@ -1,0 +1,208 @@
+// CONTRACT.md section 8 and docs/OBSERVABILITY.md: one JSON log line per
+// request where sampled (denials and errors always), one metric data point
+// per request, the secrets' fingerprints at startup, the debug header, and a
+// secret rotation that never answers 401.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { CLI, DEFAULT_BINDINGS, ORIGIN, SECRET, startGate, get, mint, mediaUrl, workerLog, loggedEvents } from "./helpers.js";
+
+const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png";
+const MP4 = "u/v/clip.mp4";
+
+function metricsFrom(from) {
+  return workerLog
+    .slice(from)
+    .filter((l) => l.includes("METRIC {"))
+    .map((l) => JSON.parse(l.slice(l.indexOf("METRIC ") + 7)));
+}
+
+// Every status of the contract, with the event and reason bucket it logs.
+const CASES = [
+  { name: "200", req: () => [mediaUrl(PNG, mint(PNG))], status: 200, event: "media.worker.serve", reason: "serve_full" },
+  { name: "206", req: () => [mediaUrl(MP4, mint(MP4)), { headers: { range: "bytes=0-1" } }], status: 206, event: "media.worker.range_206", reason: "serve_partial" },
+  { name: "304", req: (etag) => [mediaUrl(PNG, mint(PNG)), { headers: { "if-none-match": etag } }], status: 304, event: "media.worker.serve", reason: "not_modified" },
+  { name: "405", req: () => [mediaUrl(PNG, mint(PNG)), { method: "POST" }], status: 405, event: "media.worker.deny", reason: "method_not_allowed" },
+  { name: "400", req: () => [`${ORIGIN}/m/u/%zz.png?t=x`], status: 400, event: "media.worker.deny", reason: "bad_key" },
+  { name: "404 prefix", req: () => [mediaUrl("x/a.png", mint("x/a.png"))], status: 404, event: "media.worker.not_found", reason: "prefix_not_allowed" },
+  { name: "401 restricted", req: () => [mediaUrl(PNG)], status: 401, event: "media.worker.deny", reason: "token_missing" },
+  { name: "401 forbidden", req: () => [mediaUrl(PNG, mint(PNG, { secret: "wrong" }))], status: 401, event: "media.worker.deny", reason: "token_bad_signature" },
+  { name: "401 expired", req: () => [mediaUrl(PNG, mint(PNG, { mode: "priv", exp: Math.floor(Date.now() / 1000) - 600 }))], status: 401, event: "media.worker.deny", reason: "token_expired" },
+  { name: "404 missing", req: () => [mediaUrl("u/nope.png", mint("u/nope.png"))], status: 404, event: "media.worker.not_found", reason: "object_missing" },
+  { name: "416", req: () => [mediaUrl(PNG, mint(PNG)), { headers: { range: "bytes=5000-" } }], status: 416, event: "media.worker.deny", reason: "range_not_satisfiable" },
+  { name: "412", req: () => [mediaUrl(PNG, mint(PNG)), { headers: { "if-match": '"x"' } }], status: 412, event: "media.worker.deny", reason: "precondition_failed" },
+];
+
+describe("logs and metrics", () => {
+  let mf, etag;
+  before(async () => {
+    mf = await startGate({ metrics: true, bindings: { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "1" } });
+    etag = (await get(mf, mediaUrl(PNG, mint(PNG)), { method: "HEAD" })).headers.etag;
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  it("every contract status writes its documented log line and data point", async () => {
+    for (const c of CASES) {
+      const from = workerLog.length;
+      const [url, opts] = c.req(etag);
+      const res = await get(mf, url, { ...opts, headers: { ...(opts?.headers ?? {}), "x-request-id": `req-${c.status}` } });
+      assert.equal(res.status, c.status, c.name);
+      // stdio arrives asynchronously: give the line a moment to land.
+      for (let i = 0; i < 50 && metricsFrom(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      const lines = loggedEvents(from).filter((e) => e.event.startsWith("media.worker.") && e.status !== undefined);
+      assert.equal(lines.length, 1, `${c.name}: one log line, got ${JSON.stringify(lines)}`);
+      const line = lines[0];
+      assert.equal(line.event, c.event, c.name);
+      assert.equal(line.reason, c.reason, c.name);
+      assert.equal(line.status, c.status, c.name);
+      assert.equal(line.request_id, `req-${c.status}`, c.name);
+      const points = metricsFrom(from);
+      assert.equal(points.length, 1, `${c.name}: one data point`);
+      assert.deepEqual(points[0].indexes, [c.reason], c.name);
+      assert.equal(points[0].doubles[0], c.status, c.name);
+      assert.equal(points[0].blobs[0], c.event, c.name);
+    }
+  });
+
+  it("a served line carries mode, key, span, bytes and cache; never the token or the query", async () => {
+    const token = mint(MP4, { mode: "priv" });
+    const from = workerLog.length;
+    await get(mf, mediaUrl(MP4, token), { headers: { range: "bytes=10-19" } });
+    for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const [line] = loggedEvents(from);
+    assert.equal(line.mode, "priv");
+    assert.equal(line.key, MP4);
+    assert.deepEqual(line.span, [10, 19]);
+    assert.equal(line.bytes, 10);
+    assert.equal(line.cache, "none");
+    assert.ok(!JSON.stringify(line).includes(token.split(".")[0]));
+    assert.ok(!JSON.stringify(line).includes("t="));
+  });
+
+  it("a request id that is not a plain id is never logged", async () => {
+    const from = workerLog.length;
+    await get(mf, mediaUrl(PNG), { headers: { "x-request-id": `https://x.example/m/a?t=${mint(PNG)}` } });
+    for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const [line] = loggedEvents(from);
+    assert.equal(line.request_id, null);
+  });
+});
+
+describe("log sampling", () => {
+  it("successes are sampled (rate 0: none), denials and errors always logged", async () => {
+    const mf = await startGate({ bindings: { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "0" } });
+    try {
+      const from = workerLog.length;
+      for (let i = 0; i < 5; i++) assert.equal((await get(mf, mediaUrl(PNG, mint(PNG)))).status, 200);
+      assert.equal((await get(mf, mediaUrl(PNG))).status, 401);
+      for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      const lines = loggedEvents(from).filter((e) => e.status !== undefined);
+      assert.deepEqual(lines.map((l) => l.status), [401]);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
+
+describe("secret fingerprints and the debug header", () => {
+  it("the Worker logs the same fingerprints `mediagate fingerprint` prints, never the secrets", async () => {
+    const from = workerLog.length;
+    const mf = await startGate({ bindings: { ...DEFAULT_BINDINGS, MEDIA_TOKEN_SECRET_PREVIOUS: "old-secret", MEDIA_DEBUG_HEADERS: "on" } });
+    try {
+      const res = await get(mf, mediaUrl(PNG, mint(PNG, { secret: "nope" })));
+      assert.equal(res.headers["x-mediagate-reason"], "token_bad_signature");
+      for (let i = 0; i < 50 && !loggedEvents(from).some((e) => e.event === "media.worker.config"); i++) await new Promise((r) => setTimeout(r, 10));
+      const config = loggedEvents(from).find((e) => e.event === "media.worker.config");
+      const cli = spawnSync(CLI, ["fingerprint"], { env: { ...process.env, MEDIA_TOKEN_SECRET: SECRET + "\n", MEDIA_TOKEN_SECRET_PREVIOUS: "old-secret" }, encoding: "utf8" });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.equal(cli.stdout, `MEDIA_TOKEN_SECRET ${config.fingerprint}\nMEDIA_TOKEN_SECRET_PREVIOUS ${config.fingerprint_previous}\n`);
+      assert.match(config.fingerprint, /^[0-9a-f]{8}$/);
+      assert.notEqual(config.fingerprint, config.fingerprint_previous);
+      assert.ok(!workerLog.slice(from).some((l) => l.includes(SECRET) || l.includes("old-secret")));
+    } finally {
+      await mf.dispose();
+    }
+  });
+
+  it("the debug header is off by default", async () => {
+    const mf = await startGate();
+    try {
+      const res = await get(mf, mediaUrl(PNG, mint(PNG)));
+      assert.equal(res.headers["x-mediagate-reason"], undefined);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
+
+describe("secret rotation (docs/RUNBOOK.md)", () => {
+  it("rotating MEDIA_TOKEN_SECRET mid-traffic with _PREVIOUS answers no 401", async () => {
+    const OLD = SECRET;
+    const NEW = "a-brand-new-secret-value-0123456789abcdef";
+    const mf = await startGate();
+    const statuses = [];
+    let backendSecret = OLD; // what the backend mints with
+    let stop = false;
+    const traffic = (async () => {
+      let i = 0;
+      while (!stop) {
+        const key = i++ % 2 ? PNG : MP4;
+        const token = mint(key, { mode: i % 3 ? "pub" : "priv", secret: backendSecret });
+        try {
+          statuses.push((await get(mf, mediaUrl(key, token))).status);
+        } catch {
+          statuses.push("transport"); // a request in flight while the runtime restarts
+        }
+      }
+    })();
+    try {
+      const wait = (n) => new Promise((resolve) => {
+        const target = statuses.length + n;
+        const t = setInterval(() => statuses.length >= target && (clearInterval(t), resolve()), 5);
+      });
+      await wait(20);
+      // 1. Deploy with the new secret and the old one as _PREVIOUS.
+      await mf.setOptions(await optionsWith({ MEDIA_TOKEN_SECRET: NEW, MEDIA_TOKEN_SECRET_PREVIOUS: OLD }));
+      await wait(20);
+      // 2. The backend switches to the new secret; old URLs are still in clients.
+      backendSecret = NEW;
+      await wait(20);
+      statuses.push((await get(mf, mediaUrl(PNG, mint(PNG, { secret: OLD })))).status);
+    } finally {
+      stop = true;
+      await traffic;
+      await mf.dispose();
+    }
+    const counts = statuses.reduce((m, s) => ((m[s] = (m[s] ?? 0) + 1), m), {});
+    assert.equal(counts[401] ?? 0, 0, JSON.stringify(counts));
+    assert.ok((counts[200] ?? 0) >= 60, JSON.stringify(counts));
+  });
+});
+
+// The gate's Miniflare options with some bindings replaced (setOptions
+// restarts the runtime, as a deploy starts new isolates).
+async function optionsWith(extra) {
+  const { readFileSync } = await import("node:fs");
+  const path = (await import("node:path")).default;
+  const { ROOT, BUILDS } = await import("./helpers.js");
+  return {
+    workers: [
+      {
+        name: "gate",
+        modulesRoot: ROOT,
+        modules: [
+          { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
+          { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(BUILDS.wasi) },
+        ],
+        compatibilityDate: "2025-09-01",
+        bindings: { ...DEFAULT_BINDINGS, ...extra },
+        kvNamespaces: ["MEDIA_REVOCATIONS"],
+        r2Buckets: ["MEDIA_BUCKET"],
+      },
+    ],
+    cf: false,
+  };
+}

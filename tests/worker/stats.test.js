@@ -1,0 +1,77 @@
+// `mediagate stats` (docs/OBSERVABILITY.md) on generated logs holding three
+// incidents, in the three input shapes it reads: a secret mismatch (401
+// spike, `wrangler tail --format json`), a missing bucket binding (503,
+// Workers Logs export shape), and a 404 storm (bare log lines).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { ROOT } from "./helpers.js";
+
+const T0 = Date.UTC(2026, 10, 24, 3, 0, 0); // 03:00Z, the 3 a.m. page
+const MIN = 60_000;
+
+// One minute of traffic: `n` requests with the given status mix. Successes
+// are logged at 1% (sample_rate 0.01), like production; the rest always.
+function minute(t, n, mix) {
+  const lines = [];
+  for (const [status, reason, share] of mix) {
+    const count = Math.round(n * share);
+    const success = status < 400;
+    const logged = success ? Math.round(count / 100) : count;
+    for (let i = 0; i < logged; i++) {
+      lines.push({
+        ts: t + Math.floor((i * MIN) / Math.max(1, logged)),
+        event: status === 206 ? "media.worker.range_206" : success ? "media.worker.serve" : status === 404 ? "media.worker.not_found" : status >= 500 ? "media.worker.error" : "media.worker.deny",
+        reason,
+        status,
+        key: "u/me_1/0123456789abcdef0123456789abcdef.png",
+        r2_ms: 12,
+        sample_rate: success ? 0.01 : 1,
+      });
+    }
+  }
+  return lines;
+}
+const NORMAL = [[200, "serve_full", 0.9], [206, "serve_partial", 0.07], [404, "object_missing", 0.02], [401, "token_expired", 0.01]];
+
+function generate({ normalOnly = false } = {}) {
+  const out = [];
+  const tail = (o) => JSON.stringify({ outcome: "ok", scriptName: "mediagate", eventTimestamp: o.ts, event: { request: { url: "https://app.example.com/m/[redacted]" } }, logs: [{ message: [JSON.stringify(o)], level: "log", timestamp: o.ts }], exceptions: [] });
+  const export_ = (o) => JSON.stringify({ $metadata: { timestamp: new Date(o.ts).toISOString(), service: "mediagate" }, source: o });
+  for (let m = 0; m < 10; m++) out.push(...minute(T0 + m * MIN, 2000, NORMAL).map(tail));
+  if (normalOnly) return out.join("\n") + "\n";
+  // 03:10-03:20: the backend's secret was rotated alone: most tokens fail.
+  for (let m = 10; m < 20; m++) out.push(...minute(T0 + m * MIN, 2000, [[200, "serve_full", 0.3], [401, "token_bad_signature", 0.7]]).map(tail));
+  // 03:20-03:30: a deploy without the bucket binding.
+  out.push(export_({ ts: T0 + 20 * MIN, event: "media.worker.error", reason: "not_configured", setting: "MEDIA_BUCKET" }));
+  for (let m = 20; m < 30; m++) out.push(...minute(T0 + m * MIN, 2000, [[503, "not_configured", 1]]).map(export_));
+  // 03:30-03:45: a 404 storm (a purge gone wrong).
+  for (let m = 30; m < 45; m++) out.push(...minute(T0 + m * MIN, 2000, [[200, "serve_full", 0.75], [404, "object_missing", 0.25]]).map((o) => JSON.stringify(o)));
+  return out.join("\n") + "\n";
+}
+
+describe("mediagate stats", () => {
+  it("finds each seeded incident at its window, and nothing in normal traffic", () => {
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats", "--fail-on-alert"], { input: generate(), encoding: "utf8" });
+    assert.equal(r.status, 1, r.stdout + r.stderr); // alerts crossed
+    const alerts = r.stdout.split("\n").filter((l) => l.startsWith("ALERT"));
+    assert.equal(alerts.length, 3, r.stdout);
+    assert.match(alerts[0], /^ALERT 401 above 10\.00% for 5 min, at 2026-11-24T03:10:00Z: token_bad_signature/);
+    assert.match(alerts[0], /mediagate fingerprint/);
+    assert.match(alerts[1], /^ALERT 503 above 0\.50% for 5 min, at 2026-11-24T03:20:00Z: not_configured/);
+    assert.match(alerts[2], /^ALERT 404 above 5\.00% for 10 min, at 2026-11-24T03:35:00Z: object_missing/);
+    assert.match(r.stdout, /missing or invalid settings logged: MEDIA_BUCKET/);
+    // Sampled successes are weighted back: ~2000 requests a minute.
+    const first = r.stdout.split("\n").find((l) => l.startsWith("2026-11-24T03:00:00"));
+    const requests = Number(first.split(/\s+/)[1]);
+    assert.ok(requests > 9000 && requests < 11000, first);
+  });
+
+  it("normal traffic alone crosses nothing", () => {
+    const normal = generate({ normalOnly: true });
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats", "--fail-on-alert"], { input: normal, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /no alert thresholds crossed/);
+  });
+});
