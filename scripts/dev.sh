@@ -4,7 +4,16 @@
 # sample URLs work, and prints them. Ctrl-C stops it (and workerd with it).
 #
 #   PORT=8787   listen port
+#   scripts/dev.sh --record FILE.jsonl
+#               also append every /m/* exchange it serves to FILE.jsonl as fixture
+#               lines (docs/FIXTURES.md): a recording proxy on PORT in front of wrangler
+#               dev on PORT+1 (RECORD_UPSTREAM_PORT to choose another)
 set -euo pipefail
+RECORD=""
+if [[ "${1:-}" == --record ]]; then
+  RECORD="${2:?scripts/dev.sh --record needs a file, e.g. --record build/session.jsonl}"
+  [[ "$RECORD" = /* ]] || RECORD="$PWD/$RECORD"   # relative to where it was run
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -33,6 +42,8 @@ declare -A DEMO=(
   ["u/demo/photo.png"]="build/demo/photo.png image/png"
   ["u/demo/noise.png"]="build/demo/noise.png image/png"
   ["u/demo/private.png"]="build/demo/photo.png image/png"
+  # The synthetic canary's object (scripts/media_canary_smoke.sh, docs/RUNBOOK.md).
+  ["u/canary/canary.png"]="build/demo/noise.png image/png"
 )
 for key in "${!DEMO[@]}"; do
   read -r file type <<<"${DEMO[$key]}"
@@ -41,10 +52,18 @@ done
 
 # setsid: wrangler starts npm, node, esbuild and workerd; one process group
 # lets us stop all of them.
-log "starting wrangler dev on http://127.0.0.1:$PORT"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$PORT" --show-interactive-dev-session=false &
+WRANGLER_PORT="$PORT"
+if [[ -n $RECORD ]]; then WRANGLER_PORT="${RECORD_UPSTREAM_PORT:-$((PORT + 1))}"; fi
+log "starting wrangler dev on http://127.0.0.1:$WRANGLER_PORT"
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false &
 DEV_PID=$!
-trap 'kill -- -"$DEV_PID" 2>/dev/null || true' EXIT INT TERM
+REC_PID=""
+trap 'kill -- -"$DEV_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true' EXIT INT TERM
+if [[ -n $RECORD ]]; then
+  log "recording /m/* exchanges to $RECORD (proxy on $PORT -> wrangler dev on $WRANGLER_PORT)"
+  node scripts/record-proxy.mjs --listen "$PORT" --upstream "http://127.0.0.1:$WRANGLER_PORT" --out "$RECORD" &
+  REC_PID=$!
+fi
 
 BASE="http://127.0.0.1:$PORT"
 PUB="$BASE$(scripts/mediagate mint --key u/demo/photo.png --public --url)"
@@ -75,4 +94,5 @@ mediagate is running on $BASE (local R2 and KV under .wrangler/, secret in .dev.
 
 Ctrl-C to stop.
 MSG
+[[ -z $RECORD ]] || echo "  (recording: every /m/* exchange is appended to $RECORD)"
 wait "$DEV_PID"
