@@ -1,124 +1,502 @@
 #!/usr/bin/env node
-// Per-request cost of the gate's decision, measured from JS through the
-// Wasm ABI exactly as the shim calls it (encode facts, mg_begin, decode the
-// decision), next to the old Worker's WebCrypto HMAC verification of the
-// same token, in the same run. Ratios, not absolute targets: see
-// docs/PERFORMANCE.md.
+// mediagate's benchmark: every figure next to its baseline from the same
+// run (docs/PERFORMANCE.md). Ratios, never timed assertions.
 //
-//   node scripts/bench.mjs [--rounds N]      (scripts/bench.sh builds first)
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+//   scripts/bench [options]        (builds first, then runs this file)
+//   node scripts/bench.mjs [options]
+//
+//   --calls N        timed calls per decision row (default 100000; each call
+//                    is timed on its own: median and p99)
+//   --seconds S      wrk duration per end-to-end cell (default 4)
+//   --rounds R       end-to-end rounds, cells interleaved (default 3; median)
+//   --connections C  wrk connections (default 8)
+//   --revoked K      keys in the revocation snapshot the decision rows run
+//                    with (default 1000000; the requested keys are not in it)
+//   --no-e2e         skip the wrangler dev + wrk rows
+//   --only-e2e       only the wrangler dev + wrk rows
+//   --smoke          a seconds-long run of every row (tests/bench/): small
+//                    counts, 1 s wrk cells, 1 round; figures meaningless
+//   --json FILE      also write every row as JSON (default build/bench/results.json)
+//   --callgrind      instead of timing: instructions per call under valgrind
+//                    --tool=callgrind (repeatable on a noisy machine), for the
+//                    native rows and the JS/Wasm paths (a few minutes)
+//
+// Sections: 1 decision cost (native C++; Wasm through the shim's own code;
+// the old Worker's algorithm in JS with WebCrypto), 2 module size and
+// instantiation, 3 R2 operations per request kind (Miniflare, binding
+// counted), 4 end to end (wrangler dev on 127.0.0.1, wrk).
+import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { gzipSync } from "node:zlib";
 import path from "node:path";
-import { webcrypto } from "node:crypto";
+import { ROOT, SECRET } from "../bench/lib/common.mjs";
+import { StandInRequest, standInConsole, standInCache } from "../bench/lib/shim.mjs";
+import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, stubBucket, useSnapshot } from "../bench/lib/decision.mjs";
+import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
+import { startWorkers, runWrk, E2E_WORKERS } from "../bench/lib/e2e.mjs";
+import { e2eKinds } from "../bench/lib/common.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-// CONTRACT.md section 3, private vector; verified at e - 300 s.
-const PATH = "/m/u/me_1/caf%C3%A9%20%F0%9F%98%80.jpg";
-const TOKEN =
-  "eyJlIjoxNzY3MjI2MjAwLCJrIjoidS9tZV8xL2NhZlx1MDBlOSBcdWQ4M2RcdWRlMDAuanBnIiwibSI6InByaXYifQ.dqyQa-PkJ2Wn8EavPak6uZQHF91QkLcqvsZSsOIYKuE";
-const NOW = 1767226200 - 300;
-const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 15;
-const PER_ROUND = 20000;
+// ---- options ----------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const SMOKE = argv.includes("--smoke");
+const CALLS = Number(opt("--calls", SMOKE ? 2000 : 100000));
+const SECONDS = Number(opt("--seconds", SMOKE ? 1 : 4));
+const ROUNDS = Number(opt("--rounds", SMOKE ? 1 : 3));
+const CONNECTIONS = Number(opt("--connections", 8));
+const REVOKED = Number(opt("--revoked", 1000000));
+const E2E = !argv.includes("--no-e2e");
+const ONLY_E2E = argv.includes("--only-e2e");
+const CALLGRIND = argv.includes("--callgrind");
+const JSON_OUT = opt("--json", path.join(ROOT, "build/bench/results.json"));
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const rows = []; // every figure: { section, row, ...values }
+const add = (section, row, values) => rows.push({ section, row, ...values });
+const log = (s) => console.error(`bench: ${s}`);
 
-async function loadCore(file) {
-  const module = await WebAssembly.compile(readFileSync(file));
-  const instance = await WebAssembly.instantiate(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
-  x._initialize?.();
-  const inPtr = Number(x.mg_in_ptr()), inCap = x.mg_in_cap(), outPtr = Number(x.mg_out_ptr());
-  const call = (fn, text, ...args) => {
-    const { written } = encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap));
-    const n = fn(...args, written);
-    return decoder.decode(new Uint8Array(x.memory.buffer, outPtr, n));
+// ---- timing -------------------------------------------------------------------------------------
+function stats(samplesMs) {
+  samplesMs.sort();
+  const n = samplesMs.length;
+  let sum = 0;
+  for (const v of samplesMs) sum += v;
+  return {
+    calls: n,
+    median_us: samplesMs[n >> 1] * 1000,
+    p99_us: samplesMs[Math.min(n - 1, Math.floor((n * 99) / 100))] * 1000,
+    mean_us: (sum / n) * 1000,
   };
-  call(x.mg_set_secret, SECRET, 0);
-  x.mg_set_secret(1, -1);
-  const cfg = call(x.mg_configure, "MEDIA_BUCKET\t1\n");
-  if (!cfg.startsWith("ok")) throw new Error(`configure: ${cfg}`);
-  return { x, call };
 }
 
-// A hostile Range header: 3000 single-byte ranges, all apart (CONTRACT.md
-// section 6: bounded work, a few microseconds at most).
-const MANY_RANGES = "bytes=" + Array.from({ length: 3000 }, (_, i) => `${i * 3}-${i * 3}`).join(",");
-
-// The shim's per-request work: build the facts, call mg_begin, split lines.
-function shimDecision(core, range = "bytes=0-1") {
-  const facts = `method\tGET\npath\t${PATH}\nquery\t?t=${TOKEN}\nnow\t${NOW}\nrange\t${range}\n`;
-  const text = core.call(core.x.mg_begin, facts);
-  const d = {};
-  for (const line of text.split("\n")) {
-    const tab = line.indexOf("\t");
-    if (tab > 0) d[line.slice(0, tab)] ??= line.slice(tab + 1);
+// Times `fn` (awaited) call by call after calls/10 warm-up calls.
+async function timeCalls(fn, calls) {
+  for (let i = 0; i < Math.ceil(calls / 10); i++) await fn();
+  const t = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    await fn();
+    t[i] = performance.now() - t0;
   }
-  return d;
+  return stats(t);
 }
 
-// The old Worker: importKey once per isolate, then subtle.verify per request.
-async function webcryptoSetup() {
-  const key = await webcrypto.subtle.importKey("raw", encoder.encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-  const [p, m] = TOKEN.split(".");
-  return { key, p, m };
-}
-async function webcryptoVerify({ key, p, m }) {
-  const payload = Buffer.from(p, "base64url");
-  const mac = Buffer.from(m, "base64url");
-  const ok = await webcrypto.subtle.verify("HMAC", key, mac, payload);
-  const claims = JSON.parse(payload.toString("utf8"));
-  return ok && claims.m === "priv" && claims.e >= NOW;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function timeRound(fn, n) {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await fn();
-  return Number(process.hrtime.bigint() - t0) / n / 1000; // µs per call
-}
-function timeRoundSync(fn, n) {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) fn();
-  return Number(process.hrtime.bigint() - t0) / n / 1000;
+// ---- 1. decision cost ---------------------------------------------------------------------------
+function runNative() {
+  const exe = path.join(ROOT, "build/native/mediagate_bench");
+  if (!existsSync(exe)) throw new Error(`${exe} is missing: run scripts/build.sh (or scripts/bench)`);
+  // The same revocation snapshot natively and in the Wasm (KV stand-in).
+  const snap = path.join(ROOT, "build/bench", `snapshot-${process.pid}.bin`);
+  mkdirSync(path.dirname(snap), { recursive: true });
+  const r = spawnSync(exe, ["--json", "--calls", String(CALLS), "--revoked", String(REVOKED), "--write-snapshot", snap], { encoding: "utf8", timeout: 600000 });
+  if (r.status !== 0) throw new Error(`mediagate_bench failed: ${r.stderr}`);
+  useSnapshot(readFileSync(snap));
+  rmSync(snap, { force: true });
+  const out = {};
+  for (const line of r.stdout.split("\n")) {
+    if (!line.trim()) continue;
+    const j = JSON.parse(line);
+    out[j.row] = j;
+  }
+  return out;
 }
 
-const wasi = await loadCore(path.join(ROOT, "worker-shim/mediagate.wasm"));
-const emcc = await loadCore(path.join(ROOT, "build/emscripten/mediagate.opt.wasm"));
-const wc = await webcryptoSetup();
+async function decisionSection() {
+  log(`native decision rows (${CALLS} calls each)`);
+  const native = runNative();
+  const nat = (name) => native[name] && { median_us: native[name].median_ns / 1000, p99_us: native[name].p99_ns / 1000, calls: native[name].calls };
+  add("decision", "timer.native", { what: "clock_gettime pair (in every native row)", ...nat("timer") });
 
-for (const core of [wasi, emcc]) {
-  const d = shimDecision(core);
-  if (d.fetch === undefined || d.mode !== "priv") throw new Error(`unexpected decision: ${JSON.stringify(d)}`);
+  const { wasiModule, emccModule, workers } = await loadDecisionWorkers();
+
+  const t = new Float64Array(CALLS);
+  for (let i = 0; i < CALLS; i++) {
+    const t0 = performance.now();
+    t[i] = performance.now() - t0;
+  }
+  add("decision", "timer.js", { what: "performance.now() pair (in every JS row)", ...stats(t) });
+
+  for (const k of decisionKinds()) {
+    const request = new StandInRequest(k.url, { headers: k.headers });
+    standInCache.mode = k.cache;
+    standInCache.store.clear();
+    // Each Worker must reach the answer it claims to time (a first request
+    // fills the edge cache stand-in for the cached row); mediagate must not
+    // read R2 on a cache hit.
+    for (const [name, w] of Object.entries(workers)) {
+      const res = await w.fetch(request, ENV, CTX);
+      if (res.status !== k.status) throw new Error(`${name} ${k.kind}: status ${res.status}, want ${k.status}: ${await res.text()}`);
+      if (name !== "baseline" && k.cache === "hit") {
+        const [reads, hits] = [stubBucket.reads, standInCache.hits];
+        await w.fetch(request, ENV, CTX);
+        if (stubBucket.reads !== reads || standInCache.hits !== hits + 1) throw new Error(`${name} ${k.kind}: not answered from the edge cache`);
+      }
+    }
+    log(`decision ${k.kind}: both Wasm builds through the shim, the old Worker (${CALLS} calls each)`);
+    // Log lines per request, as the shim writes them (sampled lines included).
+    const lines0 = standInConsole.lines;
+    for (let i = 0; i < 1000; i++) await workers.wasi.fetch(request, ENV, CTX);
+    const logLines = (standInConsole.lines - lines0) / 1000;
+    const row = {
+      kind: k.kind,
+      log_lines_per_request: logLines,
+      native_begin: nat(`native.begin.${k.kind}`),
+      native: nat(`native.decision.${k.kind}`),
+      wasi: await timeCalls(() => workers.wasi.fetch(request, ENV, CTX), CALLS),
+      emscripten: await timeCalls(() => workers.emscripten.fetch(request, ENV, CTX), CALLS),
+      baseline: await timeCalls(() => workers.baseline.fetch(request, ENV, CTX), CALLS),
+    };
+    row.ratio_baseline_over_wasi = row.baseline.median_us / row.wasi.median_us;
+    row.ratio_wasi_over_native = row.wasi.median_us / row.native.median_us;
+    add("decision", `decision.${k.kind}`, row);
+  }
+
+  // Context rows.
+  const k = decisionKinds()[1];
+  // The old Worker's check with the key imported once per isolate and
+  // crypto.subtle.verify: the best its algorithm could do with WebCrypto.
+  const url = new URL(k.url);
+  const [p64, m64] = url.searchParams.get("t").split(".");
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const verifyOnce = async () => {
+    const payload = Buffer.from(p64, "base64url");
+    const ok = await crypto.subtle.verify("HMAC", key, Buffer.from(m64, "base64url"), payload);
+    return ok && JSON.parse(payload.toString("utf8")).m === "priv";
+  };
+  if (!(await verifyOnce())) throw new Error("baseline verify-once did not verify");
+  add("decision", "baseline.verify_key_once.private", { what: "old Worker's check, key imported once, subtle.verify + JSON.parse", ...(await timeCalls(verifyOnce, Math.ceil(CALLS / 2))) });
+
+  // The core alone inside Wasm (mg_bench_verify loops mg_begin's decision on
+  // the same facts): what the shim's JS adds is the difference to the rows
+  // above.
+  {
+    const core = instantiateCore(wasiModule);
+    const x = core.x;
+    if (typeof x.mg_bench_verify !== "function") {
+      add("decision", "wasm.inside.begin.private", { what: "decide_begin looped inside Wasm", pending: "mg_bench_verify not exported" });
+    } else {
+      const u = new URL(k.url);
+      const facts = `method\tGET\npath\t${u.pathname}\nquery\t${u.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
+      const { written } = new TextEncoder().encodeInto(facts, new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), x.mg_in_cap()));
+      const n = CALLS;
+      x.mg_bench_verify(written, Math.ceil(n / 10));
+      const t0 = performance.now();
+      const len = x.mg_bench_verify(written, n);
+      const out = new TextDecoder().decode(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), len));
+      if (!/^fetch\t/m.test(out)) throw new Error(`mg_bench_verify: unexpected decision ${out}`);
+      add("decision", "wasm.inside.begin.private", { what: "decide_begin looped inside Wasm (mg_bench_verify), mean", calls: n, mean_us: ((performance.now() - t0) / n) * 1000 });
+    }
+  }
+
+  // The text protocol alone, synchronous: what the ABI costs before the
+  // handler's own JS (URL, awaits, cache and revocation steps, response).
+  {
+    const run = abiDecision(instantiateCore(wasiModule), k);
+    if (Number(run().status) !== k.status) throw new Error("abi row: unexpected status");
+    add("decision", "wasm.abi.private", { what: "facts, mg_begin, split, mg_finish, split: the ABI alone, synchronous", ...(await timeCalls(run, CALLS)) });
+  }
+
+  // A hostile Range header: 3000 single-byte ranges, all apart (CONTRACT.md
+  // section 6: bounded work).
+  {
+    const many = "bytes=" + Array.from({ length: 3000 }, (_, i) => `${i * 3}-${i * 3}`).join(",");
+    const hostile = new StandInRequest(k.url, { headers: { range: many } });
+    const res = await workers.wasi.fetch(hostile, ENV, CTX);
+    if (res.status !== 200) throw new Error(`hostile Range: status ${res.status}, want 200 (ignored)`);
+    add("decision", "wasm.hostile_range.private", { what: "private, 3000-range header (17 KB), through the shim", ...(await timeCalls(() => workers.wasi.fetch(hostile, ENV, CTX), Math.ceil(CALLS / 4))) });
+  }
+
+  // LEAD: revocation lookup. The native row comes from mediagate_bench
+  // ("native.revocation"); once revocation lands the decision rows above
+  // include the lookup, and this row times it alone.
+  standInCache.mode = "miss";
+  // The revocation lookup alone, natively (the decision rows include it).
+  add("decision", "revocation.lookup", { what: `native revocation_lookup, key not revoked, ${REVOKED} keys in the snapshot`, ...nat("native.revocation") });
+  add("decision", "revocation.lookup.hit", { what: `native revocation_lookup, a revoked key`, ...nat("native.revocation.hit") });
+
+  for (const f of ["floor.hmac.keyed", "floor.hmac.string", "floor.token_verify.keyed", "floor.token_verify.string"]) {
+    add("decision", f, { what: native[f].what, ...nat(f) });
+  }
+  return { wasiModule, emccModule };
 }
-if (!(await webcryptoVerify(wc))) throw new Error("webcrypto baseline did not verify");
 
-const results = { wasi: [], emscripten: [], wasiInside: [], wasiManyRanges: [], webcrypto: [] };
-for (let r = 0; r < rounds; r++) {
-  results.wasi.push(timeRoundSync(() => shimDecision(wasi), PER_ROUND));
-  results.emscripten.push(timeRoundSync(() => shimDecision(emcc), PER_ROUND));
-  results.wasiManyRanges.push(timeRoundSync(() => shimDecision(wasi, MANY_RANGES), PER_ROUND / 4));
-  // The core alone, looping inside Wasm (mg_bench_verify), per decision.
-  const facts = `method\tGET\npath\t${PATH}\nquery\t?t=${TOKEN}\nnow\t${NOW}\nrange\tbytes=0-1\n`;
-  const { written } = encoder.encodeInto(facts, new Uint8Array(wasi.x.memory.buffer, Number(wasi.x.mg_in_ptr()), wasi.x.mg_in_cap()));
-  const t0 = process.hrtime.bigint();
-  wasi.x.mg_bench_verify(written, PER_ROUND);
-  results.wasiInside.push(Number(process.hrtime.bigint() - t0) / PER_ROUND / 1000);
-  results.webcrypto.push(await timeRound(() => webcryptoVerify(wc), PER_ROUND / 4));
+// ---- 2. module size and instantiation ---------------------------------------------------------
+async function moduleSection() {
+  for (const [build, file] of [["wasi (shipped)", "worker-shim/mediagate.wasm"], ["emscripten", "build/emscripten/mediagate.opt.wasm"]]) {
+    const bytes = readFileSync(path.join(ROOT, file));
+    const n = SMOKE ? 5 : 50;
+    const compile = new Float64Array(n);
+    let module;
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      module = new WebAssembly.Module(bytes);
+      compile[i] = performance.now() - t0;
+    }
+    const m = SMOKE ? 5 : 200;
+    const inst = new Float64Array(m);
+    for (let i = 0; i < m; i++) inst[i] = instantiateTimed(module).ms;
+    add("module", `module.${build.split(" ")[0]}`, {
+      build, file,
+      raw_bytes: bytes.length,
+      gzip_bytes: gzipSync(bytes, { level: 9 }).length,
+      compile: stats(compile),
+      instantiate: stats(inst),
+    });
+  }
 }
 
-const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-const fmt = (v) => v.toFixed(2).padStart(7);
-console.log(`node ${process.version}, ${rounds} rounds x ${PER_ROUND} calls, median of round means (µs per request)`);
-console.log(`  wasi build, through the shim's ABI      ${fmt(m.wasi)} µs`);
-console.log(`  emscripten build, through the ABI       ${fmt(m.emscripten)} µs`);
-console.log(`  wasi core alone (loop inside Wasm)      ${fmt(m.wasiInside)} µs`);
-console.log(`  wasi, 3000-range header (17 KB)         ${fmt(m.wasiManyRanges)} µs`);
-console.log(`  old Worker: crypto.subtle.verify        ${fmt(m.webcrypto)} µs   (baseline)`);
-console.log(`  ratio wasi-through-ABI / webcrypto      ${(m.wasi / m.webcrypto).toFixed(3)}`);
-console.log(`  ratio 3000-range / bytes=0-1 decision   ${(m.wasiManyRanges / m.wasi).toFixed(3)}`);
+function instantiateTimed(module) {
+  const t0 = performance.now();
+  instantiateCore(module);
+  return { ms: performance.now() - t0 };
+}
+
+// ---- 3. R2 operations per request kind ----------------------------------------------------------
+async function r2Section() {
+  const counts = {};
+  for (const which of ["mediagate", "baseline"]) {
+    log(`R2 operations: ${which} under Miniflare`);
+    const { mf, ops } = await startCounted(which);
+    try {
+      for (const k of r2Kinds()) {
+        if (k.pending) continue;
+        (counts[k.kind] ??= {})[which] = await ops(k);
+      }
+    } finally {
+      await mf.dispose();
+    }
+  }
+  for (const k of r2Kinds()) {
+    if (k.pending) add("r2", `r2.${k.kind}`, { kind: k.kind, pending: k.pending });
+    else add("r2", `r2.${k.kind}`, { kind: k.kind, documented: k.want, want_status: k.status, ...counts[k.kind] });
+  }
+}
+
+// ---- 4. end to end --------------------------------------------------------------------------------
+// wrk against one Worker; on failure, says whether its wrangler is still up
+// and what it printed.
+function wrkOn(w, url, headers, seconds) {
+  try {
+    return runWrk(url, headers, { seconds, connections: CONNECTIONS });
+  } catch (err) {
+    const state = w.child.exitCode === null ? "still running" : `exited with ${w.child.exitCode ?? w.child.signalCode}`;
+    throw new Error(`${err.message}\n${w.name}'s wrangler dev is ${state}; its output ends:\n${w.output().slice(-3000)}`);
+  }
+}
+
+async function e2eSection() {
+  log(`end to end: starting ${E2E_WORKERS.map((w) => w.name).join(", ")} (wrangler dev on 127.0.0.1, free ports)`);
+  const { workers, stop } = await startWorkers({ log });
+  const onSignal = () => {
+    stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const kinds = e2eKinds();
+    // The floor serves the same objects with no gate: /m/<key> without a
+    // token, and /deny for the constant 401.
+    const target = (w, k) => {
+      if (w.name !== "floor") return { url: w.origin + k.path, status: k.status };
+      if (k.kind === "denied") return { url: `${w.origin}/deny`, status: 401 };
+      return { url: w.origin + k.path.replace(/\?.*$/, ""), status: k.status };
+    };
+    const on = (k) => workers.filter((w) => k.workers.includes(w.name));
+    for (const k of kinds) {
+      for (const w of on(k)) {
+        const { url, status } = target(w, k);
+        const res = await fetch(url, { headers: k.headers });
+        const body = await res.arrayBuffer();
+        if (res.status !== status) throw new Error(`${w.name} ${k.kind}: status ${res.status}, want ${status}: ${Buffer.from(body).toString().slice(0, 200)}`);
+      }
+    }
+    // Warm-up, not recorded: each Worker's isolate, JIT and local R2 (once
+    // per Worker, on its first kind).
+    if (!SMOKE) {
+      for (const w of workers) {
+        const k = kinds.find((x) => x.workers.includes(w.name));
+        log(`warm-up ${w.name}: wrk -d2s`);
+        wrkOn(w, target(w, k).url, k.headers, 2);
+      }
+    }
+    const cells = {};
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const k of kinds) {
+        for (const w of on(k)) {
+          const { url } = target(w, k);
+          log(`round ${r + 1}/${ROUNDS} ${k.kind} ${w.name}: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s`);
+          ((cells[k.kind] ??= {})[w.name] ??= []).push(wrkOn(w, url, k.headers, SECONDS));
+        }
+      }
+    }
+    const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    for (const k of kinds) {
+      const row = { kind: k.kind, what: k.what };
+      for (const w of on(k)) {
+        const runs = cells[k.kind][w.name];
+        // mediagate-cache is reported in the mediagate column.
+        row[w.name === "mediagate-cache" ? "mediagate" : w.name.replace("-", "_")] = {
+          worker: w.name,
+          rps: med(runs.map((x) => x.rps)),
+          p50_ms: med(runs.map((x) => x.p50_ms)),
+          p99_ms: med(runs.map((x) => x.p99_ms)),
+          requests: runs.reduce((s, x) => s + x.requests, 0),
+          unexpected_status: k.status < 400 ? runs.reduce((s, x) => s + x.non2xx3xx, 0) : 0,
+        };
+      }
+      row.ratio_rps_mediagate_over_baseline = row.mediagate.rps / row.baseline.rps;
+      add("e2e", `e2e.${k.kind}`, row);
+    }
+  } finally {
+    await stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+// ---- callgrind: instructions per call ------------------------------------------------------------
+// Each figure is (Ir(N2) - Ir(N1)) / (N2 - N1) for two runs that differ only
+// in the number of timed calls, so start-up, loading and warm-up cancel out.
+function callgrindIr(args, env = process.env) {
+  const out = path.join(ROOT, "build/bench", `callgrind.${process.pid}.out`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  const r = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, ...args], { cwd: ROOT, encoding: "utf8", timeout: 900000, env });
+  if (r.status !== 0) throw new Error(`valgrind ${args.join(" ")}: ${r.stderr.slice(-2000)}`);
+  const m = /^summary:\s+(\d+)/m.exec(readFileSync(out, "utf8"));
+  rmSync(out, { force: true });
+  return Number(m[1]);
+}
+function irPerCall(argsFor, n1, n2, env) {
+  return (callgrindIr(argsFor(n2), env) - callgrindIr(argsFor(n1), env)) / (n2 - n1);
+}
+function callgrindSection() {
+  // Valgrind 3.19 cannot read clang's DWARF 5: run a copy without debug info
+  // (only the totals are read).
+  const exe = path.join(ROOT, "build/bench/mediagate_bench.nodebug");
+  mkdirSync(path.dirname(exe), { recursive: true });
+  const strip = spawnSync("objcopy", ["--strip-debug", path.join(ROOT, "build/native/mediagate_bench"), exe], { encoding: "utf8" });
+  if (strip.status !== 0) throw new Error(`objcopy: ${strip.stderr}`);
+  // One revocation snapshot, built once, read by every run (native and the
+  // Node runs' KV stand-in).
+  const snap = path.join(ROOT, "build/bench", `snapshot-${process.pid}.bin`);
+  const w = spawnSync(exe, ["--only", "none", "--calls", "10", "--revoked", String(REVOKED), "--write-snapshot", snap], { encoding: "utf8" });
+  if (w.status !== 0) throw new Error(`mediagate_bench --write-snapshot: ${w.stderr}`);
+  const nodeEnv = { ...process.env, MG_BENCH_SNAPSHOT: snap };
+  const nativeRow = (row) => irPerCall((n) => [exe, "--only", row, "--warmup", "100", "--calls", String(n), "--read-snapshot", snap], 2000, 12000);
+  const timer = nativeRow("timer");
+  for (const row of ["native.begin.private", "native.decision.private", "native.decision.public", "native.decision.cached", "native.decision.denied",
+    "native.revocation", "floor.token_verify.keyed", "floor.token_verify.string", "floor.hmac.keyed", "floor.hmac.string"]) {
+    log(`callgrind: ${row}`);
+    add("callgrind", `ir.${row}`, { ir: nativeRow(row) - timer, what: "native, clock_gettime pair subtracted" });
+  }
+  const driver = path.join(ROOT, "bench/lib/ir-driver.mjs");
+  for (const [target, kind, what] of [
+    ["inside", "private", "decide_begin looped inside the WASI module (mg_bench_verify)"],
+    ["wasm", "private", "mg_begin + mg_finish on pre-encoded input: the Wasm side of the ABI"],
+    ["abi", "private", "the ABI alone: facts, mg_begin, split, mg_finish, split"],
+    ["wasi", "private", "the shim's fetch handler, WASI build (stand-ins)"],
+    ["wasi", "denied", "the shim's fetch handler, WASI build (stand-ins)"],
+    ["baseline", "private", "the old Worker's fetch handler (stand-ins; WebCrypto in Node)"],
+    ["baseline", "denied", "the old Worker's fetch handler (stand-ins; WebCrypto in Node)"],
+  ]) {
+    // The old Worker's WebCrypto runs on Node's thread pool, which valgrind
+    // serialises: fewer calls there. The native counts are exact.
+    const [n1, n2] = target === "baseline" ? [1000, 4000] : [2000, 10000];
+    log(`callgrind: node ${target} ${kind} (two runs under valgrind, up to 2 minutes each)`);
+    // V8 compiles and tiers up on background threads, which valgrind
+    // serialises, so when optimised code arrives varies from run to run (a
+    // run can count Liftoff's Wasm code, 2-3x the instructions, or unoptimised
+    // JS). --single-threaded makes V8 do that work on the main thread and
+    // --no-liftoff compiles the Wasm with TurboFan up front: repeatable
+    // within a few per cent.
+    const v8 = ["--single-threaded", "--no-liftoff"];
+    add("callgrind", `ir.${target}.${kind}`, { ir: irPerCall((n) => [process.execPath, ...v8, driver, target, kind, "5000", String(n)], n1, n2, nodeEnv), what });
+  }
+  rmSync(snap, { force: true });
+}
+
+// ---- report -------------------------------------------------------------------------------------
+const f2 = (v) => (v === undefined || Number.isNaN(v) ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const mp = (s) => (s ? `${f2(s.median_us)} / ${f2(s.p99_us)}` : "-");
+
+function report() {
+  const out = [];
+  const p = (s = "") => out.push(s);
+  const of = (section) => rows.filter((r) => r.section === section);
+  p(`node ${process.version}, ${new Date().toISOString()}, calls per decision row ${CALLS}${SMOKE ? " (SMOKE: figures meaningless)" : ""}`);
+  if (of("decision").length) {
+    p();
+    p(`Decision per request, µs, median / p99 (each call timed alone; revocation snapshot of ${REVOKED} keys loaded)`);
+    p();
+    p("| kind | native decide_begin | native decision | Wasm (WASI) through the shim | Wasm (Emscripten) through the shim | old Worker JS + WebCrypto | old / Wasm | Wasm / native | shim log lines per request |");
+    p("|---|---|---|---|---|---|---|---|---|");
+    for (const r of of("decision").filter((r) => r.row.startsWith("decision."))) {
+      p(`| ${r.kind} | ${mp(r.native_begin)} | ${mp(r.native)} | ${mp(r.wasi)} | ${mp(r.emscripten)} | ${mp(r.baseline)} | ${f2(r.ratio_baseline_over_wasi)} | ${f2(r.ratio_wasi_over_native)} | ${r.log_lines_per_request} |`);
+    }
+    p();
+    p("| context row | µs median / p99 (or mean) |");
+    p("|---|---|");
+    for (const r of of("decision").filter((r) => !r.row.startsWith("decision."))) {
+      p(`| ${r.row}${r.what ? `: ${r.what}` : ""} | ${r.pending ? r.pending : r.median_us !== undefined ? mp(r) : `${f2(r.mean_us)} (mean)`} |`);
+    }
+  }
+  if (of("module").length) {
+    p();
+    p("Module");
+    p();
+    p("| build | raw bytes | gzip -9 bytes | compile ms (median) | instantiate + configure ms (median / p99) |");
+    p("|---|---|---|---|---|");
+    for (const r of of("module")) {
+      p(`| ${r.build} | ${r.raw_bytes} | ${r.gzip_bytes} | ${(r.compile.median_us / 1000).toFixed(3)} | ${(r.instantiate.median_us / 1000).toFixed(3)} / ${(r.instantiate.p99_us / 1000).toFixed(3)} |`);
+    }
+  }
+  if (of("r2").length) {
+    p();
+    p("R2 operations per request (Miniflare, binding counted; status in brackets)");
+    p();
+    p("| request | documented (mediagate) | mediagate | old Worker |");
+    p("|---|---|---|---|");
+    for (const r of of("r2")) {
+      if (r.pending) p(`| ${r.kind} | - | ${r.pending} | - |`);
+      else p(`| ${r.kind} | ${r.documented} | ${r.mediagate.ops} (${r.mediagate.status}) | ${r.baseline.ops} (${r.baseline.status}) |`);
+    }
+  }
+  if (of("e2e").length) {
+    p();
+    p(`End to end, wrangler dev --local on 127.0.0.1, wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, median of ${ROUNDS} interleaved rounds`);
+    p();
+    p("| request | mediagate req/s | p50 / p99 ms | old Worker req/s | p50 / p99 ms | mediagate / old | floor req/s (no gate) |");
+    p("|---|---|---|---|---|---|---|");
+    const c = (w) => `${f2(w.p50_ms)} / ${f2(w.p99_ms)}`;
+    for (const r of of("e2e")) {
+      p(`| ${r.what} | ${f2(r.mediagate.rps)} | ${c(r.mediagate)} | ${f2(r.baseline.rps)} | ${c(r.baseline)} | ${f2(r.ratio_rps_mediagate_over_baseline)} | ${f2(r.floor.rps)} |`);
+    }
+    const quiet = of("e2e").find((r) => r.mediagate_quiet);
+    if (quiet) {
+      p();
+      p(`${quiet.what}, mediagate with \`console\` dropped: ${f2(quiet.mediagate_quiet.rps)} req/s, p50 / p99 ${c(quiet.mediagate_quiet)} ms (${f2(quiet.mediagate_quiet.rps / quiet.baseline.rps)} x the old Worker)`);
+    }
+  }
+  return out.join("\n");
+}
+
+// ---- main -----------------------------------------------------------------------------------------
+if (CALLGRIND) {
+  callgrindSection();
+  console.log("Instructions per call (valgrind --tool=callgrind, Ir; difference of two runs)\n");
+  console.log("| row | instructions per call |\n|---|---|");
+  for (const r of rows) console.log(`| ${r.row.slice(3)}: ${r.what} | ${Math.round(r.ir)} |`);
+  process.exit(0);
+}
+if (!ONLY_E2E) {
+  await decisionSection();
+  await moduleSection();
+  await r2Section();
+}
+if (E2E || ONLY_E2E) await e2eSection();
+console.log(report());
+mkdirSync(path.dirname(JSON_OUT), { recursive: true });
+writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, date: new Date().toISOString(), smoke: SMOKE, calls: CALLS, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, e2e: E2E, rows }, null, 2));
+log(`rows written to ${path.relative(process.cwd(), JSON_OUT)}`);

@@ -196,6 +196,13 @@ TEST_CASE("RFC 4231 HMAC-SHA256 test cases") {
     unsigned char mac[32];
     mg::hmac_sha256(r.key, reinterpret_cast<const unsigned char*>(r.data.data()), r.data.size(), mac);
     CHECK(hex(mac, 32) == r.mac);
+    // The same with the pads precomputed once (TokenKeys), keys over 64 bytes included.
+    const std::string_view key = r.key;
+    mg::TokenKeys keys;
+    mg::token_keys_init(&key, 1, &keys);
+    CHECK(keys.set[0]);
+    mg::hmac_sha256_keyed(keys.key[0], reinterpret_cast<const unsigned char*>(r.data.data()), r.data.size(), mac);
+    CHECK(hex(mac, 32) == r.mac);
   }
   // Empty key and empty message (Python: hmac.new(b"", b"", sha256)).
   unsigned char mac[32];
@@ -313,6 +320,70 @@ TEST_CASE("tests/vectors/tokens.jsonl: verify and mint agree with the backend's 
   CHECK(rows >= 250);
   CHECK(accepted >= 80);
   CHECK(minted >= 70);
+}
+
+TEST_CASE("tests/vectors/tokens.jsonl: precomputed keys (TokenKeys) agree with the string overload on every row") {
+  const std::string data = read_vectors();
+  CHECK_MESSAGE(!data.empty(), "tests/vectors/tokens.jsonl not found");
+  int rows = 0, accepted = 0;
+  std::size_t start = 0;
+  while (start < data.size()) {
+    std::size_t end = data.find('\n', start);
+    if (end == std::string::npos) end = data.size();
+    const std::string line = data.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    Row row;
+    if (!parse_row(line, &row)) continue;  // the test above reports unparsable rows
+    ++rows;
+    CAPTURE(row.name);
+    std::vector<std::string_view> secrets(row.secrets.begin(), row.secrets.end());
+    const mg::TokenPolicy policy = policy_at(row.now, row.leeway, row.max_ttl);
+
+    mg::TokenKeys keys;
+    mg::token_keys_init(secrets.data(), secrets.size(), &keys);
+    const mg::TokenVerdict by_string = mg::token_verify(row.token, row.key, secrets.data(), secrets.size(), policy);
+    const mg::TokenVerdict by_keys = mg::token_verify(row.token, row.key, keys, policy);
+    CHECK(reason_name(by_keys.reason) == reason_name(by_string.reason));
+    CHECK(reason_name(by_keys.reason) == row.want);
+    CHECK(by_keys.mode == by_string.mode);
+    CHECK(by_keys.exp == by_string.exp);
+    if (by_keys.reason == Reason::serve_full) ++accepted;
+    mg::token_keys_wipe(&keys);
+    // A wiped TokenKeys holds no secret: nothing verifies.
+    CHECK(mg::token_verify(row.token, row.key, keys, policy).reason ==
+          (row.token.empty() ? Reason::token_missing
+           : by_string.reason == Reason::token_malformed ? Reason::token_malformed
+                                                          : Reason::token_bad_signature));
+  }
+  MESSAGE(rows << " rows, " << accepted << " accepted");
+  CHECK(rows >= 250);
+  CHECK(accepted >= 80);
+}
+
+TEST_CASE("3.2 TokenKeys: empty secrets are unset slots, at most kMaxSecrets are read, either slot verifies") {
+  const ContractVector& v = kContract[0];
+  const mg::TokenPolicy p = policy_at(kE);
+  mg::TokenKeys keys;
+  mg::token_keys_init(nullptr, 2, &keys);
+  CHECK_FALSE(keys.set[0]);
+  CHECK_FALSE(keys.set[1]);
+  CHECK(mg::token_verify(v.token, v.request_key, keys, p).reason == Reason::token_bad_signature);
+
+  const std::string_view previous_only[] = {"", kSecret};
+  mg::token_keys_init(previous_only, 2, &keys);
+  CHECK_FALSE(keys.set[0]);
+  CHECK(keys.set[1]);
+  CHECK(mg::token_verify(v.token, v.request_key, keys, p).reason == Reason::serve_full);
+
+  const std::string_view third[] = {"a", "b", kSecret};
+  mg::token_keys_init(third, 3, &keys);
+  CHECK(mg::token_verify(v.token, v.request_key, keys, p).reason == Reason::token_bad_signature);
+
+  const std::string_view current[] = {kSecret, "old"};
+  mg::token_keys_init(current, 2, &keys);
+  CHECK(mg::token_verify(v.token, v.request_key, keys, p).reason == Reason::serve_full);
+  mg::token_keys_wipe(&keys);
 }
 
 TEST_CASE("3.2 the MAC is checked before the JSON is read") {

@@ -195,18 +195,16 @@ bool read_payload(char* buf, PayloadReader* out) {
 // ---- Signature -------------------------------------------------------------
 
 // Index of the first configured secret whose HMAC matches, or -1. Every
-// non-empty secret is tried and compared in constant time; the index is
-// selected without branching on the comparison, so timing does not tell
-// which secret (if any) matched. Empty entries are unconfigured slots.
+// set slot is tried and compared in constant time; the index is selected
+// without branching on the comparison, so timing does not tell which secret
+// (if any) matched. Unset slots are unconfigured secrets.
 int match_secret(const unsigned char* msg, std::size_t len, const unsigned char mac[kMacBytes],
-                 const std::string_view* secrets, std::size_t n) {
-  if (!secrets) n = 0;
-  if (n > kMaxSecrets) n = kMaxSecrets;
+                 const TokenKeys& keys) {
   unsigned found = 0, index = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (secrets[i].empty()) continue;
+  for (std::size_t i = 0; i < kMaxSecrets; ++i) {
+    if (!keys.set[i]) continue;
     unsigned char want[kMacBytes];
-    hmac_sha256(secrets[i], msg, len, want);
+    hmac_sha256_keyed(keys.key[i], msg, len, want);
     const unsigned eq = mac_equal_ct(want, mac) ? 1u : 0u;
     const unsigned first = eq & (found ^ 1u);
     index |= static_cast<unsigned>(i) * first;
@@ -236,9 +234,8 @@ bool equals(const Field& f, std::string_view s) {
   return f.type == Type::string && f.len == s.size() && std::memcmp(f.str, s.data(), f.len) == 0;
 }
 
-TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
-                   const std::string_view* secrets, std::size_t n_secrets, const TokenPolicy& policy,
-                   TokenDetails* details) {
+TokenVerdict check(std::string_view token, std::string_view key, bool check_key, const TokenKeys& keys,
+                   const TokenPolicy& policy, TokenDetails* details) {
   TokenVerdict v;
   // 1. Missing or empty: restricted.
   if (token.empty()) return v;
@@ -264,7 +261,7 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
 
   // 2b. HMAC over the payload bytes as sent.
   const int secret_index =
-      match_secret(reinterpret_cast<const unsigned char*>(payload), payload_len, mac, secrets, n_secrets);
+      match_secret(reinterpret_cast<const unsigned char*>(payload), payload_len, mac, keys);
   if (details) {
     details->signature_ok = secret_index >= 0;
     details->secret_index = secret_index;
@@ -397,16 +394,31 @@ struct Out {
 
 }  // namespace
 
+TokenVerdict token_verify(std::string_view token, std::string_view key, const TokenKeys& keys,
+                          const TokenPolicy& policy) {
+  return check(token, key, true, keys, policy, nullptr);
+}
+
+// The string overloads key the secrets per call (two extra SHA-256 blocks
+// per secret) and then run the very same check.
 TokenVerdict token_verify(std::string_view token, std::string_view key, const std::string_view* secrets,
                           std::size_t n_secrets, const TokenPolicy& policy) {
-  return check(token, key, true, secrets, n_secrets, policy, nullptr);
+  TokenKeys keys;
+  token_keys_init(secrets, n_secrets, &keys);
+  TokenVerdict v = check(token, key, true, keys, policy, nullptr);
+  token_keys_wipe(&keys);
+  return v;
 }
 
 TokenVerdict token_inspect(std::string_view token, std::string_view key, bool check_key,
                            const std::string_view* secrets, std::size_t n_secrets, const TokenPolicy& policy,
                            TokenDetails* details) {
   if (details) *details = TokenDetails{};
-  return check(token, key, check_key, secrets, n_secrets, policy, details);
+  TokenKeys keys;
+  token_keys_init(secrets, n_secrets, &keys);
+  TokenVerdict v = check(token, key, check_key, keys, policy, details);
+  token_keys_wipe(&keys);
+  return v;
 }
 
 std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::string_view secret, char* out,

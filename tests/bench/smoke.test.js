@@ -1,0 +1,89 @@
+// The benchmark, run for seconds (scripts/bench.mjs --smoke) so that it
+// never rots: every row of docs/PERFORMANCE.md must come out, with numbers.
+// No thresholds: figures from a smoke run mean nothing, and timing is never
+// asserted in the test suite.
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+describe("scripts/bench.mjs --smoke", () => {
+  let run, rows;
+  const row = (name) => rows.find((r) => r.row === name);
+  const positive = (v, what) => assert.ok(typeof v === "number" && v > 0 && Number.isFinite(v), `${what}: ${v}`);
+  const timed = (s, what) => {
+    assert.ok(s, `${what}: missing`);
+    positive(s.median_us, `${what} median`);
+    positive(s.p99_us, `${what} p99`);
+  };
+
+  before(() => {
+    const dir = mkdtempSync(path.join(tmpdir(), "mg-bench-"));
+    const out = path.join(dir, "results.json");
+    run = spawnSync(process.execPath, ["scripts/bench.mjs", "--smoke", "--json", out], { cwd: ROOT, encoding: "utf8", timeout: 300000, killSignal: "SIGTERM" });
+    try {
+      rows = JSON.parse(readFileSync(out, "utf8")).rows;
+    } catch {
+      rows = [];
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs to the end", { timeout: 310000 }, () => {
+    assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ""}\n${run.stderr.slice(-3000)}`);
+    assert.match(run.stdout, /Decision per request/);
+  });
+
+  it("decision rows: public, private, Range, cached hit, denied; native, both Wasm builds, the old Worker", () => {
+    for (const kind of ["public", "private", "range", "cached", "denied"]) {
+      const r = row(`decision.${kind}`);
+      assert.ok(r, `decision.${kind} missing`);
+      for (const col of ["native_begin", "native", "wasi", "emscripten", "baseline"]) timed(r[col], `${kind} ${col}`);
+      positive(r.ratio_baseline_over_wasi, `${kind} ratio old/Wasm`);
+      positive(r.ratio_wasi_over_native, `${kind} ratio Wasm/native`);
+    }
+    for (const name of ["floor.hmac.keyed", "floor.hmac.string", "floor.token_verify.keyed", "floor.token_verify.string",
+      "revocation.lookup", "revocation.lookup.hit", "baseline.verify_key_once.private", "wasm.abi.private", "wasm.hostile_range.private"]) {
+      timed(row(name), name);
+    }
+    positive(row("wasm.inside.begin.private")?.mean_us, "wasm.inside.begin.private");
+  });
+
+  it("module rows: size raw and gzip, compile and instantiate time, both builds", () => {
+    for (const name of ["module.wasi", "module.emscripten"]) {
+      const r = row(name);
+      assert.ok(r, `${name} missing`);
+      positive(r.raw_bytes, `${name} raw`);
+      positive(r.gzip_bytes, `${name} gzip`);
+      timed(r.compile, `${name} compile`);
+      timed(r.instantiate, `${name} instantiate`);
+    }
+  });
+
+  it("R2 rows: every request kind counted for mediagate and the old Worker", () => {
+    const r2 = rows.filter((r) => r.section === "r2");
+    assert.ok(r2.length >= 13, `${r2.length} R2 rows`);
+    for (const r of r2) {
+      assert.equal(typeof r.mediagate?.ops, "number", `${r.kind} mediagate`);
+      assert.equal(typeof r.baseline?.ops, "number", `${r.kind} old Worker`);
+    }
+  });
+
+  it("end-to-end rows: public, private, 206, cached hit, 401 for mediagate, the old Worker and the floor", () => {
+    for (const kind of ["public", "private", "range", "cached", "denied"]) {
+      const r = row(`e2e.${kind}`);
+      assert.ok(r, `e2e.${kind} missing`);
+      for (const w of ["mediagate", "baseline", "floor"]) {
+        positive(r[w]?.rps, `${kind} ${w} req/s`);
+        positive(r[w]?.p50_ms, `${kind} ${w} p50`);
+        positive(r[w]?.p99_ms, `${kind} ${w} p99`);
+        assert.equal(r[w].unexpected_status, 0, `${kind} ${w}: responses with another status`);
+      }
+    }
+  });
+});
