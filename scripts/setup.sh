@@ -6,7 +6,7 @@
 # headers would touch their mtimes and force full rebuilds).
 #
 # Steps: Debian packages -> Node check -> BearSSL (Debian source package, pinned by sha256)
-#        -> patched RapidJSON copy -> npm ci -> scripts/build.sh
+#        -> patched RapidJSON copy -> npm ci -> test media (ffmpeg) -> scripts/build.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,9 +23,9 @@ BEARSSL_SHA256="102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
 PACKAGES=(clang lld cmake make emscripten wasi-libc libc++-dev-wasm32 libclang-rt-dev-wasm32
           rapidjson-dev doctest-dev binaryen wabt python3 xz-utils ca-certificates curl)
 # Test and measurement tools, one line per concern.
-PACKAGES+=()   # browser tests and demo video (chromium, ffmpeg)
-PACKAGES+=()   # fuzzing and sanitizer builds (clang's runtime)
-PACKAGES+=()   # benchmarks (load generator)
+PACKAGES+=(chromium ffmpeg)   # browser tests and demo video (chromium, ffmpeg)
+PACKAGES+=(libclang-rt-14-dev)   # fuzzing and sanitizer builds (clang's runtime)
+PACKAGES+=(wrk valgrind)   # benchmarks (load generator, callgrind instruction counts)
 
 # Nothing npm or wrangler runs should try to phone home (machines here have no general
 # internet access, and a blocked metrics request only adds delay).
@@ -193,8 +193,15 @@ RJ_DIR="$THIRD_PARTY/rapidjson/include/rapidjson"
 RJ_STAMP="$STAMPS/rapidjson"
 RJ_BAD='GenericStringRef& operator=(const GenericStringRef& rhs) { s = rhs.s; length = rhs.length; }'
 RJ_GOOD='GenericStringRef\& operator=(const GenericStringRef\& rhs) = delete;'
+# internal/stack.h's Stack::Reserve computes `stackTop_ + n` while the stack is still null (the
+# first push of a Document or Writer): undefined behaviour that clang's UBSan reports ("applying
+# non-zero offset to null pointer"). Compare the room left instead, as upstream RapidJSON does
+# since 1.1.0 (null - null is 0).
+RJ_STACK_BAD='if (RAPIDJSON_UNLIKELY(stackTop_ + sizeof(T) * count > stackEnd_))'
+RJ_STACK_GOOD='if (RAPIDJSON_UNLIKELY(static_cast<std::ptrdiff_t>(sizeof(T) * count) > (stackEnd_ - stackTop_)))'
 
-rj_want="$(dpkg-query -W -f='${Version}' rapidjson-dev) $(sha256sum "$RJ_SRC/document.h" | cut -d' ' -f1)"
+# "stack-ub": the copies made before the stack.h patch are refreshed.
+rj_want="$(dpkg-query -W -f='${Version}' rapidjson-dev) $(sha256sum "$RJ_SRC/document.h" "$RJ_SRC/internal/stack.h" | cut -d' ' -f1 | tr '\n' ' ')stack-ub"
 if [[ -f $RJ_STAMP && "$(cat "$RJ_STAMP")" == "$rj_want" && -f $RJ_DIR/document.h ]]; then
   log "RapidJSON: patched copy up to date"
 else
@@ -211,12 +218,22 @@ else
      || grep -qF "$RJ_BAD" "$doc"; then
     die "patching $doc failed"
   fi
+  stack="$tmp/rapidjson/internal/stack.h"
+  [[ $(grep -cF "$RJ_STACK_BAD" "$stack") -eq 1 ]] \
+    || die "expected exactly one Stack::Reserve comparison in $RJ_SRC/internal/stack.h"
+  python3 - "$stack" "$RJ_STACK_BAD" "$RJ_STACK_GOOD" <<'PY'
+import sys
+path, bad, good = sys.argv[1:]
+text = open(path).read()
+open(path, "w").write(text.replace(bad, good))
+PY
+  grep -qF "$RJ_STACK_GOOD" "$stack" || die "patching $stack failed"
   mkdir -p "$(dirname "$RJ_DIR")"
   rm -rf "$RJ_DIR"
   mv "$tmp/rapidjson" "$RJ_DIR"
   rmdir "$tmp"
   echo "$rj_want" > "$RJ_STAMP"
-  log "RapidJSON: copied and patched (document.h line $lines)"
+  log "RapidJSON: copied and patched (document.h line $lines, internal/stack.h Reserve)"
 fi
 
 # doctest: used straight from /usr/include/doctest (doctest-dev), nothing to prepare.
@@ -235,6 +252,11 @@ elif [[ ! -d node_modules || ! -f node_modules/.package-lock.json \
 else
   log "npm: node_modules up to date"
 fi
+
+# --- 5b. Test media -----------------------------------------------------------------------------
+# Short MP4 and WebM clips and two stills for the browser tests, made by ffmpeg from its built-in
+# test sources into build/media (never downloaded); files already there are kept.
+bash "$ROOT/scripts/make_test_media.sh" "$ROOT/build/media"
 
 # --- 6. Build -----------------------------------------------------------------------------------
 exec "$ROOT/scripts/build.sh"

@@ -6,6 +6,10 @@
 #   - Worker tests under Miniflare with the Node.js test runner, over both
 #     Wasm builds, the parity test against the native core, the
 #     `wrangler deploy --dry-run` bundle, and the README's dev command
+#   - browser tests in headless Chromium (tests/browser/) and the recorded
+#     fixture sets replayed on native, Wasm and Worker (tests/fixtures/)
+#   - R2 operations per request kind, and a seconds-long smoke run of scripts/bench
+#   - a CI-sized soak (scripts/soak.mjs) against wrangler dev
 # Ends with one line "tests: N passed, M failed" and exits non-zero on any failure.
 set -euo pipefail
 
@@ -51,7 +55,49 @@ run_node() {
 }
 
 run_ctest "native unit tests" native
+# Worker logs and minted tokens of this run, for the log scan after it.
+rm -rf build/test-logs
 run_node "Worker tests" tests/worker/
+run_node "log scan (no token material in any Worker log line)" tests/logscan/
+run_node "Browser tests (headless Chromium)" tests/browser/
+run_node "Fixture replay (native, Wasm, Worker)" tests/fixtures/
+# R2 operations per request kind, and a seconds-long smoke run of scripts/bench (every row
+# produced, no thresholds: docs/PERFORMANCE.md).
+run_node "bench: R2 operations and smoke run" tests/bench/
+# 3,000 mixed requests against wrangler dev on 127.0.0.1: no unexpected answer, Wasm memory flat
+# (the 100,000-request run is `node scripts/soak.mjs`, docs/SECURITY.md).
+run_node "soak: wrangler dev, 3,000 requests" tests/soak/
+
+# Sanitizers and differential testing (docs/TESTING.md). The asan preset is built here, not in
+# scripts/build.sh, so scripts/dev.sh does not wait for it; a failed build counts as a failure
+# (never a run of stale binaries).
+# run_step LABEL CMD...: one command, one test (passed when it exits 0).
+run_step() {
+  local label=$1; shift
+  log "$label ($*)"
+  if "$@"; then
+    passed=$(( passed + 1 )); summary+=("$label: 1 passed, 0 failed")
+  else
+    failed=$(( failed + 1 )); failed_steps+=("$label"); summary+=("$label: 0 passed, 1 failed")
+  fi
+}
+asan_built=0
+build_asan() {
+  if [[ ! -f build/asan/CMakeCache.txt || CMakePresets.json -nt build/asan/CMakeCache.txt ]]; then
+    cmake --preset asan >/dev/null || return 1
+  fi
+  cmake --build --preset asan --parallel 2 || return 1
+  asan_built=1
+}
+run_step "build: native under ASan+UBSan (cmake --preset asan)" build_asan
+if [[ $asan_built -eq 1 ]]; then
+  # The doctest suites, the fuzz corpus replays and the CLI, all under ASan+UBSan.
+  run_ctest "native tests under ASan+UBSan" asan
+  # The differential generator's calls through the sanitized native core (a CI-sized run of
+  # native vs Wasm is tests/worker/differential.test.js).
+  run_step "differential: ASan+UBSan native vs Wasm, 2000 requests" \
+    node scripts/differential.mjs --count 2000 --seed 7 --native build/asan/mediagate --quiet
+fi
 
 for line in "${summary[@]}"; do echo "$line"; done
 if [[ ${#failed_steps[@]} -gt 0 ]]; then

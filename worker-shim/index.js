@@ -22,6 +22,7 @@ const VARS = [
   "MEDIA_EDGE_CACHE",
   "MEDIA_LOG_SAMPLE_RATE",
   "MEDIA_DEBUG_HEADERS",
+  "MEDIA_STORAGE_TIMEOUT_MS",
 ];
 // The KV key the scheduled handler writes the compacted snapshot to. (Not
 // exported: a Worker module's named exports are entrypoints.)
@@ -206,11 +207,27 @@ function plan(d) {
   return { op, range };
 }
 
-// Performs the storage operation of a `fetch` decision; never throws.
+// `read`'s result, or a rejection once `ms` milliseconds have passed (the
+// core's `deadline` line). A result that arrives late is released unread.
+function beforeDeadline(read, ms) {
+  if (!(ms > 0)) return read;
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      read.then(discard, () => {});
+      reject(new Error("storage deadline exceeded"));
+    }, ms);
+  });
+  return Promise.race([read, expired]).finally(() => clearTimeout(timer));
+}
+
+// Performs the storage operation of a `fetch` decision; never throws. An
+// operation still pending at the deadline is a failure (`result error`).
 async function perform(bucket, d) {
   const { op, range } = plan(d);
   try {
-    const obj = op === "head" ? await bucket.head(d.key) : await bucket.get(d.key, range ? { range } : {});
+    const read = op === "head" ? bucket.head(d.key) : bucket.get(d.key, range ? { range } : {});
+    const obj = await beforeDeadline(read, Number(d.deadline));
     if (obj === null) return { object: null, facts: "result\tmissing\n" };
     const uploaded = Math.floor(obj.uploaded.getTime() / 1000);
     const type = obj.httpMetadata?.contentType ?? "";
@@ -237,37 +254,69 @@ async function fromCache(d, requestUrl) {
         : range.length !== undefined ? `bytes=${range.offset}-${range.offset + range.length - 1}`
         : `bytes=${range.offset}-`;
     }
-    const hit = await caches.default.match(new Request(new URL(d.cache, requestUrl), { headers }));
+    const url = new URL(d.cache, requestUrl);
+    const hit = await caches.default.match(new Request(url, { headers }));
     if (!hit) return null;
-    // The cache holds the object but refuses the range: as R2 would.
+    // The entry's metadata, and its own length (the /N of a 206's
+    // content-range), which the core checks against the metadata's size.
+    const entry = (res, total) =>
+      `source\tcache\ncached\t${oneLine(res.headers.get(CACHE_OBJECT_HEADER))}\ncached_size\t${oneLine(total ?? "")}\n`;
+    // The cache holds an entry but refuses the range, as R2 would. The refusal
+    // carries none of the entry's headers: read them from the entry itself,
+    // so that the core can tell the object from a broken entry.
     if (hit.status === 416) {
       discard(hit);
-      return { object: null, facts: "result\tinvalid_range\nsource\tcache\n" };
+      const whole = await caches.default.match(new Request(url));
+      discard(whole);
+      if (!whole || whole.status !== 200 || !whole.headers.has(CACHE_OBJECT_HEADER)) return null;
+      return { object: null, facts: `result\tinvalid_range\n${entry(whole, whole.headers.get("content-length"))}` };
     }
-    const meta = hit.headers.get(CACHE_OBJECT_HEADER);
     // The bytes must be exactly what the plan asked for, or it is a miss.
-    if (meta === null || hit.status !== (headers.range ? 206 : 200) || op === "head") discard(hit);
-    if (meta === null || hit.status !== (headers.range ? 206 : 200)) return null;
+    const usable = hit.headers.has(CACHE_OBJECT_HEADER) && hit.status === (headers.range ? 206 : 200);
+    if (!usable || op === "head") discard(hit);
+    if (!usable) return null;
+    const total = hit.status === 200 ? hit.headers.get("content-length") : (hit.headers.get("content-range") ?? "").split("/")[1];
     const body = op === "get" ? hit.body : null;
-    return { object: body ? { body } : null, facts: `result\tok\nsource\tcache\ncached\t${meta}\n` };
+    return { object: body ? { body } : null, facts: `result\tok\n${entry(hit, total)}` };
   } catch {
     return null;
   }
 }
 
+// workerd's FixedLengthStream (absent only where this file is loaded outside
+// workerd, as the decision benchmark does in Node with stand-in bodies).
+const FIXED_LENGTH = typeof FixedLengthStream === "function";
+
+// `body` held to `length` bytes, the content-length the core decided: storage
+// that hands back fewer or more bytes errors the stream (the client sees a
+// truncated transfer) instead of completing it with the wrong bytes. The
+// length stays known to the runtime, so content-length is sent as decided.
+function exactLength(body, length) {
+  if (!FIXED_LENGTH) return body;
+  const { readable, writable } = new FixedLengthStream(length);
+  // A mismatch, or the reader gone, ends the copy. A copy that could not
+  // even start leaves the writable open: error it, so no reader waits forever.
+  body.pipeTo(writable).catch((err) => writable.abort(err).catch(() => {}));
+  return readable;
+}
+
 // Stores the whole object under the core's canonical key; tees the body.
+// The stored copy is held to its length too: bytes that do not match fail
+// the put (a tee of a checked stream alone does not: the cache kept the
+// bytes it got). A cache that fails, even synchronously, costs the entry,
+// never the answer.
 function toCache(d, obj, requestUrl, ctx) {
+  const [path, length, meta] = d.store.split("\t");
+  const [mine, theirs] = obj.body.tee();
   try {
-    const [path, length, meta] = d.store.split("\t");
-    const [mine, theirs] = obj.body.tee();
-    const stored = new Response(theirs, {
+    const stored = new Response(exactLength(theirs, Number(length)), {
       headers: { "content-length": length, "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
     });
     ctx.waitUntil(caches.default.put(new Request(new URL(path, requestUrl)), stored).catch(() => {}));
-    return { ...obj, body: mine };
   } catch {
-    return obj;
+    theirs.cancel().catch(() => {});
   }
+  return { ...obj, body: mine };
 }
 
 function discard(obj) {
@@ -309,6 +358,9 @@ function observe(d, request, env, io) {
         kv_ms: io.kvMs,
         request_id: d.request_id ?? null,
         colo,
+        // The core's linear memory, bytes: flat in a healthy isolate (it
+        // grows only to hold a larger revocation snapshot; scripts/soak.mjs).
+        wasm_memory: core.x.memory.buffer.byteLength,
         // Successes are sampled: weight this line by 1 / sample_rate.
         sample_rate: Number(d.log) / 1e6,
       }),
@@ -362,7 +414,18 @@ async function handle(request, env, ctx) {
     obj = done.object;
     d = parseDecision(core.call(core.x.mg_finish, `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${done.facts}`));
   }
-  if (d.store !== undefined && d.body === "object" && obj) obj = toCache(d, obj, request.url, ctx);
+  if (d.body === "object") {
+    const length = Number(d.headers.find(([name]) => name === "content-length")?.[1]);
+    // Storage said ok but handed over no bytes: the core's 503, not an empty 200.
+    if (!obj || !obj.body || !(length > 0)) {
+      discard(obj);
+      obj = null;
+      d = FALLBACK;
+    } else {
+      if (d.store !== undefined) obj = toCache(d, obj, request.url, ctx);
+      obj = { ...obj, body: exactLength(obj.body, length) };
+    }
+  }
   observe(d, request, env, io);
   return toResponse(d, obj);
 }

@@ -1,6 +1,8 @@
 // CONTRACT.md section 1: settings, defaults, and what "not configured" means.
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "config.h"
 
 TEST_CASE("contract 1: defaults when [vars] are absent") {
@@ -76,4 +78,26 @@ TEST_CASE("contract 1: each bad setting is named, never its value") {
   REQUIRE(c.n_prefixes == 2);
   CHECK(c.prefixes[0] == "u/");
   CHECK(c.prefixes[1] == "pub/");
+}
+
+TEST_CASE("config: MEDIA_STORAGE_TIMEOUT_MS, the storage deadline (default 10000, 100..60000)") {
+  struct Row {
+    const char* value;  // nullptr: unset
+    bool ok;
+    std::int64_t ms;
+  } rows[] = {{nullptr, true, 10000}, {"100", true, 100},   {"60000", true, 60000}, {" 2500 ", true, 2500},
+              {"99", false, 0},       {"60001", false, 0},  {"0", false, 0},        {"-5", false, 0},
+              {"10s", false, 0},      {"1e4", false, 0},    {"", false, 0}};
+  for (const auto& row : rows) {
+    CAPTURE(std::string(row.value ? row.value : "(unset)"));
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    if (row.value) { t.storage_timeout = row.value; t.storage_timeout_set = true; }
+    mg::Config c;
+    CHECK(mg::config_load(t, &c) == row.ok);
+    if (row.ok) CHECK(c.storage_timeout_ms == row.ms);
+    else CHECK(c.problem == "MEDIA_STORAGE_TIMEOUT_MS");
+  }
 }

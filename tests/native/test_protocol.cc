@@ -54,6 +54,59 @@ TEST_CASE("protocol: finish facts") {
   CHECK(huge.object.result == mg::StorageResult::error);
 }
 
+TEST_CASE("protocol: an edge cache hit is read from its metadata; an entry of another length is a miss") {
+  const std::string hit =
+      "mode\tpub\nfetch\tget\twhole\t0\t0\t0\t1\nresult\tok\nsource\tcache\n"
+      "cached\tv1 1000 1445412480 \"e\" image/png\n";
+  struct Row {
+    const char* name;
+    std::string extra;
+    mg::StorageResult want;
+  } rows[] = {
+      {"no cached_size (trusted)", "", mg::StorageResult::ok},
+      {"cached_size equal", "cached_size\t1000\n", mg::StorageResult::ok},
+      {"cached_size shorter (a truncated entry)", "cached_size\t999\n", mg::StorageResult::error},
+      {"cached_size longer", "cached_size\t1001\n", mg::StorageResult::error},
+      {"cached_size unreadable", "cached_size\tabc\n", mg::StorageResult::error},
+      {"cached_size empty", "cached_size\t\n", mg::StorageResult::error},
+      {"first cached_size wins", "cached_size\t5\ncached_size\t1000\n", mg::StorageResult::error},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    mg::FinishFacts f;
+    mg::protocol_read_finish(hit + row.extra, &f);
+    CHECK(f.valid);
+    CHECK(f.object.source == mg::ObjectSource::cache);
+    CHECK(f.object.result == row.want);
+    if (row.want == mg::StorageResult::ok) {
+      CHECK(f.object.size == 1000);
+      CHECK(f.object.etag == "\"e\"");
+    }
+  }
+  // The cache refusing a range (416) counts only when the entry is the object its metadata describes.
+  const std::string refused = "mode\tpub\nfetch\tget\toffset\t0\t5000\t0\t1\nresult\tinvalid_range\nsource\tcache\n";
+  const struct {
+    const char* name;
+    std::string extra;
+    mg::StorageResult want;
+  } refusals[] = {
+      {"416, entry agrees", "cached\tv1 1000 1 \"e\" image/png\ncached_size\t1000\n", mg::StorageResult::invalid_range},
+      {"416, truncated entry", "cached\tv1 1000 1 \"e\" image/png\ncached_size\t10\n", mg::StorageResult::error},
+      {"416, unreadable metadata", "cached\tv1 x\ncached_size\t1000\n", mg::StorageResult::error},
+      {"416, nothing to check", "", mg::StorageResult::invalid_range},
+  };
+  for (const auto& row : refusals) {
+    CAPTURE(row.name);
+    mg::FinishFacts f;
+    mg::protocol_read_finish(refused + row.extra, &f);
+    CHECK(f.valid);
+    CHECK(f.object.result == row.want);
+  }
+  mg::FinishFacts garbage;  // metadata this version did not write: a miss too
+  mg::protocol_read_finish("mode\tpub\nfetch\tget\twhole\t0\t0\t0\t1\nresult\tok\nsource\tcache\ncached\tv2 1000\n", &garbage);
+  CHECK(garbage.object.result == mg::StorageResult::error);
+}
+
 TEST_CASE("protocol: config lines") {
   mg::ConfigText t;
   mg::protocol_read_config("MEDIA_BUCKET\t1\nMEDIA_KEY_PREFIXES\tu/,p/\nMEDIA_CORP\tsame-site\n", &t);
@@ -62,6 +115,44 @@ TEST_CASE("protocol: config lines") {
   CHECK(t.prefixes == "u/,p/");
   CHECK(t.corp == "same-site");
   CHECK_FALSE(t.leeway_set);
+  CHECK_FALSE(t.storage_timeout_set);
+  mg::ConfigText u;
+  mg::protocol_read_config("MEDIA_STORAGE_TIMEOUT_MS\t250\nMEDIA_STORAGE_TIMEOUT_MS\t900\n", &u);
+  CHECK(u.storage_timeout_set);
+  CHECK(u.storage_timeout == "250");  // the first occurrence wins
+}
+
+TEST_CASE("protocol: every storage plan carries the configured deadline, in both phases") {
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  t.storage_timeout = "2500";
+  t.storage_timeout_set = true;
+  mg::Config config;
+  REQUIRE(mg::config_load(t, &config));
+  static mg::Decision d;
+  mg::RequestFacts req;
+  mg::protocol_read_request("method\tGET\npath\t/m/u/a.png\nquery\t?t=x\nnow\t1767225600\n", &req);
+  mg::decide_begin(config, req, &d);  // a bad token: an answer, no plan
+  char out[4096];
+  std::string denial(out, mg::protocol_write_decision(d, out, sizeof out));
+  CHECK(denial.find("deadline\t") == std::string::npos);
+
+  // A ranged read that storage refused: decide_finish asks for a second read,
+  // under the same deadline.
+  mg::Plan first;
+  first.op = mg::StorageOp::get;
+  first.range.kind = mg::RangeHintKind::offset;
+  first.range.offset = 5000;
+  mg::ObjectFacts refused;
+  refused.result = mg::StorageResult::invalid_range;
+  req.range = "bytes=5000-";
+  mg::decide_finish(config, req, mg::Mode::priv, first, refused, &d);
+  REQUIRE(d.fetch);
+  std::string again(out, mg::protocol_write_decision(d, out, sizeof out));
+  CHECK(again.find("fetch\tget\twhole\t0\t0\t0\t2\n") == 0);
+  CHECK(again.find("\ndeadline\t2500\n") != std::string::npos);
 }
 
 TEST_CASE("protocol: decisions are written as documented") {
@@ -76,7 +167,7 @@ TEST_CASE("protocol: decisions are written as documented") {
   d.key_len = sizeof key - 1;
   char out[512];
   std::size_t n = mg::protocol_write_decision(d, out, sizeof out);
-  CHECK(std::string(out, n) == "fetch\tget\tsuffix\t0\t0\t100\t1\nmode\tpub\nkey\tu/a b.png\n");
+  CHECK(std::string(out, n) == "fetch\tget\tsuffix\t0\t0\t100\t1\nmode\tpub\nkey\tu/a b.png\ndeadline\t10000\n");
 
   mg::Config config;
   d.fetch = false;

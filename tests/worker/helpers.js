@@ -146,19 +146,27 @@ export const DEFAULT_BINDINGS = {
 // binds a MEDIA_METRICS stand-in that logs each data point as a
 // "METRIC {json}" line; `persistDir` keeps R2/KV/cache state on disk, so a
 // second Miniflare (a fresh isolate) sees it.
-export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true } = {}) {
+// Fault injection (tests/worker/faults.test.js, stand-ins/): `bucketFaults`
+// binds MEDIA_BUCKET to stand-ins/faulty-r2.js over a real bucket (seeded
+// as usual; faults per key, see that file); `flakyKv: true` binds
+// MEDIA_REVOCATIONS to stand-ins/flaky-kv.js over a real namespace, down
+// while it holds FLAKY_KV_DOWN (set it through `innerKv(mf)`); `entry` runs
+// another module (under ROOT) as the Worker's main module, in front of the shim.
+export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true, bucketFaults, flakyKv = false, entry } = {}) {
   if (!existsSync(wasmPath)) throw new Error(`${wasmPath} is missing: run scripts/build.sh`);
+  const standIn = Boolean(bucketFaults) || failingBucket;
   const gate = {
     name: "gate",
     modulesRoot: ROOT,
     modules: [
+      ...(entry ? [{ type: "ESModule", path: path.join(ROOT, entry) }] : []),
       { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
       { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(wasmPath) },
     ],
     compatibilityDate: "2025-09-01",
     bindings,
-    kvNamespaces: revocations && !failingKv ? ["MEDIA_REVOCATIONS"] : [],
-    r2Buckets: bucket && !failingBucket ? ["MEDIA_BUCKET"] : [],
+    kvNamespaces: revocations && !failingKv && !flakyKv ? ["MEDIA_REVOCATIONS"] : [],
+    r2Buckets: bucket && !standIn ? ["MEDIA_BUCKET"] : [],
     wrappedBindings: {},
   };
   const helpers = [];
@@ -169,6 +177,14 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
   if (failingBucket) stub("failing-r2", "MEDIA_BUCKET", `const fail = async () => { throw new Error("simulated R2 outage"); }; return { get: fail, head: fail };`);
   if (failingKv) stub("failing-kv", "MEDIA_REVOCATIONS", `const fail = async () => { throw new Error("simulated KV outage"); }; return { get: fail, list: fail, put: fail };`);
   if (metrics) stub("metrics", "MEDIA_METRICS", `return { writeDataPoint(p) { console.log("METRIC " + JSON.stringify(p)); } };`);
+  if (bucketFaults) {
+    gate.wrappedBindings.MEDIA_BUCKET = { scriptName: "faulty-r2", bindings: { FAULTS: bucketFaults } };
+    helpers.push({ name: "faulty-r2", modules: true, scriptPath: path.join(ROOT, "tests/worker/stand-ins/faulty-r2.js"), r2Buckets: ["INNER"] });
+  }
+  if (flakyKv) {
+    gate.wrappedBindings.MEDIA_REVOCATIONS = { scriptName: "flaky-kv" };
+    helpers.push({ name: "flaky-kv", modules: true, scriptPath: path.join(ROOT, "tests/worker/stand-ins/flaky-kv.js"), kvNamespaces: ["INNER"] });
+  }
   const options = { workers: [gate, ...helpers], cf: false, handleRuntimeStdio: captureStdio };
   if (persistDir) {
     options.r2Persist = path.join(persistDir, "r2");
@@ -183,12 +199,18 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     throw err;
   }
   if (bucket && !failingBucket && seed) {
-    const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
+    const r2 = bucketFaults ? await mf.getR2Bucket("INNER", "faulty-r2") : await mf.getR2Bucket("MEDIA_BUCKET");
     for (const [key, o] of Object.entries(OBJECTS)) {
       await r2.put(key, o.body, o.type ? { httpMetadata: { contentType: o.type } } : {});
     }
   }
   return mf;
+}
+
+// The real KV namespace behind a `flakyKv` gate's MEDIA_REVOCATIONS.
+export const FLAKY_KV_DOWN = "test:kv-down";
+export function innerKv(mf) {
+  return mf.getKVNamespace("INNER", "flaky-kv");
 }
 
 // dispatchFetch, returning status, headers (plain object) and body bytes.

@@ -222,7 +222,6 @@ describe("edge cache", () => {
       [PNG, "GET", { range: "bytes=-10" }],
       [PNG, "GET", { range: "bytes=990-" }],
       [PNG, "GET", { range: "bytes=0-5,6-9" }],
-      [PNG, "GET", { range: "bytes=5000-" }],
       [PNG, "HEAD", { range: "bytes=0-1" }],
       [PNG, "GET", { "if-none-match": etag }],
       [PNG, "GET", { "if-match": '"other"' }],
@@ -242,6 +241,20 @@ describe("edge cache", () => {
     }
   });
 
+  it("a range past the end is 416 whether the cache or R2 answers it", async () => {
+    // The Cache API may answer an unsatisfiable range with 416 or as a miss
+    // (seen both under load); either way the answer is the core's 416.
+    const key = "u/v/clip.webm";
+    const url = mediaUrl(key, mint(key));
+    assert.equal((await get(fromCache, url)).status, 200); // fills the cache, the object stays in R2
+    for (let i = 0; i < 2; i++) {
+      const res = await get(fromCache, url, { headers: { range: "bytes=50000-" } });
+      assert.equal(res.status, 416);
+      assert.equal(res.headers["content-range"], "bytes */50000");
+      assert.equal(res.text, "range_not_satisfiable");
+    }
+  });
+
   it("private tokens never read or fill the cache; errors are never stored", async () => {
     const key = "u/me_1/a b%2F~+.webp";
     for (let i = 0; i < 3; i++) {
@@ -258,7 +271,7 @@ describe("edge cache", () => {
     const missing = "u/missing.png";
     assert.equal((await get(fromCache, mediaUrl(missing, mint(missing)))).status, 404);
     assert.equal(await cached(fromCache, missing), null, "a 404 is not stored");
-    const ranged = "u/v/clip.webm";
+    const ranged = "u/page.html";
     assert.equal((await get(fromCache, mediaUrl(ranged, mint(ranged)), { headers: { range: "bytes=0-1" } })).status, 206);
     assert.equal(await cached(fromCache, ranged), null, "a 206 span is not stored");
   });

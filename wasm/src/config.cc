@@ -99,6 +99,8 @@ bool config_load(const ConfigText& in, Config* out) {
     if (v == "on") out->debug_headers = true;
     else if (v != "off") debug_ok = false;
   }
+  bool timeout_ok =
+      !in.storage_timeout_set || parse_int(in.storage_timeout, 100, 60000, &out->storage_timeout_ms);
 
   // The first problem found names the setting in the log line; order is the
   // order an operator would check them in.
@@ -114,6 +116,7 @@ bool config_load(const ConfigText& in, Config* out) {
   else if (!cache_ok) out->problem = "MEDIA_EDGE_CACHE";
   else if (!sample_ok) out->problem = "MEDIA_LOG_SAMPLE_RATE";
   else if (!debug_ok) out->problem = "MEDIA_DEBUG_HEADERS";
+  else if (!timeout_ok) out->problem = "MEDIA_STORAGE_TIMEOUT_MS";
   return out->problem.empty();
 }
 

@@ -36,6 +36,8 @@ struct ConfigText {
   bool log_sample_rate_set = false;
   std::string_view debug_headers;    // MEDIA_DEBUG_HEADERS: off (default) | on
   bool debug_headers_set = false;
+  std::string_view storage_timeout;  // MEDIA_STORAGE_TIMEOUT_MS, default 10000, 100..60000
+  bool storage_timeout_set = false;
 };
 
 // Builds `out` from `in`. Secrets are trimmed of surrounding whitespace (as

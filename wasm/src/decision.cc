@@ -371,12 +371,14 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 
 void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
   begin(config, req, out);
+  out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }
 
 void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
                    const ObjectFacts& obj, Decision* out) {
   finish(config, req, mode, performed, obj, out);
+  out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }
 

@@ -46,6 +46,9 @@ struct Config {
   // sampled at this rate (per million); denials and errors always logged.
   std::uint32_t log_sample_ppm = 10000;     // MEDIA_LOG_SAMPLE_RATE, default 0.01
   bool debug_headers = false;               // MEDIA_DEBUG_HEADERS = "on": x-mediagate-reason
+  // How long the shim waits for one storage operation before treating it as
+  // failed (`result error`: 503 storage_unavailable). MEDIA_STORAGE_TIMEOUT_MS.
+  std::int64_t storage_timeout_ms = 10000;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
   std::string_view problem;
@@ -110,6 +113,9 @@ constexpr std::uint64_t kMaxCacheableBytes = 512ull * 1024 * 1024;
 struct Decision {
   bool fetch = false;  // true: perform `plan`, then call decide_finish
   Plan plan;
+  // With fetch: the storage operation's deadline, milliseconds (the
+  // `deadline` line; Config::storage_timeout_ms).
+  std::int64_t deadline_ms = 10000;
   Mode mode = Mode::none;  // token mode, to hand back to decide_finish
   Response response;       // valid when !fetch
   // With fetch: the edge cache may answer the plan (a public token). The

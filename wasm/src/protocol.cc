@@ -152,8 +152,9 @@ void protocol_read_finish(std::string_view text, FinishFacts* f) {
   *f = FinishFacts{};
   bool s_mode = false, s_fetch = false, s_result = false, s_size = false;
   bool s_etag = false, s_uploaded = false, s_type = false, fetch_ok = false;
-  bool s_source = false, s_cached = false;
+  bool s_source = false, s_cached = false, s_cached_size = false, cached_size_ok = false;
   std::string_view cached;
+  std::uint64_t cached_size = 0;
   for_each_line(text, [&](std::string_view name, std::string_view value) {
     if (name == "mode" && !s_mode) {
       s_mode = true;
@@ -201,19 +202,32 @@ void protocol_read_finish(std::string_view text, FinishFacts* f) {
     } else if (name == "cached" && !s_cached) {
       s_cached = true;
       cached = value;
+    } else if (name == "cached_size" && !s_cached_size) {
+      s_cached_size = true;
+      cached_size_ok = parse_u64(value, &cached_size);
     }
   });
   if (f->object.source == ObjectSource::cache && f->object.result == StorageResult::ok) {
     // A hit: the metadata comes from the stored entry, in one field the core
-    // wrote itself. Unreadable: a miss (decide_finish reads storage instead).
+    // wrote itself. Unreadable, or the entry holding another number of bytes
+    // than its metadata says: a miss (decide_finish reads storage instead).
     ObjectFacts hit;
-    if (cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf)) {
+    if (cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf) &&
+        (!s_cached_size || (cached_size_ok && cached_size == hit.size))) {
       f->object = hit;
     } else {
       f->object.result = StorageResult::error;
     }
     f->valid = s_mode && fetch_ok && s_result;
     return;
+  }
+  if (f->object.source == ObjectSource::cache && f->object.result == StorageResult::invalid_range && s_cached) {
+    // The cache refused the range against the bytes it holds: believed only
+    // when those bytes are the object its metadata describes, else a miss.
+    ObjectFacts hit;
+    if (!cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf) ||
+        (s_cached_size && !(cached_size_ok && cached_size == hit.size)))
+      f->object.result = StorageResult::error;
   }
   // Metadata we cannot read is a storage failure, never a guess.
   if (f->object.result == StorageResult::ok && (!s_size || !s_uploaded))
@@ -236,6 +250,7 @@ void protocol_read_config(std::string_view text, ConfigText* cfg) {
     else if (name == "MEDIA_EDGE_CACHE") set_once(&cfg->edge_cache, &cfg->edge_cache_set, value);
     else if (name == "MEDIA_LOG_SAMPLE_RATE") set_once(&cfg->log_sample_rate, &cfg->log_sample_rate_set, value);
     else if (name == "MEDIA_DEBUG_HEADERS") set_once(&cfg->debug_headers, &cfg->debug_headers_set, value);
+    else if (name == "MEDIA_STORAGE_TIMEOUT_MS") set_once(&cfg->storage_timeout, &cfg->storage_timeout_set, value);
   });
 }
 
@@ -260,6 +275,10 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     // The decoded key: the storage key to read. It holds no control
     // characters (key_decode refuses them), so it fits on one line.
     w.line("key", d.key_view());
+    // How long the shim may wait for this operation (a timeout is `result error`).
+    w.put("deadline\t");
+    w.num(d.deadline_ms > 0 ? static_cast<std::uint64_t>(d.deadline_ms) : 0);
+    w.put("\n");
     if (d.cache_lookup) w.line("cache", std::string_view(d.cache_path, d.cache_path_len));
     if (d.refresh_revocations) w.line("refresh", "1");
     return w.ok ? w.n : 0;

@@ -25,8 +25,13 @@ void protocol_read_request(std::string_view text, RequestFacts* req);
 //   result    ok | missing | invalid_range | error
 //   size, etag, uploaded (unix seconds), type
 // or, for an edge cache hit, instead of size/etag/uploaded/type:
-//   source    cache
-//   cached    the stored entry's x-mediagate-object header value
+//   source       cache
+//   cached       the stored entry's x-mediagate-object header value
+//   cached_size  the entry's own length in bytes (content-length of a 200,
+//                the /N of a 206's or 416's content-range); when it disagrees
+//                with the metadata's size, the hit is a miss
+// (`result invalid_range` from the cache may carry cached and cached_size too:
+// the refusal then counts only when they agree.)
 struct FinishFacts {
   Mode mode = Mode::none;
   Plan performed;
@@ -37,13 +42,15 @@ struct FinishFacts {
 void protocol_read_finish(std::string_view text, FinishFacts* f);
 
 // Configuration [vars] and bindings: MEDIA_KEY_PREFIXES,
-// MEDIA_CLOCK_SKEW_SECONDS, MEDIA_MAX_TOKEN_TTL_SECONDS, MEDIA_CORP, and
-// MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
+// MEDIA_CLOCK_SKEW_SECONDS, MEDIA_MAX_TOKEN_TTL_SECONDS, MEDIA_CORP, the
+// revocation, edge cache, log and debug settings, MEDIA_STORAGE_TIMEOUT_MS,
+// and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
 void protocol_read_config(std::string_view text, ConfigText* cfg);
 
 // Writes a decision:
 //   fetch  <op> <kind> <offset> <length> <suffix> <attempt>   (then: mode, key,
-//          and `cache <path>` when the edge cache may answer it)
+//          `deadline <ms>` for the operation, and `cache <path>` when the edge
+//          cache may answer it)
 // or
 //   status, reason, mode, body (none|text|object), [span first last],
 //   h <name> <value> per header, [text <body>], event <log event>,

@@ -1,0 +1,60 @@
+// MEDIA_BUCKET stand-in for tests/worker/faults.test.js (a wrapped binding,
+// tests/worker/helpers.js): the real local R2 bucket INNER, with faults
+// injected per key. env.FAULTS (JSON) maps a key to its faults:
+//   { "<key>": { "get": FAULT, "head": FAULT, "with": "<base64>", "type": "<content type>" } }
+// FAULT is one of:
+//   "throw"    the operation rejects (an R2 outage)
+//   "hang"     the operation answers only after an hour (far past any deadline)
+//   "short"    get: the body holds one byte less than the object or range read
+//   "long"     get: the body holds one byte more
+//   "replace"  get: right after the first read, the object is overwritten with
+//              the bytes of "with" (content type "type"): a second read sees
+//              another object, of another size, as R2 would after an upload
+// Keys without faults, and operations without one, are INNER's own answers.
+export default function ({ INNER, FAULTS }) {
+  const replaced = new Set();
+  const hang = () => new Promise((resolve) => setTimeout(resolve, 3600 * 1000));
+
+  // An R2 object whose body is `bytes`, with the metadata of `obj`.
+  const withBody = (obj, bytes) => ({
+    key: obj.key,
+    size: obj.size,
+    etag: obj.etag,
+    httpEtag: obj.httpEtag,
+    uploaded: obj.uploaded,
+    httpMetadata: obj.httpMetadata,
+    range: obj.range,
+    body: new Response(bytes).body,
+  });
+
+  return {
+    async get(key, options) {
+      const fault = FAULTS[key]?.get;
+      if (fault === "throw") throw new Error("simulated R2 outage (get)");
+      if (fault === "hang") await hang();
+      const obj = await INNER.get(key, options);
+      if (obj === null || !["short", "long", "replace"].includes(fault)) return obj;
+      const bytes = new Uint8Array(await obj.arrayBuffer());
+      if (fault === "short") return withBody(obj, bytes.slice(0, Math.max(0, bytes.length - 1)));
+      if (fault === "long") {
+        const longer = new Uint8Array(bytes.length + 1);
+        longer.set(bytes);
+        longer[bytes.length] = 0x21;
+        return withBody(obj, longer);
+      }
+      if (!replaced.has(key)) {
+        replaced.add(key);
+        const next = Uint8Array.from(atob(FAULTS[key].with), (c) => c.charCodeAt(0));
+        await INNER.put(key, next, { httpMetadata: { contentType: FAULTS[key].type } });
+      }
+      return withBody(obj, bytes);
+    },
+
+    async head(key) {
+      const fault = FAULTS[key]?.head;
+      if (fault === "throw") throw new Error("simulated R2 outage (head)");
+      if (fault === "hang") await hang();
+      return INNER.head(key);
+    },
+  };
+}
