@@ -197,6 +197,8 @@ function prng(seed) {
 
 // --- Main -----------------------------------------------------------------------------------------
 
+let stop = () => {}; // stops wrangler dev's process group once it runs
+
 async function main() {
   if (!existsSync(path.join(ROOT, "worker-shim/mediagate.wasm"))) throw new Error("worker-shim/mediagate.wasm is missing: run scripts/setup.sh");
   const cli = path.join(ROOT, "build/native/mediagate");
@@ -244,7 +246,7 @@ async function main() {
       "--var", "MEDIA_REVOCATION_REFRESH_SECONDS:1", "--show-interactive-dev-session=false", "--log-level", "log", ...persist],
     { cwd: ROOT, env: WRANGLER_ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const stop = () => {
+  stop = () => {
     try {
       process.kill(-dev.pid, "SIGTERM");
     } catch {}
@@ -426,4 +428,5 @@ async function main() {
 main().catch((err) => {
   console.error(`soak.mjs: ${err.message}`);
   process.exitCode = 1;
+  stop();
 });
