@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createHash, createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { createCore, requestFacts, encodeInput, REVOCATION } from "../worker-shim/core.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -19,21 +20,15 @@ const arg = (name, dflt) => {
 };
 const N = arg("--keys", 1_000_000);
 const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const module = await WebAssembly.compile(readFileSync(path.join(ROOT, "worker-shim/mediagate.wasm")));
 
-async function core() {
-  const instance = await WebAssembly.instantiate(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
-  x._initialize?.();
-  const inPtr = Number(x.mg_in_ptr()), inCap = x.mg_in_cap(), outPtr = Number(x.mg_out_ptr());
-  const write = (text) => encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap)).written;
-  const call = (fn, text, ...args) => decoder.decode(new Uint8Array(x.memory.buffer, outPtr, fn(...args, write(text))));
-  call(x.mg_set_secret, SECRET, 0);
-  x.mg_set_secret(1, -1);
-  call(x.mg_configure, "MEDIA_BUCKET\t1\n");
-  return { x, write, call };
+// A core as the Worker sets one up, through the Worker's own worker-shim/core.js.
+function core() {
+  const c = createCore(module);
+  c.setSecret(0, SECRET);
+  c.setSecret(1, undefined);
+  c.configure("MEDIA_BUCKET\t1\n");
+  return c;
 }
 
 const keyOf = (i) => `u/me_${i}/${createHash("md5").update(String(i)).digest("hex")}.jpg`;
@@ -44,54 +39,58 @@ const token = (key) => {
 };
 
 // 1. Build, as the scheduled handler does: KV names and values fed in batches.
-const builder = await core();
-builder.x.mg_snapshot_build_reset();
+const builder = core();
+builder.buildReset();
 let t0 = process.hrtime.bigint();
 let batch = "";
 for (let i = 0; i < N; i++) {
   const name = "rev:" + createHash("sha256").update(keyOf(i)).digest("hex");
   batch += `${name}\t{"scope":"${i % 4 === 0 ? "public" : "all"}","at":1767225600}\n`;
   if (batch.length > 20000) {
-    builder.x.mg_snapshot_build_add(builder.write(batch));
+    if (builder.buildAdd(batch) < 0) throw new Error("snapshot builder: out of memory");
     batch = "";
   }
 }
-builder.x.mg_snapshot_build_add(builder.write(batch));
+if (builder.buildAdd(batch) < 0) throw new Error("snapshot builder: out of memory");
 const feedMs = Number(process.hrtime.bigint() - t0) / 1e6;
 t0 = process.hrtime.bigint();
-const len = builder.x.mg_snapshot_build_finish(1767225600);
+const snapshot = builder.buildFinish(1767225600);
 const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
-const snapshot = new Uint8Array(builder.x.memory.buffer, Number(builder.x.mg_snapshot_build_ptr()), len).slice();
+if (!snapshot) throw new Error("snapshot could not be built");
 
 // 2. Load into fresh instances (copy + validate + install), median of 5.
 const loads = [];
 let gate, memBefore, memAfter;
 for (let r = 0; r < 5; r++) {
-  gate = await core();
-  memBefore = gate.x.memory.buffer.byteLength;
+  gate = core();
+  memBefore = gate.memoryBytes();
   const s = process.hrtime.bigint();
-  const ptr = Number(gate.x.mg_snapshot_alloc(snapshot.length));
-  new Uint8Array(gate.x.memory.buffer, ptr, snapshot.length).set(snapshot);
-  const count = gate.x.mg_snapshot_install();
+  const count = gate.installSnapshot(snapshot);
   loads.push(Number(process.hrtime.bigint() - s) / 1e6);
   if (count !== N) throw new Error(`installed ${count} of ${N}`);
-  memAfter = gate.x.memory.buffer.byteLength;
+  memAfter = gate.memoryBytes();
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // 3. Lookup cost: the whole begin decision, looped inside Wasm, with the
-// snapshot loaded vs revocation disabled (same instance, same request).
+// snapshot loaded vs revocation disabled (same instance, same request). The
+// input is encoded once (core.js encodeInput) and copied into the core's
+// input buffer.
 const per = (facts, iters) => {
-  const n = gate.write(facts);
+  const input = encodeInput(facts);
+  new Uint8Array(gate.x.memory.buffer, Number(gate.x.mg_in_ptr()), gate.inCap).set(input);
   const s = process.hrtime.bigint();
-  gate.x.mg_bench_verify(n, iters);
+  gate.x.mg_bench_verify(input.length, iters);
   return Number(process.hrtime.bigint() - s) / iters / 1000;
 };
+const NO_HEADERS = { get: () => null };
 const facts = (key, rev) =>
-  `method\tGET\npath\t/m/${key}\nquery\t?t=${token(key)}\nnow\t1767225600\n` + (rev ? "revocations\tloaded\nrevocations_age\t0\n" : "");
+  requestFacts("GET", `/m/${key}`, `?t=${token(key)}`, NO_HEADERS, 1767225600, 0, rev ? REVOCATION.loaded : REVOCATION.disabled, 0);
 const revokedKey = keyOf(1), freeKey = "u/me_x/not-revoked.jpg";
-if (!gate.call(gate.x.mg_begin, facts(revokedKey, true)).startsWith("status\t410")) throw new Error("revoked key not refused");
-if (!gate.call(gate.x.mg_begin, facts(freeKey, true)).startsWith("fetch")) throw new Error("free key refused");
+const revoked1 = gate.begin(facts(revokedKey, true));
+if (revoked1.fetch || revoked1.status !== 410) throw new Error(`revoked key not refused: ${revoked1.fetch ? "fetch" : revoked1.status} ${revoked1.reason}`);
+const free1 = gate.begin(facts(freeKey, true));
+if (!free1.fetch) throw new Error(`free key refused: ${free1.status} ${free1.reason}`);
 const rounds = { off: [], free: [], revoked: [] };
 for (let r = 0; r < 15; r++) {
   rounds.off.push(per(facts(freeKey, false), 20000));

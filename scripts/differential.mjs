@@ -11,11 +11,20 @@
 // (secrets, [vars]) and the revocation snapshot (built by the core's builder, installed, or
 // garbage) change along the way. Prints the counts and the first differing call; exits 1 on
 // any difference. Needs the builds of scripts/setup.sh.
+//
+// Begin and finish inputs are the binary protocol of wasm/src/protocol.h, written by the
+// shim's own encoder (worker-shim/core.js encodeInput), and a fetch decision is read back with
+// its decodeDecision to answer it, as the Worker does; every build gets the same input bytes.
+// Besides well-formed facts (odd ones too: NaN, fractional and huge numbers, codes out of
+// range, NULs in strings, inputs at the buffer's capacity), some inputs are garbled after
+// encoding: random bytes, cut short, a NUL terminator lost or added, bits flipped or a field
+// overwritten in the number block. Configuration and the revocation builder's entries are text.
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILDS = {
@@ -46,7 +55,7 @@ function loadWasm(file) {
   const out = (n) => Buffer.from(mem().slice(outPtr, outPtr + Math.max(n, 0)));
   const none = Buffer.alloc(0);
   // One call of the framing in wasm/cli/abi_cmd.cc: [ret, output bytes].
-  return function call(name, arg, bytes) {
+  function call(name, arg, bytes) {
     switch (name) {
       case "secret":
         if (bytes === null) return [x.mg_set_secret(arg, -1), none];
@@ -79,7 +88,9 @@ function loadWasm(file) {
       default:
         throw new Error(`unknown call ${name}`);
     }
-  };
+  }
+  call.inCap = inCap;
+  return call;
 }
 
 // --- The native side: `mediagate abi`, pipelined ---------------------------------------------
@@ -227,7 +238,8 @@ function randomKey(r) {
   const n = r.range(0, 8);
   const wild = r.chance(0.25);
   for (let i = 0; i < n; i++) key += wild && r.chance(0.3) ? r.pick(WILD_PIECES) : r.pick(CLEAN_PIECES);
-  if (r.chance(0.01)) key = "u/" + "k".repeat(r.range(1015, 1030));
+  // Around the 1024-byte key limit; the non-ASCII ones triple in the edge cache path.
+  if (r.chance(0.01)) key = "u/" + (r.chance(0.5) ? "k".repeat(r.range(1015, 1030)) : r.pick(["é", " "]).repeat(r.range(440, 520)));
   return key;
 }
 
@@ -310,6 +322,181 @@ function randomConfig(r) {
   return lines.join("\n") + "\n";
 }
 
+// --- Binary inputs: the shim's facts, storage's answers, and garbling -----------------------------
+
+// Input and output layouts (wasm/src/protocol.h, namespace wire), to garble and to report.
+const IN_NUMBERS = [
+  ["now", 0, "f64"], ["revocationAge", 8, "f64"], ["sample", 16, "u32"], ["revocation", 20, "u32"],
+  ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
+  ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
+  ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
+];
+const IN_STRINGS = 88;
+// f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
+// negatives, integers past 2^53 (no longer exact).
+const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
+const ODD_U32 = [3, 4, 7, 255, 256, 999999, 1000000, 2 ** 31, 2 ** 32 - 1];
+// Strings the runtime would refuse in a request, or uploader-controlled metadata with them:
+// the encoder replaces NUL (a terminator) and lone surrogates.
+const ODD_STRINGS = ["\0", "a\0b", "\0\0", "\ud800", "x\udc00y", "\uffff", "é\0"];
+
+// The core's own escaping of a cache metadata field (wasm/src/edge_cache.cc), sometimes not.
+function metaField(r, v) {
+  if (v === "") return "-";
+  if (r.chance(0.05)) return v.replace(/ /g, "_");
+  let out = "";
+  for (const byte of Buffer.from(v, "utf8")) {
+    out += byte <= 0x20 || byte >= 0x7f || byte === 0x25 || (byte === 0x2d && v === "-")
+      ? "%" + byte.toString(16).toUpperCase().padStart(2, "0")
+      : String.fromCharCode(byte);
+  }
+  return out;
+}
+
+function randomBytes(r, n) {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = r.chance(0.3) ? r.pick([0, 0, 1, 2, 0x7f, 0xff, 0x3f, 0xf0]) : r.int(256);
+  return b;
+}
+
+// An encoded input made wrong after encoding: [bytes, what]. At most `cap` bytes.
+function garble(r, input, cap) {
+  const b = Buffer.from(input); // a copy
+  const nuls = [];
+  for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
+  switch (r.int(7)) {
+    case 0: // random bytes: lengths around the fixed block, NULs among them
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 95, 96, r.int(200), r.int(4096)])), "random bytes"];
+    case 1: // cut short: inside the number block, inside the strings, before the last NUL
+      return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
+    case 2: { // a terminator lost: overwritten, or taken out
+      if (!nuls.length) return [b, "no terminator to lose"];
+      const at = r.chance(0.5) ? nuls[nuls.length - 1] : r.pick(nuls);
+      if (r.chance(0.5)) {
+        b[at] = r.range(1, 255);
+        return [b, "NUL overwritten"];
+      }
+      return [Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]), "NUL removed"];
+    }
+    case 3: { // one NUL too many: every later string moves one place
+      const at = r.range(IN_STRINGS, b.length);
+      return [Buffer.concat([b.subarray(0, at), Buffer.from([0]), b.subarray(at)]).subarray(0, cap), "NUL added"];
+    }
+    case 4: { // bit flips in the number block
+      for (let k = r.range(1, 4); k > 0; k--) {
+        const bit = r.int(IN_STRINGS * 8);
+        b[bit >> 3] ^= 1 << (bit & 7);
+      }
+      return [b, "bit flips"];
+    }
+    case 5: { // one number field set to a value the shim never writes
+      const [name, at, type] = r.pick(IN_NUMBERS);
+      if (type === "f64") b.writeDoubleLE(r.chance(0.1) ? r.u32() * 4294967296 + r.u32() : r.pick(ODD_F64), at);
+      else b.writeUInt32LE(r.chance(0.2) ? r.u32() : r.pick(ODD_U32), at);
+      return [b, `field ${name}`];
+    }
+    default: // bytes after the last terminator, or invalid UTF-8 inside a string
+      if (r.chance(0.5) || !nuls.length) return [Buffer.concat([b, randomBytes(r, r.range(1, 40))]).subarray(0, cap), "trailing bytes"];
+      {
+        const at = r.range(IN_STRINGS, b.length - 1);
+        if (b[at] !== 0) b[at] = r.pick([0x80, 0xc0, 0xed, 0xff]);
+        return [b, "invalid UTF-8"];
+      }
+  }
+}
+
+// A request's facts, as the shim's requestFacts builds them: mostly plausible, sometimes odd.
+function randomRequest(r, key, now, size, etag, cap) {
+  const method = r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
+  const headers = new Map(); // anything with get(), as requestFacts takes it; absent is undefined
+  if (r.chance(0.4)) headers.set("range", randomRange(r, size));
+  if (r.chance(0.1)) headers.set("if-match", r.pick([etag, "*", '"x", ' + etag, "W/" + etag]));
+  if (r.chance(0.1)) headers.set("if-none-match", r.pick([etag, "*", "W/" + etag, '"x"']));
+  if (r.chance(0.1)) headers.set("if-modified-since", r.pick(DATES));
+  if (r.chance(0.1)) headers.set("if-unmodified-since", r.pick(DATES));
+  if (r.chance(0.1)) headers.set("if-range", r.pick([etag, "W/" + etag, ...DATES]));
+  if (r.chance(0.3)) headers.set("x-request-id", r.pick(["abc-123", "req:1.2_3", "x".repeat(128), "y".repeat(129), "has space", "é", "?t=secret", ""]));
+  if (r.chance(0.005)) headers.set(r.pick(REQUEST_HEADERS), r.pick([...ODD_STRINGS, "x".repeat(70000), "é".repeat(40000)]));
+  const reqNow = r.chance(0.98) ? now : r.pick([0, -1, now + 0.5, 2 ** 40, 2 ** 53, -(2 ** 53), ...ODD_F64]);
+  const sample = r.chance(0.95) ? r.pick([0, r.int(1000000), r.int(1000000), 999999]) : r.pick([1000000, -1, 2 ** 32 + 7, NaN, 0.5, 1e12, ...ODD_U32]);
+  let revocation = REVOCATION.disabled;
+  let age = 0;
+  if (r.chance(0.8)) {
+    revocation = r.chance(0.97) ? r.pick([REVOCATION.loaded, REVOCATION.loaded, REVOCATION.unavailable, REVOCATION.disabled]) : r.pick(ODD_U32);
+    age = r.chance(0.97) ? r.pick([0, 5, 31, 901, 100000, -3]) : r.pick(ODD_F64);
+  }
+  let path = randomPath(r, key);
+  const query = randomQuery(r, randomToken(r, key, now));
+  if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
+  const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age);
+  let facts = make();
+  // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
+  // with two-byte characters, just before), which the core reads as no input at all.
+  if (r.chance(0.005)) {
+    headers.delete("if-none-match");
+    const base = encodeInput(facts, null, null, cap).length;
+    const two = r.chance(0.3);
+    const room = cap - base - 2 + r.range(-6, 6);
+    headers.set("if-none-match", `"${two ? "é".repeat(Math.max(0, room >> 1)) : "a".repeat(Math.max(0, room))}"`);
+    facts = make();
+  }
+  return facts;
+}
+
+// What storage (or the edge cache, when the decision allows it) says about a fetch decision `d`,
+// as the shim hands it to finish: RESULT codes, numbers, and strings.
+function randomStorage(r, d, size, etag, type, stored) {
+  if (d.cache !== null && r.chance(0.5)) {
+    // The entry's metadata: the core's own (from an earlier decision's store), one written
+    // here in its format, or a broken one; the entry's own length, right or wrong.
+    const own = stored.get(d.cache);
+    const meta = own !== undefined && r.chance(0.5)
+      ? own
+      : r.chance(0.8)
+        ? `v1 ${size} ${r.chance(0.95) ? 1445412480 : r.pick([0, r.bigDecimal()])} ${metaField(r, etag)} ${metaField(r, type)}`
+        : r.pick(["v2 1 2 - -", "v1 x", "", "v1 1 2 - - extra", "v1 1 2 %zz -", "v1 99999999999999999999 1 - -", "v1 1  - -", "v1 1 2 - -\0"]);
+    const metaSize = /^v1 (\d+) /.exec(meta)?.[1] ?? String(size);
+    const cachedSize = r.chance(0.7) ? metaSize : r.pick(["", String(Number(metaSize) + 1), "x", ` ${metaSize}`, `0${metaSize}`, `${metaSize}.0`, r.bigDecimal(), null, Number(metaSize)]);
+    const result = r.chance(0.95) ? r.pick([RESULT.ok, RESULT.ok, RESULT.invalid_range]) : r.pick([RESULT.missing, RESULT.error, ...ODD_U32]);
+    return { result, source: "cache", cached: meta, cachedSize };
+  }
+  const result = r.chance(0.85) ? RESULT.ok : r.pick([RESULT.missing, RESULT.invalid_range, RESULT.error, r.pick(ODD_U32)]);
+  const s = { result, source: "storage" };
+  if (result === RESULT.ok || r.chance(0.1)) {
+    s.size = r.chance(0.97) ? size : r.pick([size * 2 + 1, size + 0.5, undefined, 2 ** 53, ...ODD_F64]);
+    s.uploaded = r.chance(0.95) ? 1445412480 : r.pick([0, 2 ** 53, -(2 ** 53), 2 ** 40, undefined, ...ODD_F64]);
+    s.etag = r.chance(0.99) ? etag : r.pick([...ODD_STRINGS, undefined, null]);
+    s.type = r.chance(0.99) ? type : r.pick([...ODD_STRINGS, undefined]);
+  }
+  return s;
+}
+
+// The fetch decision as echoed into finish: the decoded one, or (rarely) one the core never
+// made, with codes and numbers out of range.
+function echo(r, d, size) {
+  if (r.chance(0.98)) return d;
+  const plan = { ...d.plan };
+  const e = { modeCode: d.modeCode, plan };
+  switch (r.int(6)) {
+    case 0: e.modeCode = r.pick([0, 1, 2, 3, 2 ** 32 - 1]); break;
+    case 1: plan.op = r.pick([0, 1, 2, 7]); break;
+    case 2: plan.kind = r.pick([...KIND.keys(), KIND.length, 255]); break;
+    case 3: plan.attempt = r.pick([0, 1, 2, 3]); break;
+    case 4: plan[r.pick(["offset", "length", "suffix"])] = r.pick([0, 1, size, size + 1, 2 ** 53, ...ODD_F64]); break;
+    default: return { modeCode: r.pick([1, 2]), plan: { op: 0, kind: 0, attempt: 1, offset: 0, length: 0, suffix: 0 } };
+  }
+  return e;
+}
+
+// A decision from output bytes, or null when it cannot be read (no output).
+function decision(out) {
+  try {
+    return decodeDecision(out);
+  } catch {
+    return null;
+  }
+}
+
 // --- The run ------------------------------------------------------------------------------------
 
 // Output text for a report; long inputs are shortened in the middle.
@@ -317,26 +504,45 @@ const show = (b) => {
   const t = b.toString("utf8");
   return JSON.stringify(t.length <= 600 ? t : `${t.slice(0, 300)} [... ${t.length - 600} chars ...] ${t.slice(-300)}`);
 };
+const num = (v) => (Object.is(v, -0) ? "-0" : String(v));
+// A binary input for a report: its numbers, its strings, and the bytes themselves (base64).
+const showInput = (b) => {
+  const numbers = {};
+  for (const [name, at, type] of IN_NUMBERS) {
+    if (at + (type === "f64" ? 8 : 4) <= b.length) numbers[name] = type === "f64" ? num(b.readDoubleLE(at)) : b.readUInt32LE(at);
+  }
+  return { length: b.length, numbers, strings: show(b.subarray(IN_STRINGS)), base64: b.length <= 8192 ? b.toString("base64") : "(long)" };
+};
+// A decision for a report: decoded, and its bytes (base64).
+const showDecision = (b) => {
+  const d = decision(b);
+  const odd = (k, v) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? num(v) : v);
+  return { decoded: d && JSON.stringify(d, odd), base64: b.toString("base64") };
+};
 
 export async function runDifferential({ count = 100000, seed = 1, native = NATIVE, builds = BUILDS, log = () => {} } = {}) {
   const r = rng(seed);
   const wasm = Object.entries(builds).map(([name, file]) => ({ name, call: loadWasm(file) }));
+  const inCap = wasm[0].call.inCap;
+  for (const w of wasm) if (w.call.inCap !== inCap) throw new Error(`input buffers differ: ${w.name} ${w.call.inCap}, ${wasm[0].name} ${inCap}`);
   const nat = new Native(native);
-  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, statuses: {} };
+  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {} };
   let pending = [];
 
   // One call through every build: the first Wasm build drives, the others must agree.
   const call = (name, arg, bytes, what) => {
     stats.calls++;
-    const [ret, out] = wasm[0].call(name, arg, bytes);
+    const index = stats.calls;
+    // What reaches the input buffer (encodeInto stops at its capacity, as encodeInput does);
+    // a snapshot is copied into memory the core allocated for it, whole.
+    const input = bytes === null || name === "snapshot_install" ? bytes : bytes.subarray(0, inCap);
+    const [ret, out] = wasm[0].call(name, arg, input);
     const results = [[wasm[0].name, ret, out]];
     for (const w of wasm.slice(1)) {
-      const [ret2, out2] = w.call(name, arg, bytes);
+      const [ret2, out2] = w.call(name, arg, input);
       results.push([w.name, ret2, out2]);
     }
-    // What reached the input buffer (encodeInto stops at its capacity); a snapshot is copied
-    // into memory the core allocated for it, whole.
-    const input = bytes === null || name === "snapshot_install" ? bytes : bytes.subarray(0, 65536);
+    const binary = name === "begin" || name === "finish";
     pending.push(
       nat.call(name, arg, input).then(([ret3, out3]) => {
         results.push(["native", ret3, out3]);
@@ -346,8 +552,9 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
             stats.first = {
               what,
               call: `${name}(${arg})`,
-              input: input === null ? null : show(input),
-              outputs: Object.fromEntries(results.map(([n, rr, oo]) => [n, { ret: rr, out: show(oo) }])),
+              index,
+              input: input === null ? null : binary ? showInput(input) : show(input),
+              outputs: Object.fromEntries(results.map(([n, rr, oo]) => [n, { ret: rr, out: binary ? showDecision(oo) : show(oo) }])),
             };
           }
         }
@@ -356,8 +563,27 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     return [ret, out];
   };
   const text = (s) => Buffer.from(encoder.encode(s));
+  // The bytes the shim's encoder writes for begin (no `d`) or finish, into a buffer of the
+  // core's capacity; sometimes garbled afterwards. The buffer is smaller where that changes no
+  // byte (a UTF-16 code unit is at most 3 UTF-8 bytes): 160 KiB per call is slow to allocate.
+  const encoded = (facts, d, s, what) => {
+    const units = facts.strings.length + (d ? finishStrings(s).length : 0);
+    const cap = Math.min(inCap, (IN_STRINGS + 3 * units + 15) & ~7); // encodeInput takes multiples of 4
+    let bytes = Buffer.from(encodeInput(facts, d, s, cap)); // a copy of just the input
+    if (r.chance(0.02)) {
+      stats.garbled++;
+      let how;
+      [bytes, how] = garble(r, bytes, inCap);
+      what = `${what}, garbled: ${how}`;
+    }
+    return [bytes, what];
+  };
 
   const keys = Array.from({ length: 64 }, () => randomKey(r));
+  // A long key of two-byte characters: its decisions (key, edge cache path) are the longest.
+  keys.push("u/" + "é".repeat(r.range(440, 520)));
+  // The metadata each edge cache path's entry was stored with, by the core's decisions.
+  const stored = new Map();
   let now = 1767225600;
 
   let configured = false;
@@ -406,51 +632,26 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     if (r.chance(0.001)) revocations();
     now += r.int(3);
     const key = r.pick(keys);
-    const method = r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
-    const reqNow = r.chance(0.01) ? r.pick([0, -1, 2 ** 40, "x", "99999999999999999999"]) : now;
-    let facts = `method\t${method}\npath\t${randomPath(r, key)}\nquery\t${randomQuery(r, randomToken(r, key, now))}\nnow\t${reqNow}\n`;
     const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : r.range(1, 5000);
     const etag = r.pick(ETAGS);
-    if (r.chance(0.4)) facts += `range\t${randomRange(r, size)}\n`;
-    if (r.chance(0.1)) facts += `if-match\t${r.pick([etag, "*", '"x", ' + etag, "W/" + etag])}\n`;
-    if (r.chance(0.1)) facts += `if-none-match\t${r.pick([etag, "*", "W/" + etag, '"x"'])}\n`;
-    if (r.chance(0.1)) facts += `if-modified-since\t${r.pick(DATES)}\n`;
-    if (r.chance(0.1)) facts += `if-unmodified-since\t${r.pick(DATES)}\n`;
-    if (r.chance(0.1)) facts += `if-range\t${r.pick([etag, "W/" + etag, ...DATES])}\n`;
-    if (r.chance(0.3)) facts += `x-request-id\t${r.pick(["abc-123", "req:1.2_3", "x".repeat(128), "y".repeat(129), "has space", "é", "?t=secret"])}\n`;
-    if (r.chance(0.9)) facts += `sample\t${r.pick([0, r.int(1000000), 999999, 1000000, "x"])}\n`;
-    if (r.chance(0.8)) facts += `revocations\t${r.pick(["loaded", "loaded", "unavailable", "disabled", "odd"])}\nrevocations_age\t${r.pick([0, 5, 31, 901, 100000, -3])}\n`;
-    if (r.chance(0.01)) facts += r.pick(["garbage line\n", "method\tPOST\n", "\t\t\n", "x".repeat(70000)]);
-    // Around the 64 KiB input buffer: the text is cut wherever the buffer ends.
-    if (facts.length < 60000 && r.chance(0.005))
-      facts = `if-none-match\t"${"a".repeat(65536 - facts.length - 17 + r.int(8))}"\n` + facts;
+    const facts = randomRequest(r, key, now, size, etag, inCap);
     stats.requests++;
 
-    let [, out] = call("begin", 0, text(facts), "begin");
-    let d = out.toString("utf8");
-    for (let round = 0; round < 3 && d.startsWith("fetch\t"); round++) {
-      const fetchLine = d.split("\n")[0].slice(6);
-      const mode = /\nmode\t([^\n]*)/.exec(d)?.[1] ?? "";
-      const cache = /\ncache\t/.test(d);
-      let storage;
-      const uploaded = r.chance(0.95) ? 1445412480 : r.pick([-1, 0, "x", r.bigDecimal()]);
-      const type = r.pick(TYPES);
-      if (cache && r.chance(0.5)) {
-        const meta = r.chance(0.8) ? `v1 ${size} 1445412480 ${etag ? etag.replace(/ /g, "%20") : "-"} ${type ? encodeURIComponent(type) : "-"}` : r.pick(["v2 1 2 - -", "v1 x", ""]);
-        storage = `result\t${r.pick(["ok", "ok", "invalid_range"])}\nsource\tcache\ncached\t${meta}\ncached_size\t${r.pick([size, "", size + 1, "x"])}\n`;
-      } else {
-        const result = r.chance(0.85) ? "ok" : r.pick(["missing", "invalid_range", "error", "weird"]);
-        storage = `result\t${result}\n`;
-        if (result === "ok" || r.chance(0.1)) {
-          storage += `size\t${r.chance(0.98) ? size : r.pick([size * 2 + 1, "-1", "x", r.bigDecimal()])}\netag\t${etag}\nuploaded\t${uploaded}\ntype\t${type}\n`;
-        }
-      }
-      const echo = r.chance(0.99) ? `mode\t${mode}\nfetch\t${fetchLine}\n` : r.pick(["", "mode\tpub\n", `mode\tpriv\nfetch\tget\twhole\t0\t0\t0\t3\n`, `fetch\t${fetchLine}\n`]);
+    let [bytes, what] = encoded(facts, null, null, "begin");
+    let [, out] = call("begin", 0, bytes, what);
+    let d = decision(out);
+    for (let round = 0; round < 3 && d?.fetch; round++) {
+      // As the shim does: the decoded fetch decision, what storage said, the same facts
+      // (rarely another request's, as a shim mixing requests up would send).
+      const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored);
+      const f = r.chance(0.995) ? facts : randomRequest(r, r.pick(keys), now, size, etag, inCap);
       stats.finishes++;
-      [, out] = call("finish", 0, text(facts + echo + storage), "finish");
-      d = out.toString("utf8");
+      [bytes, what] = encoded(f, echo(r, d, size), s, "finish");
+      [, out] = call("finish", 0, bytes, what);
+      d = decision(out);
     }
-    const status = /^status\t(\d+\nreason\t\w+)/.exec(d)?.[1].replace("\nreason\t", " ") ?? (d.startsWith("fetch") ? "fetch" : "other");
+    if (d?.store) stored.set(d.store.path, d.store.meta);
+    const status = d === null ? "other" : d.fetch ? "fetch" : `${d.status} ${d.reason}`;
     stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
 
     if (pending.length >= 4096) {
@@ -485,6 +686,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`builds: ${Object.keys(BUILDS).join(", ")}, native (${path.relative(ROOT, native)})`);
   console.log(`seed ${seed}: ${stats.requests} requests, ${stats.finishes} finish calls, ${stats.calls} calls in ${seconds.toFixed(1)} s`);
+  console.log(`garbled inputs: ${stats.garbled} (begin and finish inputs made wrong after encoding)`);
   console.log(`final answers: ${JSON.stringify(stats.statuses)}`);
   if (stats.mismatches) {
     console.log(`DIFFERENT: ${stats.mismatches} calls; the first:`);

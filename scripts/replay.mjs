@@ -2,9 +2,9 @@
 // Replays fixture sets (docs/FIXTURES.md) through three targets and requires the same answers
 // from each, and the answer each line expects:
 //   native  the native core: `scripts/mediagate explain` (docs/CLI.md), its model of R2
-//   wasm    worker-shim/mediagate.wasm in Node, driven through the real ABI (mg_set_secret,
-//           mg_configure, mg_begin, mg_finish) as worker-shim/index.js drives it, against a model
-//           of R2 that mirrors wasm/src/storage_model.cc
+//   wasm    worker-shim/mediagate.wasm in Node, driven through the real ABI by the Worker's own
+//           worker-shim/core.js (createCore, requestFacts, begin, finish) as worker-shim/index.js
+//           drives it, against a model of R2 that mirrors wasm/src/storage_model.cc
 //   worker  the deployable bundle (`wrangler deploy --dry-run`) under Miniflare, R2 seeded with
 //           each line's object
 // Prints a pass/fail table per set and, for every failing line, what was expected and what each
@@ -17,7 +17,8 @@ import { readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ROOT, readSet, keyOfPath, pyJson, mintBytes, RESPONSE_HEADERS, REQUEST_HEADERS, FIXTURE_DIR } from "./fixtures.mjs";
+import { ROOT, readSet, keyOfPath, pyJson, mintBytes, RESPONSE_HEADERS, FIXTURE_DIR } from "./fixtures.mjs";
+import { createCore, requestFacts, REVOCATION, RESULT, OP, KIND } from "../worker-shim/core.js";
 
 export const TARGETS = ["native", "wasm", "worker"];
 const ORIGIN = "http://media.test";
@@ -138,80 +139,55 @@ function runNative(cases, config) {
 
 const lowerKeys = (h) => Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 
-// wasm: the shipped module in Node, driven the way worker-shim/index.js drives it.
+// wasm: the shipped module in Node, driven through worker-shim/core.js (the Worker's own
+// marshalling) the way worker-shim/index.js drives it.
 export class WasmCore {
   constructor(wasmPath = WASM) {
     this.module = new WebAssembly.Module(readFileSync(wasmPath));
   }
   configure(config) {
-    const instance = new WebAssembly.Instance(this.module, { env: { emscripten_notify_memory_growth() {} } });
-    const x = (this.x = instance.exports);
-    if (typeof x._initialize === "function") x._initialize();
-    const inPtr = Number(x.mg_in_ptr());
-    const inCap = x.mg_in_cap();
-    const outPtr = Number(x.mg_out_ptr());
-    const enc = new TextEncoder();
-    const dec = new TextDecoder();
-    this.call = (fn, text, ...args) => {
-      const { written } = enc.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap));
-      const n = fn(...args, written);
-      return dec.decode(new Uint8Array(x.memory.buffer, outPtr, n));
-    };
-    [config.MEDIA_TOKEN_SECRET, config.MEDIA_TOKEN_SECRET_PREVIOUS].forEach((s, i) => {
-      if (typeof s === "string") this.call(x.mg_set_secret, s, i);
-      else x.mg_set_secret(i, -1);
-    });
+    const core = (this.core = createCore(this.module));
+    [config.MEDIA_TOKEN_SECRET, config.MEDIA_TOKEN_SECRET_PREVIOUS].forEach((s, i) => core.setSecret(i, s));
     let vars = "MEDIA_BUCKET\t1\n";
     for (const [name, value] of Object.entries(config)) if (!name.startsWith("MEDIA_TOKEN_SECRET")) vars += `${name}\t${value}\n`;
-    this.call(x.mg_configure, vars);
+    core.configure(vars);
   }
   // The model of R2 (wasm/src/storage_model.cc): a missing object is `missing`; a get whose range
   // starts at or past the end, or any range on an empty object, is `invalid_range`; else `ok`.
-  static storage(fetchLine, object) {
-    if (object === null) return "missing";
-    const [op, kind, offset] = fetchLine.split("\t");
-    if (op === "get") {
-      if ((kind === "offset_length" || kind === "offset") && Number(offset) >= object.size) return "invalid_range";
-      if (kind === "suffix" && object.size === 0) return "invalid_range";
+  // `plan`: a fetch decision's plan (core.js: op and kind are indices into OP and KIND).
+  static storage(plan, object) {
+    if (object === null) return RESULT.missing;
+    const kind = KIND[plan.kind];
+    if (OP[plan.op] === "get") {
+      if ((kind === "offset_length" || kind === "offset") && plan.offset >= object.size) return RESULT.invalid_range;
+      if (kind === "suffix" && object.size === 0) return RESULT.invalid_range;
     }
-    return "ok";
+    return RESULT.ok;
   }
   run(c) {
-    let facts = `method\t${c.method}\npath\t${c.path}\nquery\t${c.query}\nnow\t${c.now}\n`;
-    for (const name of REQUEST_HEADERS) if (c.headers[name] !== undefined) facts += `${name}\t${c.headers[name]}\n`;
-    // The Worker's revocation facts with KV bound and nothing revoked (ignored by a core without revocation).
-    facts += "revocations\tloaded\nrevocations_age\t0\n";
-    let d = parseDecision(this.call(this.x.mg_begin, facts));
-    for (let ops = 0; d.fetch !== undefined; ops++) {
+    const core = this.core;
+    // The Worker's revocation facts with KV bound and nothing revoked (ignored by a core without
+    // revocation); no log sampling (sample 0).
+    const headers = { get: (name) => c.headers[name] ?? null };
+    const facts = requestFacts(c.method, c.path, c.query, headers, c.now, 0, REVOCATION.loaded, 0);
+    let d = core.begin(facts);
+    for (let ops = 0; d.fetch; ops++) {
       if (ops === 2) return { status: 0, headers: {}, body: "the core asked for a third storage operation" };
       const object = c.facts ? c.object : null;
-      const result = WasmCore.storage(d.fetch, object);
-      let storage = `result\t${result}\n`;
-      if (result === "ok") storage += `size\t${object.size}\netag\t${c.facts.etag}\nuploaded\t${c.facts.uploaded}\ntype\t${object.type ?? ""}\n`;
-      d = parseDecision(this.call(this.x.mg_finish, `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${storage}`));
+      const result = WasmCore.storage(d.plan, object);
+      // As the Worker's perform() reports it.
+      const storage = result === RESULT.ok
+        ? { result, source: "storage", size: object.size, uploaded: c.facts.uploaded, etag: c.facts.etag, type: object.type ?? "" }
+        : { result, source: "storage" };
+      d = core.finish(facts, d, storage);
     }
-    const a = { status: Number(d.status), headers: Object.fromEntries(d.headers) };
+    const a = { status: d.status, headers: Object.fromEntries(d.headers) };
     if (c.method !== "HEAD") {
       if (d.body === "text") a.body = d.text;
-      if (d.body === "object" && d.span !== undefined) a.span = d.span.split("\t").map(Number);
+      if (d.body === "object" && d.span !== null) a.span = d.span;
     }
     return a;
   }
-}
-
-function parseDecision(text) {
-  const d = { headers: [] };
-  for (const line of text.split("\n")) {
-    const tab = line.indexOf("\t");
-    if (tab < 0) continue;
-    const name = line.slice(0, tab);
-    const value = line.slice(tab + 1);
-    if (name === "h") {
-      const t = value.indexOf("\t");
-      d.headers.push([value.slice(0, t), value.slice(t + 1)]);
-    } else if (!(name in d)) d[name] = value;
-  }
-  return d;
 }
 
 // worker: `wrangler deploy --dry-run` once per run, then one Miniflare per set.

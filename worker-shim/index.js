@@ -1,15 +1,12 @@
 // mediagate Worker shim: binds R2, KV and the Cache API to the Wasm core,
 // moves bytes, holds no policy. Every status, header, byte span, cache and
 // revocation decision is made by the core (wasm/src/decision.cc); this file
-// only marshals facts in and out and performs the I/O the core asks for.
-// Protocol: docs/ARCHITECTURE.md ("The Wasm ABI"); revocation and the edge
-// cache: docs/REVOCATION.md.
+// only gathers facts, performs the I/O the core asks for, and hands the
+// results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
+// Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
+import { createCore, requestFacts, pathAndQuery, REVOCATION, RESULT, OP, KIND } from "./core.js";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-// The request headers the core reads (lower-case, as the protocol names them).
-const FACT_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-request-id"];
 // [vars] handed to the core; it validates them and applies the defaults.
 const VARS = [
   "MEDIA_KEY_PREFIXES",
@@ -31,65 +28,27 @@ const CACHE_OBJECT_HEADER = "x-mediagate-object";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-// One core per isolate. Emscripten's standalone build may import one no-op.
+// One core per isolate, with the isolate's revocation snapshot state:
+// never | loaded | unavailable (docs/REVOCATION.md).
 function instantiate(module) {
-  const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
-  if (typeof x._initialize === "function") x._initialize();
-  const inPtr = Number(x.mg_in_ptr());
-  const inCap = x.mg_in_cap();
-  const outPtr = Number(x.mg_out_ptr());
-  // Writes text into the input buffer, calls `fn`, returns the output text.
-  // memory.buffer is re-read on every call: the snapshot grows memory.
-  const call = (fn, text, ...args) => {
-    const { written } = encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap));
-    const n = fn(...args, written);
-    return decoder.decode(new Uint8Array(x.memory.buffer, outPtr, n));
-  };
-  // Writes text into the input buffer and returns `fn`'s number result.
-  const feed = (fn, text) => fn(encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap)).written);
-  // Revocation snapshot state: never | loaded | unavailable (docs/REVOCATION.md).
-  const rev = { state: "never", loadedAt: 0, attemptAt: 0, loading: null, count: 0 };
-  return { x, call, feed, inCap, env: null, problem: "", rev, noRevocationLogged: false };
-}
-
-// Output lines -> { status, reason, mode, body, span, headers[], text, fetch, key, cache, store, refresh }.
-function parseDecision(text) {
-  const d = { headers: [] };
-  for (const line of text.split("\n")) {
-    const tab = line.indexOf("\t");
-    if (tab < 0) continue;
-    const name = line.slice(0, tab);
-    const value = line.slice(tab + 1);
-    if (name === "h") {
-      const t = value.indexOf("\t");
-      d.headers.push([value.slice(0, t), value.slice(t + 1)]);
-    } else if (!(name in d)) {
-      d[name] = value;
-    }
-  }
-  return d;
+  const core = createCore(module);
+  return Object.assign(core, { env: null, problem: "", rev: { state: "never", loadedAt: 0, attemptAt: 0, loading: null, count: 0 }, noRevocationLogged: false });
 }
 
 let core = instantiate(wasmModule);
 // The core's own 503 answer, kept for the one case where the core cannot be
 // asked: it trapped mid-request. Computed from the core, not written here.
-const FALLBACK = parseDecision(core.call(core.x.mg_finish, ""));
+const FALLBACK = core.fallback();
 
 function configure(env) {
   if (core.env === env) return;
   const secrets = [env.MEDIA_TOKEN_SECRET, env.MEDIA_TOKEN_SECRET_PREVIOUS];
-  secrets.forEach((s, i) => {
-    if (typeof s === "string") core.call(core.x.mg_set_secret, s, i);
-    else core.x.mg_set_secret(i, -1);
-  });
+  secrets.forEach((s, i) => core.setSecret(i, s));
   let text = `MEDIA_BUCKET\t${env.MEDIA_BUCKET && typeof env.MEDIA_BUCKET.get === "function" ? 1 : 0}\n`;
   for (const name of VARS) if (typeof env[name] === "string") text += `${name}\t${oneLine(env[name])}\n`;
-  const [first, ...rest] = core.call(core.x.mg_configure, text).split("\n");
-  const [status, problem] = first.split("\t");
-  const out = parseDecision(rest.join("\n"));
+  const out = core.configure(text);
   core.env = env;
-  core.problem = status === "ok" ? "" : problem;
+  core.problem = out.problem;
   // Once per isolate: which secrets are configured, as fingerprints an
   // operator compares with `mediagate fingerprint` (docs/RUNBOOK.md).
   console.log(JSON.stringify({ event: "media.worker.config", fingerprint: out.fingerprint ?? null, fingerprint_previous: out.fingerprint_previous ?? null }));
@@ -97,7 +56,7 @@ function configure(env) {
   if (core.problem) console.error(JSON.stringify({ event: "media.worker.error", reason: "not_configured", setting: core.problem }));
 }
 
-// Protocol values are single lines; storage metadata is uploader-controlled.
+// Config and builder lines are name<TAB>value, one per line: values must be single lines.
 function oneLine(v) {
   return String(v).replace(/[\r\n]/g, " ");
 }
@@ -106,10 +65,7 @@ function oneLine(v) {
 
 // Copies snapshot bytes into the core and installs them; false if invalid.
 function installSnapshot(bytes) {
-  const ptr = Number(core.x.mg_snapshot_alloc(bytes.length));
-  if (!ptr) return false;
-  new Uint8Array(core.x.memory.buffer, ptr, bytes.length).set(bytes);
-  const count = core.x.mg_snapshot_install();
+  const count = core.installSnapshot(bytes);
   if (count < 0) return false;
   core.rev.count = count;
   return true;
@@ -125,7 +81,7 @@ function loadRevocations(kv) {
       const buf = await kv.get(SNAPSHOT_KEY, { type: "arrayBuffer" });
       rev.kvMs = Date.now() - started;
       // No snapshot yet: the scheduled handler has not run; nothing is revoked.
-      if (buf === null) core.rev.count = core.x.mg_snapshot_clear();
+      if (buf === null) core.rev.count = core.clearSnapshot();
       else if (!installSnapshot(new Uint8Array(buf))) throw new Error("invalid snapshot");
       rev.state = "loaded";
       rev.loadedAt = nowSeconds();
@@ -140,20 +96,20 @@ function loadRevocations(kv) {
   return rev.loading;
 }
 
-// The revocation facts for this request; loads the snapshot once per isolate.
-async function revocationFacts(env) {
+// The revocation facts for this request: [state, age in seconds]. The
+// snapshot is loaded on the isolate's first request (awaited by the caller).
+function revocationFacts(env) {
   const kv = env.MEDIA_REVOCATIONS;
   if (!kv || typeof kv.get !== "function") {
     if (!core.noRevocationLogged) {
       core.noRevocationLogged = true;
       console.error(JSON.stringify({ event: "media.worker.error", reason: "revocation_disabled", setting: "MEDIA_REVOCATIONS" }));
     }
-    return "revocations\tdisabled\n";
+    return [REVOCATION.disabled, 0];
   }
-  if (core.rev.state === "never") await loadRevocations(kv);
   const rev = core.rev;
   const age = nowSeconds() - (rev.state === "loaded" ? rev.loadedAt : rev.attemptAt);
-  return `revocations\t${rev.state}\nrevocations_age\t${age}\n`;
+  return [rev.state === "loaded" ? REVOCATION.loaded : REVOCATION.unavailable, age];
 }
 
 // The scheduled handler's work: compact every rev:<sha256> entry into one
@@ -161,7 +117,7 @@ async function revocationFacts(env) {
 async function compactRevocations(env) {
   const kv = env.MEDIA_REVOCATIONS;
   if (!kv) return { entries: 0, skipped: "no MEDIA_REVOCATIONS binding" };
-  core.x.mg_snapshot_build_reset();
+  core.buildReset();
   let entries = 0;
   let cursor;
   do {
@@ -170,7 +126,7 @@ async function compactRevocations(env) {
     // Feed the core in pieces that fit its input buffer.
     let batch = "";
     const flush = () => {
-      if (batch && core.feed(core.x.mg_snapshot_build_add, batch) < 0) throw new Error("out of memory");
+      if (batch && core.buildAdd(batch) < 0) throw new Error("out of memory");
       batch = "";
     };
     page.keys.forEach((k, i) => {
@@ -183,32 +139,32 @@ async function compactRevocations(env) {
     flush();
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
-  const n = core.x.mg_snapshot_build_finish(nowSeconds());
-  if (n < 0) throw new Error("snapshot could not be built");
-  const bytes = new Uint8Array(core.x.memory.buffer, Number(core.x.mg_snapshot_build_ptr()), n).slice();
+  const bytes = core.buildFinish(nowSeconds());
+  if (!bytes) throw new Error("snapshot could not be built");
   await kv.put(SNAPSHOT_KEY, bytes);
   if (installSnapshot(bytes)) {
     core.rev.state = "loaded";
     core.rev.loadedAt = nowSeconds();
   }
-  return { entries, bytes: n };
+  return { entries, bytes: bytes.length };
 }
 
 // --- Storage and the edge cache -------------------------------------------
 
-// R2 range options for a `fetch` line.
+// The storage operation and R2 range options of a fetch decision's plan.
 function plan(d) {
-  const [op, kind, offset, length, suffix] = d.fetch.split("\t");
+  const p = d.plan;
+  const kind = KIND[p.kind];
   const range =
-    kind === "offset_length" ? { offset: Number(offset), length: Number(length) }
-    : kind === "offset" ? { offset: Number(offset) }
-    : kind === "suffix" ? { suffix: Number(suffix) }
+    kind === "offset_length" ? { offset: p.offset, length: p.length }
+    : kind === "offset" ? { offset: p.offset }
+    : kind === "suffix" ? { suffix: p.suffix }
     : undefined;
-  return { op, range };
+  return { op: OP[p.op], range };
 }
 
 // `read`'s result, or a rejection once `ms` milliseconds have passed (the
-// core's `deadline` line). A result that arrives late is released unread.
+// core's deadline for the plan). A result that arrives late is released unread.
 function beforeDeadline(read, ms) {
   if (!(ms > 0)) return read;
   let timer;
@@ -221,28 +177,31 @@ function beforeDeadline(read, ms) {
   return Promise.race([read, expired]).finally(() => clearTimeout(timer));
 }
 
-// Performs the storage operation of a `fetch` decision; never throws. An
-// operation still pending at the deadline is a failure (`result error`).
+// Performs the storage operation of a fetch decision; never throws. An
+// operation still pending at the deadline is a failure (RESULT.error).
 async function perform(bucket, d) {
   const { op, range } = plan(d);
   try {
     const read = op === "head" ? bucket.head(d.key) : bucket.get(d.key, range ? { range } : {});
-    const obj = await beforeDeadline(read, Number(d.deadline));
-    if (obj === null) return { object: null, facts: "result\tmissing\n" };
-    const uploaded = Math.floor(obj.uploaded.getTime() / 1000);
-    const type = obj.httpMetadata?.contentType ?? "";
-    return {
-      object: obj,
-      facts: `result\tok\nsize\t${obj.size}\netag\t${oneLine(obj.httpEtag)}\nuploaded\t${uploaded}\ntype\t${oneLine(type)}\n`,
+    const obj = await beforeDeadline(read, d.deadline);
+    if (obj === null) return { object: null, storage: { result: RESULT.missing, source: "storage" } };
+    const storage = {
+      result: RESULT.ok,
+      source: "storage",
+      size: obj.size,
+      uploaded: Math.floor(obj.uploaded.getTime() / 1000),
+      etag: obj.httpEtag,
+      type: obj.httpMetadata?.contentType ?? "",
     };
+    return { object: obj, storage };
   } catch (err) {
     // R2 refuses a range that starts at or past the end (InvalidRange, 10039).
     const invalidRange = /InvalidRange|10039/.test(String(err && err.message));
-    return { object: null, facts: `result\t${invalidRange ? "invalid_range" : "error"}\n` };
+    return { object: null, storage: { result: invalidRange ? RESULT.invalid_range : RESULT.error, source: "storage" } };
   }
 }
 
-// The edge cache's answer to a `fetch` decision the core allowed it to
+// The edge cache's answer to a fetch decision the core allowed it to
 // answer, or null for a miss (a cache failure is a miss, never an error).
 async function fromCache(d, requestUrl) {
   try {
@@ -259,8 +218,7 @@ async function fromCache(d, requestUrl) {
     if (!hit) return null;
     // The entry's metadata, and its own length (the /N of a 206's
     // content-range), which the core checks against the metadata's size.
-    const entry = (res, total) =>
-      `source\tcache\ncached\t${oneLine(res.headers.get(CACHE_OBJECT_HEADER))}\ncached_size\t${oneLine(total ?? "")}\n`;
+    const entry = (result, res, total) => ({ result, source: "cache", cached: res.headers.get(CACHE_OBJECT_HEADER), cachedSize: total ?? "" });
     // The cache holds an entry but refuses the range, as R2 would. The refusal
     // carries none of the entry's headers: read them from the entry itself,
     // so that the core can tell the object from a broken entry.
@@ -269,7 +227,7 @@ async function fromCache(d, requestUrl) {
       const whole = await caches.default.match(new Request(url));
       discard(whole);
       if (!whole || whole.status !== 200 || !whole.headers.has(CACHE_OBJECT_HEADER)) return null;
-      return { object: null, facts: `result\tinvalid_range\n${entry(whole, whole.headers.get("content-length"))}` };
+      return { object: null, storage: entry(RESULT.invalid_range, whole, whole.headers.get("content-length")) };
     }
     // The bytes must be exactly what the plan asked for, or it is a miss.
     const usable = hit.headers.has(CACHE_OBJECT_HEADER) && hit.status === (headers.range ? 206 : 200);
@@ -277,7 +235,7 @@ async function fromCache(d, requestUrl) {
     if (!usable) return null;
     const total = hit.status === 200 ? hit.headers.get("content-length") : (hit.headers.get("content-range") ?? "").split("/")[1];
     const body = op === "get" ? hit.body : null;
-    return { object: body ? { body } : null, facts: `result\tok\n${entry(hit, total)}` };
+    return { object: body ? { body } : null, storage: entry(RESULT.ok, hit, total) };
   } catch {
     return null;
   }
@@ -306,17 +264,17 @@ function exactLength(body, length) {
 // bytes it got). A cache that fails, even synchronously, costs the entry,
 // never the answer.
 function toCache(d, obj, requestUrl, ctx) {
-  const [path, length, meta] = d.store.split("\t");
+  const { path, length, meta } = d.store;
   const [mine, theirs] = obj.body.tee();
   try {
-    const stored = new Response(exactLength(theirs, Number(length)), {
-      headers: { "content-length": length, "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
+    const stored = new Response(exactLength(theirs, length), {
+      headers: { "content-length": String(length), "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
     });
     ctx.waitUntil(caches.default.put(new Request(new URL(path, requestUrl)), stored).catch(() => {}));
   } catch {
     theirs.cancel().catch(() => {});
   }
-  return { ...obj, body: mine };
+  return { body: mine };
 }
 
 function discard(obj) {
@@ -330,39 +288,37 @@ function toResponse(d, obj) {
   if (d.body === "object") body = obj.body;
   else if (d.body === "text") body = d.text;
   if (d.body !== "object") discard(obj);
-  return new Response(body, { status: Number(d.status), headers });
+  return new Response(body, { status: d.status, headers });
 }
 
 // One JSON log line (when the core says so) and one metric data point per
 // request (CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
 // logged; the token, the query string and the URL never are.
 function observe(d, request, env, io) {
-  const headers = Object.fromEntries(d.headers);
-  const span = d.span ? d.span.split("\t").map(Number) : null;
-  const bytes = d.body === "none" ? 0 : Number(headers["content-length"] ?? 0);
+  const bytes = d.body === "none" ? 0 : contentLength(d);
   const colo = request.cf?.colo ?? null;
-  if (d.log) {
+  if (d.log !== null) {
     console.log(
       JSON.stringify({
         ts: Date.now(),
         event: d.event,
         reason: d.reason,
-        status: Number(d.status),
+        status: d.status,
         method: request.method,
         mode: d.mode,
-        key: d.key ?? null,
-        span,
+        key: d.key || null,
+        span: d.span,
         bytes,
         cache: io.cache,
         r2_ms: io.r2Ms,
         kv_ms: io.kvMs,
-        request_id: d.request_id ?? null,
+        request_id: d.requestId,
         colo,
         // The core's linear memory, bytes: flat in a healthy isolate (it
         // grows only to hold a larger revocation snapshot; scripts/soak.mjs).
-        wasm_memory: core.x.memory.buffer.byteLength,
+        wasm_memory: core.memoryBytes(),
         // Successes are sampled: weight this line by 1 / sample_rate.
-        sample_rate: Number(d.log) / 1e6,
+        sample_rate: d.log / 1e6,
       }),
     );
   }
@@ -370,60 +326,73 @@ function observe(d, request, env, io) {
   if (metrics && typeof metrics.writeDataPoint === "function") {
     try {
       metrics.writeDataPoint({
-        indexes: [d.reason ?? "unknown"],
-        blobs: [d.event ?? "", d.reason ?? "", d.mode ?? "", io.cache, colo ?? "", request.method],
-        doubles: [Number(d.status), bytes, io.r2Ms, io.kvMs],
+        indexes: [d.reason || "unknown"],
+        blobs: [d.event, d.reason, d.mode, io.cache, colo ?? "", request.method],
+        doubles: [d.status, bytes, io.r2Ms, io.kvMs],
       });
     } catch {}
   }
 }
 
+// The content-length header the core decided, as a number (0 when none).
+function contentLength(d) {
+  for (const [name, value] of d.headers) if (name === "content-length") return Number(value);
+  return 0;
+}
+
+// The core's 503, logged, when the core asked for more than it may.
+function fallback(request, env, io) {
+  observe(FALLBACK, request, env, io);
+  return toResponse(FALLBACK, null);
+}
+
 async function handle(request, env, ctx) {
   configure(env);
-  const url = new URL(request.url);
+  const [pathname, search] = pathAndQuery(request.url);
   const io = { cache: "none", r2Ms: 0, kvMs: 0 };
-  let facts = `method\t${request.method}\npath\t${url.pathname}\nquery\t${url.search}\nnow\t${nowSeconds()}\n`;
-  facts += `sample\t${Math.floor(Math.random() * 1e6)}\n`;
-  for (const name of FACT_HEADERS) {
-    const v = request.headers.get(name);
-    if (v !== null) facts += `${name}\t${v}\n`;
-  }
+  let revocation = [REVOCATION.disabled, 0];
   if (!core.problem) {
-    const never = core.rev.state === "never";
-    facts += await revocationFacts(env);
-    if (never) io.kvMs = core.rev.kvMs ?? 0;
+    // The isolate's first request waits for the snapshot; later ones do not wait.
+    if (core.rev.state === "never" && env.MEDIA_REVOCATIONS && typeof env.MEDIA_REVOCATIONS.get === "function") {
+      await loadRevocations(env.MEDIA_REVOCATIONS);
+      io.kvMs = core.rev.kvMs ?? 0;
+    }
+    revocation = revocationFacts(env);
   }
-  let d = parseDecision(core.call(core.x.mg_begin, facts));
+  const facts = requestFacts(request.method, pathname, search, request.headers, nowSeconds(), Math.floor(Math.random() * 1e6), revocation[0], revocation[1]);
+  let d = core.begin(facts);
   if (d.refresh && env.MEDIA_REVOCATIONS) ctx.waitUntil(loadRevocations(env.MEDIA_REVOCATIONS));
   let obj = null;
-  // The core asks for at most two storage operations (decision.h); a third
-  // would be a core bug, answered as the core's 503.
-  for (let ops = 0; d.fetch !== undefined; ops++) {
-    if (ops === 3) {
-      discard(obj);
-      return toResponse(FALLBACK, null);
-    }
+  // The core asks for at most two storage operations (decision.h), and for an
+  // edge cache lookup before each when the object is public; more would be a
+  // core bug, answered as the core's 503 without performing it.
+  let storageOps = 0;
+  for (let rounds = 0; d.fetch; rounds++) {
     discard(obj);
-    let done = d.cache !== undefined ? await fromCache(d, request.url) : null;
-    if (d.cache !== undefined) io.cache = done ? "hit" : "miss";
+    obj = null;
+    if (rounds === 4) return fallback(request, env, io);
+    let done = d.cache !== null ? await fromCache(d, request.url) : null;
+    if (d.cache !== null) io.cache = done ? "hit" : "miss";
     if (!done) {
+      if (storageOps === 2) return fallback(request, env, io);
+      storageOps++;
       const started = Date.now();
       done = await perform(env.MEDIA_BUCKET, d);
       io.r2Ms += Date.now() - started;
     }
     obj = done.object;
-    d = parseDecision(core.call(core.x.mg_finish, `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${done.facts}`));
+    d = core.finish(facts, d, done.storage);
   }
   if (d.body === "object") {
-    const length = Number(d.headers.find(([name]) => name === "content-length")?.[1]);
+    const length = contentLength(d);
     // Storage said ok but handed over no bytes: the core's 503, not an empty 200.
     if (!obj || !obj.body || !(length > 0)) {
       discard(obj);
       obj = null;
       d = FALLBACK;
     } else {
-      if (d.store !== undefined) obj = toCache(d, obj, request.url, ctx);
-      obj = { ...obj, body: exactLength(obj.body, length) };
+      if (d.store !== null) obj = toCache(d, obj, request.url, ctx);
+      obj = { body: exactLength(obj.body, length) };
     }
   }
   observe(d, request, env, io);

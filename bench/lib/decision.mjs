@@ -5,7 +5,8 @@
 import path from "node:path";
 import { readFileSync } from "node:fs";
 import { ROOT, SECRET, mint, forge, quotePath } from "./common.mjs";
-import { loadWorker, installCache, standInBody } from "./shim.mjs";
+import { loadWorker, installCache, standInBody, StandInHeaders } from "./shim.mjs";
+import { createCore, requestFacts, REVOCATION, RESULT } from "../../worker-shim/core.js";
 
 // The request kinds of the decision rows. Tokens are minted now (the shim
 // reads the clock); the keys are the contract's vectors', so payload sizes
@@ -79,59 +80,64 @@ export async function loadDecisionWorkers() {
   };
 }
 
-// The core as the shim sets it up once per isolate: Instance, _initialize,
-// the secrets and [vars] (the calls the shim's instantiate() and configure()
-// make, Node's module loading excluded).
+// The core as the shim sets it up once per isolate, through the shim's own
+// worker-shim/core.js: createCore (Instance, _initialize), the fallback
+// answer, the secrets and [vars] (what index.js's instantiate() and
+// configure() do, Node's module loading excluded). Returns core.js's core.
 export function instantiateCore(module) {
-  const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
-  if (typeof x._initialize === "function") x._initialize();
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const inPtr = Number(x.mg_in_ptr()), inCap = x.mg_in_cap(), outPtr = Number(x.mg_out_ptr());
-  const call = (fn, text, ...args) => {
-    const { written } = encoder.encodeInto(text, new Uint8Array(x.memory.buffer, inPtr, inCap));
-    return decoder.decode(new Uint8Array(x.memory.buffer, outPtr, fn(...args, written)));
-  };
-  call(x.mg_finish, ""); // the shim's fallback answer
-  call(x.mg_set_secret, ENV.MEDIA_TOKEN_SECRET, 0);
-  x.mg_set_secret(1, -1);
-  const cfg = call(x.mg_configure, "MEDIA_BUCKET\t1\n");
-  if (!cfg.startsWith("ok")) throw new Error(`configure: ${cfg}`);
-  return { x, call };
+  const core = createCore(module);
+  core.fallback(); // the shim's FALLBACK
+  [ENV.MEDIA_TOKEN_SECRET, ENV.MEDIA_TOKEN_SECRET_PREVIOUS].forEach((s, i) => core.setSecret(i, s));
+  let vars = "MEDIA_BUCKET\t1\n";
+  for (const [name, value] of Object.entries(ENV)) if (typeof value === "string" && !name.startsWith("MEDIA_TOKEN_SECRET")) vars += `${name}\t${value}\n`;
+  const cfg = core.configure(vars);
+  if (cfg.problem) throw new Error(`configure: ${cfg.problem}`);
+  return core;
 }
 
-// The text protocol alone, synchronously (a breakdown row, not the shim):
-// the facts the shim writes, mg_begin, the decision split into lines, the
-// finish facts, mg_finish, split again. parseLines mirrors the shim's
-// parseDecision. What the handler adds on top (URL parsing, awaits, the
-// cache and revocation steps, building the response) is the difference to
-// the Worker rows.
-function parseLines(text) {
-  const d = { headers: [] };
-  for (const line of text.split("\n")) {
-    const tab = line.indexOf("\t");
-    if (tab < 0) continue;
-    const name = line.slice(0, tab);
-    const value = line.slice(tab + 1);
-    if (name === "h") {
-      const t = value.indexOf("\t");
-      d.headers.push([value.slice(0, t), value.slice(t + 1)]);
-    } else if (!(name in d)) {
-      d[name] = value;
-    }
-  }
-  return d;
+// A decision row's request facts as the shim builds them (core.js
+// requestFacts), for the rows that encode them once: revocation disabled,
+// as in the rows inside Wasm.
+export function kindFacts(k) {
+  const u = new URL(k.url);
+  return requestFacts("GET", u.pathname, u.search, new StandInHeaders(k.headers), Math.floor(Date.now() / 1000), 0, REVOCATION.disabled, 0);
 }
+
+// What the shim's perform() hands mg_finish for STORED (index.js, perform).
+function storageOf(obj) {
+  return {
+    result: RESULT.ok,
+    source: "storage",
+    size: obj.size,
+    uploaded: Math.floor(obj.uploaded.getTime() / 1000),
+    etag: obj.httpEtag,
+    type: obj.httpMetadata?.contentType ?? "",
+  };
+}
+export const STORED_RESULT = storageOf(STORED);
+
+// The binary ABI alone, synchronously (a breakdown row, not the shim): per
+// call, what the shim's handle() does around the core, through the shim's own
+// worker-shim/core.js: requestFacts from the request's Headers (the stand-in
+// the Worker rows get), core.begin, then per storage operation the storage
+// result as perform() builds it and core.finish; the marshalling both ways
+// included. What the handler adds on top (new URL, awaits, the cache and
+// revocation steps, the R2 call, building the response, the log line) is the
+// difference to the Worker rows. Revocation disabled, as in the rows inside
+// Wasm (the Worker rows run with the snapshot loaded: the lookup, about
+// 0.3 µs natively, is in their difference too).
 export function abiDecision(core, k) {
   const u = new URL(k.url);
-  let facts = `method\tGET\npath\t${u.pathname}\nquery\t${u.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
-  for (const [name, v] of Object.entries(k.headers)) facts += `${name}\t${v}\n`;
+  const method = "GET";
+  const pathname = u.pathname;
+  const search = u.search;
+  const headers = new StandInHeaders(k.headers);
   return () => {
-    let d = parseLines(core.call(core.x.mg_begin, facts));
-    if (d.fetch !== undefined) {
-      const stored = `result\tok\nsize\t${STORED.size}\netag\t${STORED.httpEtag}\nuploaded\t${STORED.uploaded.getTime() / 1000}\ntype\t${STORED.httpMetadata.contentType}\n`;
-      d = parseLines(core.call(core.x.mg_finish, `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\n${stored}`));
+    const facts = requestFacts(method, pathname, search, headers, Math.floor(Date.now() / 1000), Math.floor(Math.random() * 1e6), REVOCATION.disabled, 0);
+    let d = core.begin(facts);
+    for (let ops = 0; d.fetch; ops++) {
+      if (ops === 3) throw new Error("abi row: a third storage operation");
+      d = core.finish(facts, d, storageOf(STORED));
     }
     return d;
   };

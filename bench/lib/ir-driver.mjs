@@ -6,14 +6,17 @@
 //   node bench/lib/ir-driver.mjs TARGET KIND WARMUP CALLS
 //   TARGET: wasi | emscripten | baseline (the Worker's fetch, stand-ins as in
 //           the bench) | inside (decide_begin looped inside the WASI module)
-//           | abi (the text protocol alone, synchronous: decision.mjs abiDecision)
-//           | wasm (mg_begin and mg_finish on input encoded once: the Wasm side
-//           of the ABI, protocol parsing and writing included, no JS around it)
+//           | abi (the binary ABI alone through worker-shim/core.js, synchronous:
+//           decision.mjs abiDecision)
+//           | wasm (mg_begin and mg_finish on input encoded once with core.js's
+//           encodeInput and copied in per call: the Wasm side of the ABI,
+//           protocol reading and writing included, no JS marshalling around it)
 //   KIND:   public | private | range | denied (the edge cache stand-in misses)
 // MG_BENCH_SNAPSHOT=FILE: the revocation snapshot the KV stand-in holds.
 import { StandInRequest } from "./shim.mjs";
 import { readFileSync } from "node:fs";
-import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, useSnapshot } from "./decision.mjs";
+import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, kindFacts, STORED_RESULT, useSnapshot } from "./decision.mjs";
+import { encodeInput, decodeDecision } from "../../worker-shim/core.js";
 
 const [target, kindName, warmupText, callsText] = process.argv.slice(2);
 const warmup = Number(warmupText);
@@ -23,36 +26,39 @@ if (!k || !(calls >= 0)) throw new Error("usage: ir-driver.mjs TARGET KIND WARMU
 
 if (process.env.MG_BENCH_SNAPSHOT) useSnapshot(readFileSync(process.env.MG_BENCH_SNAPSHOT));
 const { wasiModule, workers } = await loadDecisionWorkers();
-if (target === "inside") {
-  const { x } = instantiateCore(wasiModule);
-  const u = new URL(k.url);
-  const facts = `method\tGET\npath\t${u.pathname}\nquery\t${u.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
-  const { written } = new TextEncoder().encodeInto(facts, new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), x.mg_in_cap()));
-  x.mg_bench_verify(written, warmup);
-  x.mg_bench_verify(written, calls);
-} else if (target === "wasm") {
+if (target === "inside" || target === "wasm") {
   const core = instantiateCore(wasiModule);
   const x = core.x;
-  const u = new URL(k.url);
-  const facts = `method\tGET\npath\t${u.pathname}\nquery\t${u.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
-  const d = Object.fromEntries(core.call(x.mg_begin, facts).split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("\t")), l.slice(l.indexOf("\t") + 1)]));
-  const fin = `${facts}mode\t${d.mode}\nfetch\t${d.fetch}\nresult\tok\nsize\t1000\netag\t"45cf2832f7b64d929ddb72900502e024"\nuploaded\t1445412480\ntype\timage/png\n`;
-  // Both inputs encoded once, in two places of the input buffer's tail
-  // copied in before each call (a memcpy, no UTF-8 encoding).
-  const enc = new TextEncoder();
-  const a = enc.encode(facts), b = enc.encode(fin);
-  const buf = () => new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), x.mg_in_cap());
-  const run = () => {
-    buf().set(a);
-    x.mg_begin(a.length);
-    buf().set(b);
-    x.mg_finish(b.length);
-  };
-  for (let i = 0; i < warmup; i++) run();
-  for (let i = 0; i < calls; i++) run();
+  const facts = kindFacts(k);
+  const begin = encodeInput(facts);
+  // The input buffer, looked up per call as core.js does (memory may grow).
+  const buf = () => new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), core.inCap);
+  if (target === "inside") {
+    buf().set(begin);
+    x.mg_bench_verify(begin.length, warmup);
+    x.mg_bench_verify(begin.length, calls);
+  } else {
+    // The fetch decision mg_finish answers, and both inputs encoded once.
+    const d = core.begin(facts);
+    if (!d.fetch) throw new Error(`wasm ${kindName}: mg_begin did not ask for storage`);
+    const finish = encodeInput(facts, d, STORED_RESULT);
+    const run = () => {
+      buf().set(begin);
+      x.mg_begin(begin.length);
+      buf().set(finish);
+      x.mg_finish(finish.length);
+    };
+    // The pre-encoded answer is the one the row claims to time.
+    buf().set(finish);
+    const n = x.mg_finish(finish.length);
+    const done = decodeDecision(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), n));
+    if (done.status !== k.status) throw new Error(`wasm ${kindName}: mg_finish answered ${done.status} ${done.reason}`);
+    for (let i = 0; i < warmup; i++) run();
+    for (let i = 0; i < calls; i++) run();
+  }
 } else if (target === "abi") {
   const run = abiDecision(instantiateCore(wasiModule), k);
-  if (Number(run().status) !== k.status) throw new Error(`abi ${kindName}: unexpected status`);
+  if (run().status !== k.status) throw new Error(`abi ${kindName}: unexpected status`);
   for (let i = 0; i < warmup; i++) run();
   for (let i = 0; i < calls; i++) run();
 } else {

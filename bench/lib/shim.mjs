@@ -4,7 +4,9 @@
 // edits make it loadable outside workerd, nothing else:
 //   - `import wasmModule from "./mediagate.wasm"` becomes a module the bench
 //     compiled (so the WASI and the Emscripten builds can both be loaded);
-//   - relative imports point at the original files;
+//   - relative imports point at the original files (so worker-shim/core.js,
+//     the shim's marshalling, is imported as it is: the same module the
+//     decision rows' ABI-alone figures drive, bench/lib/decision.mjs);
 //   - Request, Response and Headers are module-local stand-ins (below), so
 //     that what is timed is the Worker's own work, not Node's undici classes
 //     (workerd's are native code). The bench hands in a StandInRequest too,

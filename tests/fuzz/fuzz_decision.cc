@@ -26,7 +26,7 @@
 //    computed here) are exactly that span; a 200 sends the whole object; a 416 says
 //    `bytes */size`; 304/412 only with a conditional header;
 //  - every response carries the five security headers once, no header twice, and no header
-//    value holds CR, LF or NUL; the decision fits the ABI's 4 KiB output;
+//    value holds CR, LF or NUL; the decision fits the ABI's 16 KiB output;
 //  - denials and errors are always logged; a request id is passed on only when it looks like
 //    one; the debug header appears only when configured and names the reason;
 //  - HEAD answers exactly what GET answers (status, reason, headers), without a body.
@@ -623,7 +623,7 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
                 (c.debug_headers ? mg::reason_info(r.reason).name : std::string_view{}));
 
   // It fits the ABI's output buffer.
-  static char out[4096];
+  static char out[16 * 1024];  // wasm/abi/abi.cc kOutCap
   MG_FUZZ_CHECK(mg::protocol_write_decision(d, out, sizeof out) > 0);
 }
 

@@ -195,6 +195,7 @@ async function optionsWith(extra) {
         modulesRoot: ROOT,
         modules: [
           { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
+          { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
           { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(BUILDS.wasi) },
         ],
         compatibilityDate: "2025-09-01",

@@ -1,6 +1,9 @@
 // The Wasm ABI: the only code that knows the core runs inside a Worker.
-// The shim writes UTF-8 text into the input buffer, calls one export, and
-// reads the output buffer (docs/ARCHITECTURE.md, "The Wasm ABI").
+// The shim writes a request's facts into the input buffer (the binary layout
+// of wasm/src/protocol.h: numbers at fixed offsets, then NUL-terminated
+// strings), calls one export, and reads the decision from the output buffer
+// the same way (docs/ARCHITECTURE.md, "The Wasm ABI"). Configuration and the
+// revocation builder's entries are text.
 // State kept here is per isolate: the configuration and the secrets.
 // Per-request state is not kept: a request's facts travel with every call,
 // so requests interleaving across awaits cannot see each other.
@@ -18,8 +21,13 @@
 
 namespace {
 
-constexpr std::size_t kInCap = 64 * 1024;   // request facts (the runtime caps headers at ~64 KB)
-constexpr std::size_t kOutCap = 4 * 1024;   // a decision is a few hundred bytes
+// Request facts: the URL (at most 16 KiB at Cloudflare) and seven headers
+// (at most 128 KiB of headers in all), with room to spare. Input that does
+// not fit is not cut short: the core reads a truncated input as no input.
+constexpr std::size_t kInCap = 160 * 1024;
+// A decision is a few hundred bytes; the largest carries a 1024-byte key, its
+// quoted cache path (up to 3 bytes per key byte) and the entry's metadata.
+constexpr std::size_t kOutCap = 16 * 1024;
 constexpr std::size_t kSecretCap = 4096;
 constexpr std::size_t kConfigCap = 4096;
 
@@ -144,7 +152,7 @@ MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
   return static_cast<std::int32_t>(w);
 }
 
-// Phase 1: request facts in, a decision out (protocol_write_decision).
+// Phase 1: request facts in (`len` bytes), a decision out; returns its length.
 MG_EXPORT(mg_begin) std::int32_t mg_begin(std::int32_t len) {
   mg::RequestFacts req;
   mg::protocol_read_request(std::string_view(g_in, clamp_in(len)), &req);
@@ -153,16 +161,23 @@ MG_EXPORT(mg_begin) std::int32_t mg_begin(std::int32_t len) {
   return write_decision();
 }
 
-// Phase 2: request facts plus what storage reported, a decision out.
+// Phase 2: request facts, the fetch decision's plan echoed, and what storage
+// (or the edge cache) reported, in; a decision out.
 MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
-  std::string_view text(g_in, clamp_in(len));
-  mg::RequestFacts req;
-  mg::protocol_read_request(text, &req);
   mg::FinishFacts fin;
-  mg::protocol_read_finish(text, &fin);
+  mg::protocol_read_finish(std::string_view(g_in, clamp_in(len)), &fin);
+  mg::RequestFacts& req = fin.request;
   if (!fin.valid) {
-    // The shim broke the protocol: fail closed with a clean 503.
+    // The shim broke the protocol: fail closed with a clean 503, logged,
+    // carrying nothing of the previous decision.
     g_decision.fetch = false;
+    g_decision.cache_lookup = false;
+    g_decision.cache_store = false;
+    g_decision.refresh_revocations = false;
+    g_decision.key_len = 0;
+    g_decision.request_id = {};
+    g_decision.log = true;
+    g_decision.log_sample_ppm = 1000000;
     mg::respond_reason(g_config, mg::Reason::storage_unavailable, fin.mode, req.method == "HEAD",
                        &g_decision.response);
     return write_decision();

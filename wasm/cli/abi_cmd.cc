@@ -9,10 +9,12 @@
 //   <call> <arg> <len>\n<len bytes>
 // and one answer per call on stdout:
 //   <ret> <n>\n<n bytes>
-// where the bytes go into the input buffer before the call (as the shim's encodeInto does; at
-// most mg_in_cap()), `ret` is the export's return value, and the answer's bytes are the `ret`
-// bytes of the output buffer for configure/begin/finish, the built snapshot for build_finish,
-// and nothing otherwise.
+// where the bytes go into the input buffer before the call, as the shim writes them there (at
+// most mg_in_cap()): for begin/finish the binary input of wasm/src/protocol.h (numbers, then
+// NUL-terminated strings, as worker-shim/core.js encodeInput makes it), a secret's bytes, and
+// text for configure and build_add. `ret` is the export's return value, and the answer's
+// bytes are the `ret` bytes of the output buffer for configure/begin/finish (for begin/finish
+// a binary decision), the built snapshot for build_finish, and nothing otherwise.
 //   secret <index> <len|-1>     mg_set_secret(index, len)
 //   configure 0 <len>            mg_configure(len)
 //   begin 0 <len>                mg_begin(len)

@@ -1,6 +1,7 @@
 #include "protocol.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "edge_cache.h"
 
@@ -32,70 +33,93 @@ bool parse_u64(std::string_view s, std::uint64_t* out) {
   return true;
 }
 
-bool parse_i64(std::string_view s, std::int64_t* out) {
-  bool neg = !s.empty() && s.front() == '-';
-  if (neg) s.remove_prefix(1);
-  std::uint64_t v;
-  if (!parse_u64(s, &v) || v > static_cast<std::uint64_t>(INT64_MAX)) return false;
-  *out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
-  return true;
-}
-
 void set_once(std::string_view* slot, bool* seen, std::string_view v) {
   if (*seen) return;
   *slot = v;
   *seen = true;
 }
 
-// Splits off the next tab-separated field.
-std::string_view next_field(std::string_view* rest) {
-  std::size_t tab = rest->find('\t');
-  std::string_view f = rest->substr(0, tab);
-  *rest = tab == std::string_view::npos ? std::string_view{} : rest->substr(tab + 1);
-  return f;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian, as Wasm is");
+
+std::uint32_t get_u32(std::string_view in, std::size_t at) {
+  std::uint32_t v = 0;
+  if (at + 4 <= in.size()) std::memcpy(&v, in.data() + at, 4);
+  return v;
+}
+
+double get_f64(std::string_view in, std::size_t at) {
+  double v = __builtin_nan("");  // missing: unreadable for every field
+  if (at + 8 <= in.size()) std::memcpy(&v, in.data() + at, 8);
+  return v;
+}
+
+constexpr double kMaxExact = 9007199254740991.0;  // 2^53 - 1: beyond, f64 integers are not exact
+
+// An f64 that holds a non-negative integer (NaN and fractions fail).
+bool to_u64(double v, std::uint64_t* out) {
+  if (!(v >= 0 && v <= kMaxExact)) return false;
+  auto u = static_cast<std::uint64_t>(v);
+  if (static_cast<double>(u) != v) return false;
+  *out = u;
+  return true;
+}
+
+bool to_i64(double v, std::int64_t* out) {
+  if (!(v >= -kMaxExact && v <= kMaxExact)) return false;
+  auto i = static_cast<std::int64_t>(v);
+  if (static_cast<double>(i) != v) return false;
+  *out = i;
+  return true;
+}
+
+// Splits the strings after `at` into `out[0..n)`. False (and every field
+// empty) unless all n terminators are there: a truncated input is read as
+// no input, never as shorter values.
+bool read_strings(std::string_view in, std::size_t at, std::string_view* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = {};
+  if (at > in.size()) return false;
+  const char* p = in.data() + at;
+  const char* end = in.data() + in.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* q = p;
+    while (q < end && *q) ++q;
+    if (q == end) {
+      for (std::size_t k = 0; k < i; ++k) out[k] = {};
+      return false;
+    }
+    out[i] = std::string_view(p, static_cast<std::size_t>(q - p));
+    p = q + 1;
+  }
+  return true;
 }
 
 struct Writer {
   char* out;
   std::size_t cap;
-  std::size_t n = 0;
+  std::size_t n = wire::kOutStrings;
   bool ok = true;
-  void put(std::string_view s) {
-    if (!ok || s.size() > cap - n) { ok = false; return; }
-    for (char c : s) out[n++] = c;
+  Writer(char* o, std::size_t c) : out(o), cap(c) {
+    ok = cap >= n;
+    if (ok) std::memset(out, 0, n);
   }
-  void num(std::uint64_t v) {
-    char d[24];
-    std::size_t k = 0;
-    do { d[k++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
-    while (k) { char c = d[--k]; put(std::string_view(&c, 1)); }
+  void u32(std::size_t at, std::uint32_t v) {
+    if (ok) std::memcpy(out + at, &v, 4);
   }
-  void line(std::string_view name, std::string_view value) {
-    put(name);
-    put("\t");
-    put(value);
-    put("\n");
+  void f64(std::size_t at, std::uint64_t v) {
+    double d = static_cast<double>(v);
+    if (ok) std::memcpy(out + at, &d, 8);
+  }
+  void str(std::string_view s) {
+    if (!ok || s.size() + 1 > cap - n) { ok = false; return; }
+    if (!s.empty()) std::memcpy(out + n, s.data(), s.size());  // an empty view may hold nullptr
+    n += s.size();
+    out[n++] = '\0';
   }
 };
 
-std::string_view kind_name(RangeHintKind k) {
-  switch (k) {
-    case RangeHintKind::whole: return "whole";
-    case RangeHintKind::offset_length: return "offset_length";
-    case RangeHintKind::offset: return "offset";
-    case RangeHintKind::suffix: return "suffix";
-    case RangeHintKind::needs_size: return "whole";  // fetched whole; decided with the size
-  }
-  return "whole";
-}
-
-std::string_view body_name(BodySource b) {
-  switch (b) {
-    case BodySource::none: return "none";
-    case BodySource::text: return "text";
-    case BodySource::object: return "object";
-  }
-  return "none";
+std::uint32_t kind_code(RangeHintKind k) {
+  // needs_size is fetched whole, then decided with the size.
+  return k == RangeHintKind::needs_size ? 0 : static_cast<std::uint32_t>(k);
 }
 
 }  // namespace
@@ -109,130 +133,85 @@ std::string_view mode_name(Mode m) {
   return "none";
 }
 
-void protocol_read_request(std::string_view text, RequestFacts* req) {
+namespace {
+
+// The request part, from strings already split and the number block.
+void fill_request(std::string_view in, const std::string_view* s, RequestFacts* req) {
   *req = RequestFacts{};
-  bool s_method = false, s_path = false, s_query = false, s_now = false, s_range = false;
-  bool s_im = false, s_inm = false, s_ims = false, s_ius = false, s_ir = false;
-  bool s_rev = false, s_rev_age = false, s_sample = false, s_rid = false;
-  for_each_line(text, [&](std::string_view name, std::string_view value) {
-    if (name == "method") set_once(&req->method, &s_method, value);
-    else if (name == "path") set_once(&req->path, &s_path, value);
-    else if (name == "query") set_once(&req->query, &s_query, value);
-    else if (name == "now") {
-      std::int64_t v;
-      if (!s_now && parse_i64(value, &v)) req->now = v;
-      s_now = true;
-    }
-    else if (name == "range") set_once(&req->range, &s_range, value);
-    else if (name == "if-match") set_once(&req->cond.if_match, &s_im, value);
-    else if (name == "if-none-match") set_once(&req->cond.if_none_match, &s_inm, value);
-    else if (name == "if-modified-since") set_once(&req->cond.if_modified_since, &s_ims, value);
-    else if (name == "if-unmodified-since") set_once(&req->cond.if_unmodified_since, &s_ius, value);
-    else if (name == "if-range") set_once(&req->cond.if_range, &s_ir, value);
-    else if (name == "revocations" && !s_rev) {
-      s_rev = true;
-      req->revocation = value == "loaded"        ? RevocationState::loaded
-                        : value == "unavailable" ? RevocationState::unavailable
-                                                 : RevocationState::disabled;
-    } else if (name == "sample" && !s_sample) {
-      s_sample = true;
-      std::uint64_t v;
-      if (parse_u64(value, &v) && v < 1000000) req->sample = static_cast<std::uint32_t>(v);
-    } else if (name == "x-request-id") {
-      set_once(&req->request_id, &s_rid, value);
-    } else if (name == "revocations_age" && !s_rev_age) {
-      s_rev_age = true;
-      std::int64_t v;
-      if (parse_i64(value, &v)) req->revocation_age = v;
-    }
-  });
+  req->method = s[wire::in_method];
+  req->path = s[wire::in_path];
+  req->query = s[wire::in_query];
+  req->range = s[wire::in_range];
+  req->cond.if_match = s[wire::in_if_match];
+  req->cond.if_none_match = s[wire::in_if_none_match];
+  req->cond.if_modified_since = s[wire::in_if_modified_since];
+  req->cond.if_unmodified_since = s[wire::in_if_unmodified_since];
+  req->cond.if_range = s[wire::in_if_range];
+  req->request_id = s[wire::in_request_id];
+  std::int64_t v;
+  if (to_i64(get_f64(in, wire::kNow), &v)) req->now = v;
+  if (to_i64(get_f64(in, wire::kRevocationAge), &v)) req->revocation_age = v;
+  std::uint32_t sample = get_u32(in, wire::kSample);
+  if (sample < 1000000) req->sample = sample;
+  std::uint32_t rev = get_u32(in, wire::kRevocation);
+  // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
+  req->revocation = rev == 0 ? RevocationState::disabled : rev == 2 ? RevocationState::loaded : RevocationState::unavailable;
 }
 
-void protocol_read_finish(std::string_view text, FinishFacts* f) {
+}  // namespace
+
+void protocol_read_request(std::string_view in, RequestFacts* req) {
+  std::string_view s[wire::kRequestStrings];
+  read_strings(in, wire::kInStrings, s, wire::kRequestStrings);
+  fill_request(in, s, req);
+}
+
+void protocol_read_finish(std::string_view in, FinishFacts* f) {
   *f = FinishFacts{};
-  bool s_mode = false, s_fetch = false, s_result = false, s_size = false;
-  bool s_etag = false, s_uploaded = false, s_type = false, fetch_ok = false;
-  bool s_source = false, s_cached = false, s_cached_size = false, cached_size_ok = false;
-  std::string_view cached;
+  std::string_view s[wire::in_count_];
+  bool complete = read_strings(in, wire::kInStrings, s, wire::in_count_);
+  fill_request(in, s, &f->request);
+
+  std::uint32_t mode = get_u32(in, wire::kMode), op = get_u32(in, wire::kOp);
+  std::uint32_t kind = get_u32(in, wire::kKind), attempt = get_u32(in, wire::kAttempt);
+  f->mode = mode == 1 ? Mode::pub : mode == 2 ? Mode::priv : Mode::none;
+  Plan& p = f->performed;
+  p.op = op == 1 ? StorageOp::head : StorageOp::get;
+  p.range.kind = kind <= 3 ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;
+  p.attempt = attempt == 2 ? 2 : 1;
+  bool nums = to_u64(get_f64(in, wire::kOffset), &p.range.offset) &&
+              to_u64(get_f64(in, wire::kLength), &p.range.length) &&
+              to_u64(get_f64(in, wire::kSuffix), &p.range.suffix);
+  f->valid = complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
+
+  ObjectFacts& o = f->object;
+  std::uint32_t result = get_u32(in, wire::kResult);
+  o.result = result <= 3 ? static_cast<StorageResult>(result) : StorageResult::error;
+  o.source = get_u32(in, wire::kSource) == 1 ? ObjectSource::cache : ObjectSource::storage;
+  std::string_view cached = s[wire::in_cached];
   std::uint64_t cached_size = 0;
-  for_each_line(text, [&](std::string_view name, std::string_view value) {
-    if (name == "mode" && !s_mode) {
-      s_mode = true;
-      f->mode = value == "pub" ? Mode::pub : value == "priv" ? Mode::priv : Mode::none;
-    } else if (name == "fetch" && !s_fetch) {
-      s_fetch = true;
-      std::string_view rest = value;
-      std::string_view op = next_field(&rest), kind = next_field(&rest);
-      std::uint64_t offset = 0, length = 0, suffix = 0, attempt = 0;
-      bool nums = parse_u64(next_field(&rest), &offset) && parse_u64(next_field(&rest), &length) &&
-                  parse_u64(next_field(&rest), &suffix) && parse_u64(next_field(&rest), &attempt);
-      Plan& p = f->performed;
-      p.op = op == "head" ? StorageOp::head : StorageOp::get;
-      p.range.offset = offset;
-      p.range.length = length;
-      p.range.suffix = suffix;
-      p.attempt = attempt == 2 ? 2 : 1;
-      bool kind_ok = true;
-      if (kind == "whole") p.range.kind = RangeHintKind::whole;
-      else if (kind == "offset_length") p.range.kind = RangeHintKind::offset_length;
-      else if (kind == "offset") p.range.kind = RangeHintKind::offset;
-      else if (kind == "suffix") p.range.kind = RangeHintKind::suffix;
-      else kind_ok = false;
-      fetch_ok = nums && kind_ok && (op == "get" || op == "head") && (attempt == 1 || attempt == 2);
-    } else if (name == "result" && !s_result) {
-      s_result = true;
-      ObjectFacts& o = f->object;
-      o.result = value == "ok"              ? StorageResult::ok
-                 : value == "missing"       ? StorageResult::missing
-                 : value == "invalid_range" ? StorageResult::invalid_range
-                                            : StorageResult::error;
-    } else if (name == "size" && !s_size) {
-      s_size = true;
-      if (!parse_u64(value, &f->object.size)) f->object.result = StorageResult::error;
-    } else if (name == "etag") {
-      set_once(&f->object.etag, &s_etag, value);
-    } else if (name == "uploaded" && !s_uploaded) {
-      s_uploaded = true;
-      if (!parse_i64(value, &f->object.uploaded)) f->object.result = StorageResult::error;
-    } else if (name == "type") {
-      set_once(&f->object.content_type, &s_type, value);
-    } else if (name == "source" && !s_source) {
-      s_source = true;
-      if (value == "cache") f->object.source = ObjectSource::cache;
-    } else if (name == "cached" && !s_cached) {
-      s_cached = true;
-      cached = value;
-    } else if (name == "cached_size" && !s_cached_size) {
-      s_cached_size = true;
-      cached_size_ok = parse_u64(value, &cached_size);
+  bool cached_size_ok = parse_u64(s[wire::in_cached_size], &cached_size);
+  if (o.source == ObjectSource::cache) {
+    // The entry's metadata, in one field the core wrote itself. Unreadable,
+    // or the entry holding another number of bytes than its metadata says:
+    // a miss (decide_finish reads storage instead). A refused range with
+    // nothing to check it against is believed, as storage's would be.
+    bool check = o.result == StorageResult::ok || (o.result == StorageResult::invalid_range && !cached.empty());
+    if (check) {
+      ObjectFacts hit;
+      bool agrees = cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf) && cached_size_ok &&
+                    cached_size == hit.size;
+      if (!agrees) o.result = StorageResult::error;
+      else if (o.result == StorageResult::ok) o = hit;
     }
-  });
-  if (f->object.source == ObjectSource::cache && f->object.result == StorageResult::ok) {
-    // A hit: the metadata comes from the stored entry, in one field the core
-    // wrote itself. Unreadable, or the entry holding another number of bytes
-    // than its metadata says: a miss (decide_finish reads storage instead).
-    ObjectFacts hit;
-    if (cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf) &&
-        (!s_cached_size || (cached_size_ok && cached_size == hit.size))) {
-      f->object = hit;
-    } else {
-      f->object.result = StorageResult::error;
-    }
-    f->valid = s_mode && fetch_ok && s_result;
     return;
   }
-  if (f->object.source == ObjectSource::cache && f->object.result == StorageResult::invalid_range && s_cached) {
-    // The cache refused the range against the bytes it holds: believed only
-    // when those bytes are the object its metadata describes, else a miss.
-    ObjectFacts hit;
-    if (!cache_object_read(cached, &hit, f->cached_buf, sizeof f->cached_buf) ||
-        (s_cached_size && !(cached_size_ok && cached_size == hit.size)))
-      f->object.result = StorageResult::error;
-  }
+  o.etag = s[wire::in_etag];
+  o.content_type = s[wire::in_type];
   // Metadata we cannot read is a storage failure, never a guess.
-  if (f->object.result == StorageResult::ok && (!s_size || !s_uploaded))
-    f->object.result = StorageResult::error;
-  f->valid = s_mode && fetch_ok && s_result;
+  if (o.result == StorageResult::ok &&
+      !(to_u64(get_f64(in, wire::kSize), &o.size) && to_i64(get_f64(in, wire::kUploaded), &o.uploaded)))
+    o.result = StorageResult::error;
 }
 
 void protocol_read_config(std::string_view text, ConfigText* cfg) {
@@ -255,77 +234,67 @@ void protocol_read_config(std::string_view text, ConfigText* cfg) {
 }
 
 std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t cap) {
-  Writer w{out, cap};
+  Writer w(out, cap);
+  w.u32(wire::kOutVersion, wire::kVersion);
+  std::uint32_t flags = d.refresh_revocations ? wire::flag_refresh : 0;
   if (d.fetch) {
     const Plan& p = d.plan;
-    w.put("fetch\t");
-    w.put(p.op == StorageOp::head ? "head" : "get");
-    w.put("\t");
-    w.put(kind_name(p.range.kind));
-    w.put("\t");
-    w.num(p.range.offset);
-    w.put("\t");
-    w.num(p.range.length);
-    w.put("\t");
-    w.num(p.range.suffix);
-    w.put("\t");
-    w.num(static_cast<std::uint64_t>(p.attempt));
-    w.put("\n");
-    w.line("mode", mode_name(d.mode));
-    // The decoded key: the storage key to read. It holds no control
-    // characters (key_decode refuses them), so it fits on one line.
-    w.line("key", d.key_view());
-    // How long the shim may wait for this operation (a timeout is `result error`).
-    w.put("deadline\t");
-    w.num(d.deadline_ms > 0 ? static_cast<std::uint64_t>(d.deadline_ms) : 0);
-    w.put("\n");
-    if (d.cache_lookup) w.line("cache", std::string_view(d.cache_path, d.cache_path_len));
-    if (d.refresh_revocations) w.line("refresh", "1");
+    w.u32(wire::kOutFetch, 1);
+    w.u32(wire::kOutMode, static_cast<std::uint32_t>(d.mode));
+    w.u32(wire::kOutOp, p.op == StorageOp::head ? 1 : 0);
+    w.u32(wire::kOutKind, kind_code(p.range.kind));
+    w.u32(wire::kOutAttempt, static_cast<std::uint32_t>(p.attempt));
+    w.f64(wire::kOutOffset, p.range.offset);
+    w.f64(wire::kOutLength, p.range.length);
+    w.f64(wire::kOutSuffix, p.range.suffix);
+    std::int64_t ms = d.deadline_ms;
+    w.u32(wire::kOutDeadline, ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms));
+    if (d.cache_lookup) flags |= wire::flag_cache;
+    w.u32(wire::kOutFlags, flags);
+    w.str("");
+    w.str("");
+    w.str(mode_name(d.mode));
+    // The decoded key: the storage key to read (key_decode refuses NUL).
+    w.str(d.key_view());
+    w.str(d.cache_lookup ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
+    for (std::size_t i = wire::out_request_id; i < wire::out_count_; ++i) w.str("");
     return w.ok ? w.n : 0;
   }
   const Response& r = d.response;
-  w.put("status\t");
-  w.num(static_cast<std::uint64_t>(r.status));
-  w.put("\n");
-  w.line("reason", reason_info(r.reason).name);
-  w.line("mode", mode_name(r.mode));
-  w.line("body", body_name(r.body));
+  const ReasonInfo& info = reason_info(r.reason);
+  w.u32(wire::kOutStatus, static_cast<std::uint32_t>(r.status));
+  w.u32(wire::kOutMode, static_cast<std::uint32_t>(r.mode));
+  w.u32(wire::kOutBody, static_cast<std::uint32_t>(r.body));
+  w.u32(wire::kOutHeaders, static_cast<std::uint32_t>(r.n_headers));
   if (r.has_span) {
-    w.put("span\t");
-    w.num(r.span.first);
-    w.put("\t");
-    w.num(r.span.last);
-    w.put("\n");
+    flags |= wire::flag_span;
+    w.f64(wire::kOutSpanFirst, r.span.first);
+    w.f64(wire::kOutSpanLast, r.span.last);
   }
-  for (std::size_t i = 0; i < r.n_headers; ++i) {
-    w.put("h\t");
-    w.put(r.headers[i].name);
-    w.put("\t");
-    w.put(r.headers[i].value);
-    w.put("\n");
+  if (d.log) {
+    flags |= wire::flag_log;
+    // The sampling rate, per million, so that counts can be weighted back.
+    w.u32(wire::kOutLogRate, d.log_sample_ppm);
   }
-  if (r.body == BodySource::text) w.line("text", reason_info(r.reason).body);
+  if (d.cache_store) {
+    flags |= wire::flag_store;
+    w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
+  }
+  w.u32(wire::kOutFlags, flags);
   // For the log line and the metric (CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
-  w.line("event", reason_info(r.reason).event);
-  if (d.log) {
-    // The sampling rate, per million, so that counts can be weighted back.
-    w.put("log\t");
-    w.num(d.log_sample_ppm);
-    w.put("\n");
+  w.str(info.name);
+  w.str(info.event);
+  w.str(mode_name(r.mode));
+  w.str(d.key_view());
+  w.str(d.cache_store ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
+  w.str(d.request_id);
+  w.str(r.body == BodySource::text ? info.body : std::string_view());
+  w.str(d.cache_store ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
+  for (std::size_t i = 0; i < r.n_headers; ++i) {
+    w.str(r.headers[i].name);
+    w.str(r.headers[i].value);
   }
-  if (d.key_len) w.line("key", d.key_view());
-  if (!d.request_id.empty()) w.line("request_id", d.request_id);
-  if (d.cache_store) {
-    w.put("store\t");
-    w.put(std::string_view(d.cache_path, d.cache_path_len));
-    w.put("\t");
-    w.num(r.has_span ? r.span.length() : 0);  // content-length of the stored entry
-    w.put("\t");
-    w.put(std::string_view(d.cache_object, d.cache_object_len));
-    w.put("\n");
-  }
-  if (d.refresh_revocations) w.line("refresh", "1");
   return w.ok ? w.n : 0;
 }
 

@@ -1,0 +1,245 @@
+// The Wasm core as the shim calls it: the binary protocol of wasm/src/protocol.h
+// (docs/ARCHITECTURE.md, "The Wasm ABI"), and nothing else. Numbers go in and
+// come out through typed-array views at fixed offsets; a request's strings go
+// in with one encodeInto and a decision's come out with one decode. No
+// decision is made here: every value is the core's, or storage's, passed on.
+//
+// Used by the Worker (index.js) and, unchanged, by the tools that drive the
+// core as the Worker does (scripts/replay.mjs, scripts/differential.mjs, the
+// benchmarks). A module's named exports are entrypoints only in the Worker's
+// main module, so this file may export freely.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// The request headers the core reads, in the protocol's string order.
+export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-request-id"];
+
+// Input layout (protocol.h, namespace wire): byte offsets.
+const IN = {
+  now: 0, revocationAge: 8, sample: 16, revocation: 20,
+  mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
+  result: 64, source: 68, size: 72, uploaded: 80, strings: 88,
+};
+// Output layout: byte offsets and flag bits.
+const OUT = {
+  fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28,
+  op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64,
+  spanFirst: 72, spanLast: 80, storeLength: 88, strings: 96,
+};
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16 };
+const WIRE_VERSION = 1;
+
+// Protocol codes (protocol.h): revocation state, storage result, source.
+export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
+export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3 };
+const BODY = ["none", "text", "object"];
+export const OP = ["get", "head"];
+export const KIND = ["whole", "offset_length", "offset", "suffix"];
+
+// A protocol string holds no NUL (its terminator). Request headers and URLs
+// cannot (the runtime refuses them); storage metadata is uploader-controlled.
+function clean(v) {
+  const s = String(v);
+  return s.includes("\0") ? s.replaceAll("\0", "\uFFFD") : s;
+}
+
+// The path (as sent, percent-encoded) and the query ("" or "?..."), as URL's
+// pathname and search give them, of `request.url`: the runtime hands the
+// Worker a serialized absolute URL, so they are slices of it, without a URL
+// object per request (tests/worker/core.test.js checks the two agree).
+export function pathAndQuery(url) {
+  let end = url.indexOf("#");
+  if (end < 0) end = url.length;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0 || start > end) return ["/", ""];
+  const q = url.indexOf("?", start);
+  if (q < 0 || q > end) return [url.slice(start, end), ""];
+  // URL.search is "" for a bare "?".
+  return [url.slice(start, q), q + 1 === end ? "" : url.slice(q, end)];
+}
+
+// The request part of the input, built once per request: its strings in the
+// core's order, and its numbers. `headers` is a Headers (or anything with get()).
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge) {
+  let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
+  for (const name of REQUEST_HEADERS) {
+    const v = headers.get(name);
+    strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
+  }
+  return { strings, now, sample, revocation, revocationAge };
+}
+
+// What storage (or the edge cache) reported for a plan, as mg_finish reads it.
+// result: RESULT.*; source: "storage" | "cache". Storage: size, uploaded
+// (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
+// value) and cachedSize (the entry's own length, as its header says).
+export function finishStrings(s) {
+  const cache = s.source === "cache";
+  return `${cache ? "" : clean(s.etag ?? "")}\0${cache ? "" : clean(s.type ?? "")}\0${cache ? clean(s.cached ?? "") : ""}\0${cache ? clean(s.cachedSize ?? "") : ""}\0`;
+}
+
+// Typed views over one ArrayBuffer; `base` is 8-aligned.
+function views(buffer) {
+  return { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >> 3) };
+}
+
+// Writes an input at `base` in `v` (views), strings into at most `cap` bytes;
+// returns its length. `d` and `s` (the fetch decision and what storage said)
+// only for mg_finish.
+function writeInput(v, base, cap, facts, d, s) {
+  const w = base >> 2;
+  const q = base >> 3;
+  v.f64[q] = facts.now;
+  v.f64[q + 1] = facts.revocationAge;
+  v.u32[w + 4] = facts.sample;
+  v.u32[w + 5] = facts.revocation;
+  let strings = facts.strings;
+  if (d) {
+    const p = d.plan;
+    v.u32[w + 6] = d.modeCode;
+    v.u32[w + 7] = p.op;
+    v.u32[w + 8] = p.kind;
+    v.u32[w + 9] = p.attempt;
+    v.f64[q + 5] = p.offset;
+    v.f64[q + 6] = p.length;
+    v.f64[q + 7] = p.suffix;
+    v.u32[w + 16] = s.result;
+    v.u32[w + 17] = s.source === "cache" ? 1 : 0;
+    v.f64[q + 9] = s.size ?? NaN;
+    v.f64[q + 10] = s.uploaded ?? NaN;
+    strings += finishStrings(s);
+  }
+  // Strings that do not fit are cut short; the core reads a cut input as none.
+  const { written } = encoder.encodeInto(strings, v.u8.subarray(base + IN.strings, base + cap));
+  return IN.strings + written;
+}
+
+// Reads a decision of `n` bytes at `base`.
+function readDecision(v, base, n) {
+  const w = base >> 2;
+  const q = base >> 3;
+  if (n < OUT.strings || v.u32[w + 11] !== WIRE_VERSION) throw new Error("mediagate core: unreadable decision");
+  const str = decoder.decode(v.u8.subarray(base + OUT.strings, base + n)).split("\0");
+  const flags = v.u32[w + 3];
+  const fetch = v.u32[w] === 1;
+  const d = {
+    fetch,
+    status: v.u32[w + 1],
+    modeCode: v.u32[w + 2],
+    reason: str[0],
+    event: str[1],
+    mode: str[2],
+    key: str[3],
+    cache: fetch && flags & FLAG.cache ? str[4] : null,
+    requestId: str[5] || null,
+    text: str[6],
+    body: BODY[v.u32[w + 4]] ?? "none",
+    headers: [],
+    span: flags & FLAG.span ? [v.f64[q + 9], v.f64[q + 10]] : null,
+    // The log line's sampling rate per million, or null: no log line.
+    log: flags & FLAG.log ? v.u32[w + 6] : null,
+    refresh: (flags & FLAG.refresh) !== 0,
+    store: flags & FLAG.store ? { path: str[4], length: v.f64[q + 11], meta: str[7] } : null,
+    plan: fetch
+      ? { op: v.u32[w + 8], kind: v.u32[w + 9], attempt: v.u32[w + 10], offset: v.f64[q + 6], length: v.f64[q + 7], suffix: v.f64[q + 8] }
+      : null,
+    deadline: v.u32[w + 7],
+  };
+  const count = v.u32[w + 5];
+  for (let i = 0, k = 8; i < count; i++, k += 2) d.headers.push([str[k], str[k + 1]]);
+  return d;
+}
+
+// One core per isolate. Emscripten's standalone build may import one no-op.
+export function createCore(module) {
+  const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
+  const x = instance.exports;
+  if (typeof x._initialize === "function") x._initialize();
+  const inPtr = Number(x.mg_in_ptr());
+  const inCap = x.mg_in_cap();
+  const outPtr = Number(x.mg_out_ptr());
+  // Views over linear memory, made again when it grows (the snapshot grows it).
+  let v = views(x.memory.buffer);
+  const mem = () => (v.u8.buffer === x.memory.buffer ? v : (v = views(x.memory.buffer)));
+  const text = (s) => encoder.encodeInto(s, mem().u8.subarray(inPtr, inPtr + inCap)).written;
+  const outText = (n) => decoder.decode(mem().u8.subarray(outPtr, outPtr + n));
+
+  const core = {
+    x,
+    inCap,
+    // Phase 1: request facts in, a decision out.
+    begin(facts) {
+      const n = x.mg_begin(writeInput(mem(), inPtr, inCap, facts, null, null));
+      return readDecision(mem(), outPtr, n);
+    },
+    // Phase 2: the same facts, the fetch decision `d`, what storage said `s`.
+    finish(facts, d, s) {
+      const n = x.mg_finish(writeInput(mem(), inPtr, inCap, facts, d, s));
+      return readDecision(mem(), outPtr, n);
+    },
+    // The core's own answer to an unreadable mg_finish: its 503.
+    fallback() {
+      return readDecision(mem(), outPtr, x.mg_finish(0));
+    },
+    // Secret `i` (0 current, 1 previous); a non-string marks it absent.
+    setSecret(i, s) {
+      return typeof s === "string" ? x.mg_set_secret(i, text(s)) : x.mg_set_secret(i, -1);
+    },
+    // [vars] as name<TAB>value lines -> { problem, fingerprint, fingerprint_previous }.
+    configure(lines) {
+      const [first, ...rest] = outText(x.mg_configure(text(lines))).split("\n");
+      const [status, problem] = first.split("\t");
+      const out = { problem: status === "ok" ? "" : problem, fingerprint: null, fingerprint_previous: null };
+      for (const line of rest) {
+        const [name, value] = line.split("\t");
+        if (name in out && value !== undefined) out[name] = value;
+      }
+      return out;
+    },
+    // Revocation snapshot: copies the bytes in and installs them; the entry
+    // count, or -1 (invalid or no memory: the previous snapshot stays).
+    installSnapshot(bytes) {
+      const ptr = Number(x.mg_snapshot_alloc(bytes.length));
+      if (!ptr) return -1;
+      mem().u8.set(bytes, ptr);
+      return x.mg_snapshot_install();
+    },
+    clearSnapshot() {
+      return x.mg_snapshot_clear();
+    },
+    // The snapshot builder: reset, add "<kv name>\t<kv value>\n" lines (a
+    // batch must fit the input buffer: at most inCap UTF-8 bytes), build.
+    buildReset() {
+      x.mg_snapshot_build_reset();
+    },
+    buildAdd(lines) {
+      return x.mg_snapshot_build_add(text(lines));
+    },
+    buildFinish(builtAt) {
+      const n = x.mg_snapshot_build_finish(builtAt);
+      if (n < 0) return null;
+      const p = Number(x.mg_snapshot_build_ptr());
+      return mem().u8.slice(p, p + n);
+    },
+    memoryBytes() {
+      return x.memory.buffer.byteLength;
+    },
+  };
+  return core;
+}
+
+// The input bytes mg_begin (no `d`) or mg_finish would receive, outside any
+// core: what scripts/differential.mjs sends to the native build as well.
+export function encodeInput(facts, d = null, s = null, cap = 160 * 1024) {
+  const buf = new ArrayBuffer(cap);
+  const n = writeInput(views(buf), 0, cap, facts, d, s);
+  return new Uint8Array(buf, 0, n);
+}
+
+// A decision from output bytes (a copy of the output buffer).
+export function decodeDecision(bytes) {
+  const buf = new ArrayBuffer((bytes.length + 7) & ~7);
+  new Uint8Array(buf).set(bytes);
+  return readDecision(views(buf), 0, bytes.length);
+}
