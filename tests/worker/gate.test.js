@@ -81,6 +81,23 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) {
       assert.equal(res.headers["content-type"], "image/webp"); // inferred: no stored type
     });
 
+    it("serves a public key of the longest length, every byte percent-encoded (twice: R2, then the edge cache)", async () => {
+      // 1024 bytes decoded, 3072 in the URL: the decision carries the key and its quoted cache path.
+      const key = "u/" + "é".repeat(511);
+      const body = OBJECTS[PNG].body.slice(0, 100);
+      const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
+      await r2.put(key, body, { httpMetadata: { contentType: "image/png" } });
+      for (let i = 0; i < 2; i++) {
+        const res = await get(mf, mediaUrl(key, mint(key)));
+        assert.equal(res.status, 200, `request ${i + 1}: ${res.text}`);
+        assert.deepEqual(res.body, body);
+        assert.equal(res.headers["cache-control"], IMMUTABLE);
+      }
+      const ranged = await get(mf, mediaUrl(key, mint(key)), { headers: { range: "bytes=10-19" } });
+      assert.equal(ranged.status, 206);
+      assert.deepEqual(ranged.body, body.slice(10, 20));
+    });
+
     it("Safari's bytes=0-1 probe gets exactly 2 bytes", async () => {
       const res = await get(mf, mediaUrl(MP4, mint(MP4)), { headers: { range: "bytes=0-1" } });
       assert.equal(res.status, 206);
@@ -102,6 +119,10 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) {
         ["bytes=0-5,6-9", 0, 9],
         ["bytes=0-5,3-7", 0, 7],
         ["BYTES=10-19", 10, 19],
+        // Numbers past 2^53 (beyond any object; the plan cannot carry them exactly).
+        ["bytes=0-18446744073709551614", 0, 199999],
+        ["bytes=150000-9007199254740993", 150000, 199999],
+        ["bytes=-18014398509481984", 0, 199999],
       ];
       for (const [range, a, b] of cases) {
         const res = await get(mf, url, { headers: { range } });
@@ -114,7 +135,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) {
     });
 
     it("a range past the end is 416 with bytes */size", async () => {
-      for (const range of ["bytes=200000-", "bytes=300000-300010", "bytes=-0"]) {
+      for (const range of ["bytes=200000-", "bytes=300000-300010", "bytes=-0", "bytes=18014398509481984-", "bytes=9007199254740993-9007199254740999"]) {
         const res = await get(mf, mediaUrl(MP4, mint(MP4)), { headers: { range } });
         assertError(res, 416, "range_not_satisfiable");
         assert.equal(res.headers["content-range"], "bytes */200000", range);

@@ -221,7 +221,31 @@ RangeHint multi_range_hint(const ParsedRanges& parsed) {
 
 }  // namespace
 
-RangeHint range_hint(std::string_view header) {
+namespace {
+
+// Plans travel to the shim as f64 (protocol.h), exact below 2^53, and no
+// object comes near that many bytes (R2's largest is 5 TiB). A number beyond
+// is read as what it means for every real object: a start past the end (the
+// whole object is read, then decided with its size: 416), a last byte past
+// the end ("a-"), a suffix longer than the object (the whole object).
+constexpr std::uint64_t kMaxPlanNumber = (std::uint64_t{1} << 53) - 1;
+
+RangeHint bounded(RangeHint h) {
+  switch (h.kind) {
+    case RangeHintKind::offset_length:
+      if (h.offset > kMaxPlanNumber) return RangeHint{RangeHintKind::needs_size, 0, 0, 0};
+      if (h.length > kMaxPlanNumber - h.offset) return RangeHint{RangeHintKind::offset, h.offset, 0, 0};
+      return h;
+    case RangeHintKind::offset:
+      return h.offset > kMaxPlanNumber ? RangeHint{RangeHintKind::needs_size, 0, 0, 0} : h;
+    case RangeHintKind::suffix:
+      return h.suffix > kMaxPlanNumber ? RangeHint{RangeHintKind::needs_size, 0, 0, 0} : h;
+    default:
+      return h;
+  }
+}
+
+RangeHint range_hint_unbounded(std::string_view header) {
   RangeHint h;
   ParsedRanges parsed;
   // Absent or ignored for every size: fetch the whole object.
@@ -249,5 +273,9 @@ RangeHint range_hint(std::string_view header) {
   }
   return h;
 }
+
+}  // namespace
+
+RangeHint range_hint(std::string_view header) { return bounded(range_hint_unbounded(header)); }
 
 }  // namespace mg

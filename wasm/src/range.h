@@ -58,6 +58,8 @@ struct RangeHint {
 };
 
 // Hint for a header. `absent`/`ignored`-for-every-size headers give `whole`.
+// Every number in a hint is below 2^53 (the protocol carries plans as f64):
+// beyond that, a hint falls back to what the number means for any real object.
 RangeHint range_hint(std::string_view header);
 
 }  // namespace mg
