@@ -66,8 +66,12 @@ export function startRecorder({ listen, upstream, out, set }) {
         res.write(c);
       });
       upRes.on("end", () => {
+        // Recorded (synchronously) before the client sees the end of the response, so a client
+        // that stops the recorder right after its last answer finds that answer in the file.
+        if (isMedia) recordExchange();
         res.end();
-        if (!isMedia) return;
+      });
+      const recordExchange = () => {
         const list = (h) => Object.entries(h).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ name, value: String(value) })));
         try {
           record({
@@ -78,7 +82,7 @@ export function startRecorder({ listen, upstream, out, set }) {
         } catch (err) {
           console.error(`record-proxy: could not record ${req.method} ${req.url.split("?")[0]}: ${err.message}`);
         }
-      });
+      };
     });
     up.on("error", (err) => {
       res.writeHead(502, { "content-type": "text/plain" });

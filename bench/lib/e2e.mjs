@@ -33,6 +33,8 @@ export const E2E_WORKERS = [
   { name: "mediagate-quiet", config: "wrangler.toml", files: GATE_FILES, vars: ["MEDIA_EDGE_CACHE:off"],
     edit: { file: "worker-shim/index.js", prepend: "const console = { log() {}, info() {}, warn() {}, error() {}, debug() {} };\n" } },
   { name: "baseline", config: "bench/baseline-worker/wrangler.toml", files: ["bench/baseline-worker"], vars: [] },
+  // The old Worker writing the contract's log line for each denial too (the denied row only).
+  { name: "baseline-logged", config: "bench/baseline-worker/wrangler.toml", files: ["bench/baseline-worker"], vars: ["BASELINE_LOG:on"] },
   { name: "floor", config: "bench/floor-worker/wrangler.toml", files: ["bench/floor-worker"], vars: [] },
 ];
 
@@ -85,11 +87,12 @@ export async function startWorkers({ log = () => {} } = {}) {
   const envFile = path.join(state, "bench.env");
   writeFileSync(envFile, `MEDIA_TOKEN_SECRET=${SECRET}\n`);
   const started = [];
+  const retired = [];
   // Stops every process group started here (SIGTERM, then SIGKILL after 5 s
   // for anything left), then removes the run's directory.
   const stop = async () => {
     const signal = (sig) => {
-      for (const w of started) {
+      for (const w of [...started, ...retired]) {
         try {
           process.kill(-w.child.pid, sig);
         } catch {}
@@ -97,7 +100,7 @@ export async function startWorkers({ log = () => {} } = {}) {
     };
     signal("SIGTERM");
     const exited = (w) => w.child.exitCode !== null || w.child.signalCode !== null;
-    for (let waited = 0; waited < 5000 && !started.every(exited); waited += 100) await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; waited < 5000 && ![...started, ...retired].every(exited); waited += 100) await new Promise((r) => setTimeout(r, 100));
     signal("SIGKILL");
     rmSync(RUN_DIR, { recursive: true, force: true });
   };
@@ -112,21 +115,39 @@ export async function startWorkers({ log = () => {} } = {}) {
         const file = path.join(snap, w.edit.file);
         writeFileSync(file, w.edit.prepend + readFileSync(file, "utf8"));
       }
-      const port = await freePort();
-      const args = ["dev", "-c", path.join(snap, w.config), "--local", "--ip", "127.0.0.1", "--port", String(port),
-        "--persist-to", dir, "--env-file", envFile, "--inspector-port", String(await freePort()),
-        "--show-interactive-dev-session=false", "--log-level", "warn", ...w.vars.flatMap((v) => ["--var", v])];
-      // detached: its own process group (as setsid), so stop() ends npm,
-      // node, esbuild and workerd together.
-      const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.stderr.on("data", (d) => (out += d));
-      started.push({ name: w.name, origin: `http://127.0.0.1:${port}`, child, output: () => out });
-      log(`started ${w.name}: wrangler ${args.join(" ")}`);
+      const launch = async () => {
+        const port = await freePort();
+        const args = ["dev", "-c", path.join(snap, w.config), "--local", "--ip", "127.0.0.1", "--port", String(port),
+          "--persist-to", dir, "--env-file", envFile, "--inspector-port", String(await freePort()),
+          "--show-interactive-dev-session=false", "--log-level", "warn", ...w.vars.flatMap((v) => ["--var", v])];
+        // detached: its own process group (as setsid), so stop() ends npm,
+        // node, esbuild and workerd together.
+        const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        log(`started ${w.name}: wrangler ${args.join(" ")}`);
+        return { name: w.name, origin: `http://127.0.0.1:${port}`, child, output: () => out, launch };
+      };
+      started.push(await launch());
     }
-    for (const w of started) await waitReady(w);
+    // A port the OS reported free can be taken by another process (the other
+    // Workers' workerd sockets) before wrangler binds it: start that Worker
+    // again on other ports.
+    for (let i = 0; i < started.length; i++) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await waitReady(started[i]);
+          break;
+        } catch (err) {
+          if (attempt === 3 || !/Address already in use/.test(started[i].output())) throw err;
+          log(`${started[i].name}: its port was taken, starting it again`);
+          retired.push(started[i]); // stop() still ends its process group
+          started[i] = await started[i].launch();
+        }
+      }
+    }
   } catch (err) {
     await stop();
     throw err;
