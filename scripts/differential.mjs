@@ -24,7 +24,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
+import { createCore, decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILDS = {
@@ -488,10 +488,14 @@ function echo(r, d, size) {
   return e;
 }
 
+// The header tables decisions refer to (the module's own, as core.js reads them).
+let headerTables = null;
+
 // A decision from output bytes, or null when it cannot be read (no output).
 function decision(out) {
+  headerTables ??= createCore(new WebAssembly.Module(readFileSync(BUILDS.wasi))).headerTables();
   try {
-    return decodeDecision(out);
+    return decodeDecision(out, headerTables);
   } catch {
     return null;
   }

@@ -25,8 +25,12 @@ const IN = {
 const OUT = {
   fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28,
   op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64,
-  spanFirst: 72, spanLast: 80, storeLength: 88, strings: 96,
+  spanFirst: 72, spanLast: 80, storeLength: 88, headerCodes: 96,
 };
+// A header code (protocol.h): 0, name and value are strings; below this, a
+// static header (name and value from mg_configure); from this, a static name
+// and a value string.
+const CODE_NAME = 128;
 const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16 };
 const WIRE_VERSION = 1;
 
@@ -115,15 +119,34 @@ function writeInput(v, base, cap, facts, d, s) {
   return IN.strings + written;
 }
 
-// Reads a decision of `n` bytes at `base`.
-function readDecision(v, base, n) {
+// Reads a decision of `n` bytes at `base`. `names` holds what mg_configure
+// listed: { statics: [[name, value]...], names: [name...] }.
+function readDecision(v, base, n, names) {
   const w = base >> 2;
   const q = base >> 3;
-  if (n < OUT.strings || v.u32[w + 11] !== WIRE_VERSION) throw new Error("mediagate core: unreadable decision");
-  const str = decoder.decode(v.u8.subarray(base + OUT.strings, base + n)).split("\0");
+  const count = v.u32[w + 5];
+  const at = base + OUT.headerCodes + count;
+  if (n < OUT.headerCodes + count || v.u32[w + 11] !== WIRE_VERSION) throw new Error("mediagate core: unreadable decision");
+  const str = decoder.decode(v.u8.subarray(at, base + n)).split("\0");
   const flags = v.u32[w + 3];
   const fetch = v.u32[w] === 1;
-  const d = {
+  const headers = new Array(count);
+  for (let i = 0, k = 8; i < count; i++) {
+    const code = v.u8[base + OUT.headerCodes + i];
+    if (code === 0) {
+      headers[i] = [str[k], str[k + 1]];
+      k += 2;
+    } else if (code < CODE_NAME) {
+      const h = names.statics[code - 1];
+      if (!h) throw new Error("mediagate core: unknown header code");
+      headers[i] = h;
+    } else {
+      const name = names.names[code - CODE_NAME];
+      if (name === undefined) throw new Error("mediagate core: unknown header code");
+      headers[i] = [name, str[k++]];
+    }
+  }
+  return {
     fetch,
     status: v.u32[w + 1],
     modeCode: v.u32[w + 2],
@@ -135,7 +158,8 @@ function readDecision(v, base, n) {
     requestId: str[5] || null,
     text: str[6],
     body: BODY[v.u32[w + 4]] ?? "none",
-    headers: [],
+    // [name, value] pairs, in order. Shared arrays: read them, never change them.
+    headers,
     span: flags & FLAG.span ? [v.f64[q + 9], v.f64[q + 10]] : null,
     // The log line's sampling rate per million, or null: no log line.
     log: flags & FLAG.log ? v.u32[w + 6] : null,
@@ -146,9 +170,18 @@ function readDecision(v, base, n) {
       : null,
     deadline: v.u32[w + 7],
   };
-  const count = v.u32[w + 5];
-  for (let i = 0, k = 8; i < count; i++, k += 2) d.headers.push([str[k], str[k + 1]]);
-  return d;
+}
+
+// mg_configure's output after its first line: fingerprints and the header tables.
+function readConfigured(lines, out, names) {
+  names.statics = [];
+  names.names = [];
+  for (const line of lines) {
+    const [name, value, extra] = line.split("\t");
+    if (name === "static") names.statics.push(Object.freeze([value, extra]));
+    else if (name === "name") names.names.push(value);
+    else if (name in out && value !== undefined) out[name] = value;
+  }
 }
 
 // One core per isolate. Emscripten's standalone build may import one no-op.
@@ -159,11 +192,16 @@ export function createCore(module) {
   const inPtr = Number(x.mg_in_ptr());
   const inCap = x.mg_in_cap();
   const outPtr = Number(x.mg_out_ptr());
-  // Views over linear memory, made again when it grows (the snapshot grows it).
+  // Views over linear memory, made again when it has grown (the snapshot
+  // grows it): growing detaches the old buffer, and a detached view is empty.
   let v = views(x.memory.buffer);
-  const mem = () => (v.u8.buffer === x.memory.buffer ? v : (v = views(x.memory.buffer)));
+  const mem = () => (v.u8.length !== 0 ? v : (v = views(x.memory.buffer)));
   const text = (s) => encoder.encodeInto(s, mem().u8.subarray(inPtr, inPtr + inCap)).written;
   const outText = (n) => decoder.decode(mem().u8.subarray(outPtr, outPtr + n));
+  // The header tables decisions refer to (mg_configure lists them; they do
+  // not depend on the configuration, which the first configure() replaces).
+  const names = { statics: [], names: [] };
+  readConfigured(outText(x.mg_configure(0)).split("\n").slice(1), {}, names);
 
   const core = {
     x,
@@ -171,16 +209,16 @@ export function createCore(module) {
     // Phase 1: request facts in, a decision out.
     begin(facts) {
       const n = x.mg_begin(writeInput(mem(), inPtr, inCap, facts, null, null));
-      return readDecision(mem(), outPtr, n);
+      return readDecision(mem(), outPtr, n, names);
     },
     // Phase 2: the same facts, the fetch decision `d`, what storage said `s`.
     finish(facts, d, s) {
       const n = x.mg_finish(writeInput(mem(), inPtr, inCap, facts, d, s));
-      return readDecision(mem(), outPtr, n);
+      return readDecision(mem(), outPtr, n, names);
     },
     // The core's own answer to an unreadable mg_finish: its 503.
     fallback() {
-      return readDecision(mem(), outPtr, x.mg_finish(0));
+      return readDecision(mem(), outPtr, x.mg_finish(0), names);
     },
     // Secret `i` (0 current, 1 previous); a non-string marks it absent.
     setSecret(i, s) {
@@ -191,10 +229,7 @@ export function createCore(module) {
       const [first, ...rest] = outText(x.mg_configure(text(lines))).split("\n");
       const [status, problem] = first.split("\t");
       const out = { problem: status === "ok" ? "" : problem, fingerprint: null, fingerprint_previous: null };
-      for (const line of rest) {
-        const [name, value] = line.split("\t");
-        if (name in out && value !== undefined) out[name] = value;
-      }
+      readConfigured(rest, out, names);
       return out;
     },
     // Revocation snapshot: copies the bytes in and installs them; the entry
@@ -222,6 +257,9 @@ export function createCore(module) {
       const p = Number(x.mg_snapshot_build_ptr());
       return mem().u8.slice(p, p + n);
     },
+    headerTables() {
+      return names;
+    },
     memoryBytes() {
       return x.memory.buffer.byteLength;
     },
@@ -237,9 +275,10 @@ export function encodeInput(facts, d = null, s = null, cap = 160 * 1024) {
   return new Uint8Array(buf, 0, n);
 }
 
-// A decision from output bytes (a copy of the output buffer).
-export function decodeDecision(bytes) {
+// A decision from output bytes (a copy of the output buffer). Headers sent
+// by number need the tables of a core of the same module (core.headerTables()).
+export function decodeDecision(bytes, tables = { statics: [], names: [] }) {
   const buf = new ArrayBuffer((bytes.length + 7) & ~7);
   new Uint8Array(buf).set(bytes);
-  return readDecision(views(buf), 0, bytes.length);
+  return readDecision(views(buf), 0, bytes.length, tables);
 }

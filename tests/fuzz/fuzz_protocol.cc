@@ -70,7 +70,7 @@ std::size_t count_strings(std::string_view facts) {
 // decision says.
 mgtest::Decoded write(const mg::Decision& d) {
   std::size_t n = mg::protocol_write_decision(d, g_out, kOutCap);
-  MG_FUZZ_CHECK(n >= mg::wire::kOutStrings && n <= kOutCap);
+  MG_FUZZ_CHECK(n >= mg::wire::kOutHeaderCodes && n <= kOutCap);
   mgtest::Decoded got = mgtest::decode(std::string_view(g_out, n));
   MG_FUZZ_CHECK(got.ok && got.version == mg::wire::kVersion);
   MG_FUZZ_CHECK(got.fetch == (d.fetch ? 1u : 0u));

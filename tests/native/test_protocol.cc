@@ -84,7 +84,7 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kOutOp == 32 && wire::kOutKind == 36 && wire::kOutAttempt == 40 && wire::kOutVersion == 44);
   static_assert(wire::kOutOffset == 48 && wire::kOutLength == 56 && wire::kOutSuffix == 64);
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
-  static_assert(wire::kOutStrings == 96 && wire::out_count_ == 8);
+  static_assert(wire::kOutHeaderCodes == 96 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
                 wire::flag_span == 16);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
@@ -531,7 +531,7 @@ TEST_CASE("protocol: decisions are written as documented") {
   CHECK(fetch.n_headers == 0);
   CHECK(fetch.reason.empty());
   CHECK(fetch.event.empty());
-  CHECK(fetch.bytes == wire::kOutStrings + fetch.key.size() + fetch.mode_name.size() + wire::out_count_);
+  CHECK(fetch.bytes == wire::kOutHeaderCodes + fetch.key.size() + fetch.mode_name.size() + wire::out_count_);
 
   // needs_size is fetched whole; an edge cache lookup names the cache path.
   d.plan.range.kind = mg::RangeHintKind::needs_size;
@@ -585,7 +585,7 @@ TEST_CASE("protocol: decisions are written as documented") {
   CHECK(r.deadline == 0);
   CHECK(bytes.find("?t=") == std::string::npos);
   CHECK(mg::protocol_write_decision(d, out, 10) == 0);  // too small: nothing half-written is used
-  CHECK(mg::protocol_write_decision(d, out, wire::kOutStrings) == 0);
+  CHECK(mg::protocol_write_decision(d, out, wire::kOutHeaderCodes) == 0);
   CHECK(mg::protocol_write_decision(d, out, n - 1) == 0);
   CHECK(mg::protocol_write_decision(d, out, n) == n);  // an exact fit
 }
@@ -702,4 +702,52 @@ TEST_CASE("config: log sample rate and debug header values") {
     if (row.ok) CHECK(c.log_sample_ppm == row.ppm);
     else CHECK(c.problem == "MEDIA_LOG_SAMPLE_RATE");
   }
+}
+
+TEST_CASE("protocol: headers that never change are sent by number, names by number with their value") {
+  mg::Config config;
+  static mg::Decision d;
+  d.fetch = false;
+  d.key_len = 0;
+  mg::respond_reason(config, mg::Reason::token_expired, mg::Mode::priv, false, &d.response);
+  char out[4096];
+  std::size_t n = mg::protocol_write_decision(d, out, sizeof out);
+  REQUIRE(n > mg::wire::kOutHeaderCodes);
+  const std::string bytes(out, n);
+  const mg::Response& r = d.response;
+  std::size_t by_pair = 0, by_name = 0;
+  for (std::size_t i = 0; i < r.n_headers; ++i) {
+    auto code = static_cast<std::uint8_t>(bytes[mg::wire::kOutHeaderCodes + i]);
+    CHECK(code == r.headers[i].code);
+    if (code && code < mg::kHeaderCodeName) {
+      ++by_pair;
+      CHECK(mg::kStaticHeaders[code - 1].name == r.headers[i].name);
+      CHECK(mg::kStaticHeaders[code - 1].value == r.headers[i].value);
+    } else if (code) {
+      ++by_name;
+      CHECK(mg::kHeaderNames[code - mg::kHeaderCodeName] == r.headers[i].name);
+    }
+  }
+  // The five security headers, cache-control and content-type by number; content-length by name.
+  CHECK(by_pair == 7);
+  CHECK(by_name == 1);
+  CHECK(bytes.find("nosniff") == std::string::npos);
+  CHECK(bytes.find("x-content-type-options") == std::string::npos);
+  const mgtest::Decoded got = mgtest::decode(bytes);
+  REQUIRE(got.ok);
+  CHECK(got.header("x-content-type-options") == "nosniff");
+  CHECK(got.header("content-length") == "7");
+  CHECK(got.header("cache-control") == "private, no-store");
+  // A header the tables do not know travels as text: the debug header's value is the reason.
+  mg::Response extra;
+  extra.add_static("x-mediagate-reason", "token_expired");
+  extra.add_copy("vary", "origin");
+  CHECK(extra.headers[0].code == mg::kHeaderCodeName + 5);
+  CHECK(extra.headers[1].code == 0);
+  // The tables hold no duplicates (a pair or a name is found at its first entry).
+  for (std::size_t i = 0; i < mg::kStaticHeaderCount; ++i)
+    for (std::size_t j = i + 1; j < mg::kStaticHeaderCount; ++j)
+      CHECK_FALSE((mg::kStaticHeaders[i].name == mg::kStaticHeaders[j].name &&
+                   mg::kStaticHeaders[i].value == mg::kStaticHeaders[j].value));
+  CHECK(mg::kStaticHeaderCount < mg::kHeaderCodeName);
 }

@@ -131,8 +131,9 @@ inline std::string encode_finish(const Input& in) { return encode(in, mg::wire::
 
 // A decision read back from its bytes.
 struct Decoded {
-  // Well-formed: at least the number block, version kVersion, and exactly the out_count_
-  // strings plus one name and one value per header, each NUL-terminated, ending the bytes.
+  // Well-formed: at least the number block, version kVersion, a known code per header, and
+  // exactly the out_count_ strings plus each header's (per its code), each NUL-terminated,
+  // ending the bytes. Headers sent by code are read back as their name and value.
   bool ok = false;
   std::size_t bytes = 0;
   std::uint32_t fetch = 0, status = 0, mode = 0, flags = 0, body = 0, n_headers = 0;
@@ -160,7 +161,7 @@ inline Decoded decode(std::string_view b) {
   namespace w = mg::wire;
   Decoded d;
   d.bytes = b.size();
-  if (b.size() < w::kOutStrings) return d;
+  if (b.size() < w::kOutHeaderCodes) return d;
   d.fetch = detail::get_u32(b, w::kOutFetch);
   d.status = detail::get_u32(b, w::kOutStatus);
   d.mode = detail::get_u32(b, w::kOutMode);
@@ -180,15 +181,25 @@ inline Decoded decode(std::string_view b) {
   d.span_last = detail::get_f64(b, w::kOutSpanLast);
   d.store_length = detail::get_f64(b, w::kOutStoreLength);
 
+  // One code per header (response.h: kStaticHeaders, kHeaderNames), then the strings.
+  if (b.size() < w::kOutHeaderCodes + d.n_headers) return d;
+  std::string_view codes = b.substr(w::kOutHeaderCodes, d.n_headers);
+  std::size_t want = w::out_count_;
+  for (char c : codes) {
+    auto code = static_cast<std::uint8_t>(c);
+    if (code == 0) want += 2;
+    else if (code >= mg::kHeaderCodeName && code - mg::kHeaderCodeName < mg::kHeaderNameCount) want += 1;
+    else if (code >= mg::kHeaderCodeName || code > mg::kStaticHeaderCount) return d;  // an unknown code
+  }
   std::vector<std::string> s;
-  std::string_view rest = b.substr(w::kOutStrings);
+  std::string_view rest = b.substr(w::kOutHeaderCodes + d.n_headers);
   while (!rest.empty()) {
     std::size_t nul = rest.find('\0');
     if (nul == std::string_view::npos) return d;  // an unterminated string
     s.emplace_back(rest.substr(0, nul));
     rest.remove_prefix(nul + 1);
   }
-  if (s.size() < w::out_count_ || (s.size() - w::out_count_) != 2 * static_cast<std::size_t>(d.n_headers)) return d;
+  if (s.size() != want) return d;
   d.reason = s[w::out_reason];
   d.event = s[w::out_event];
   d.mode_name = s[w::out_mode];
@@ -197,7 +208,19 @@ inline Decoded decode(std::string_view b) {
   d.request_id = s[w::out_request_id];
   d.text = s[w::out_text];
   d.store_meta = s[w::out_store_meta];
-  for (std::size_t i = w::out_count_; i + 1 < s.size(); i += 2) d.headers.emplace_back(s[i], s[i + 1]);
+  std::size_t k = w::out_count_;
+  for (char c : codes) {
+    auto code = static_cast<std::uint8_t>(c);
+    if (code == 0) {
+      d.headers.emplace_back(s[k], s[k + 1]);
+      k += 2;
+    } else if (code < mg::kHeaderCodeName) {
+      const mg::Header& h = mg::kStaticHeaders[code - 1];
+      d.headers.emplace_back(std::string(h.name), std::string(h.value));
+    } else {
+      d.headers.emplace_back(std::string(mg::kHeaderNames[code - mg::kHeaderCodeName]), s[k++]);
+    }
+  }
   d.ok = d.version == w::kVersion;
   return d;
 }

@@ -117,7 +117,8 @@ MG_EXPORT(mg_set_secret) std::int32_t mg_set_secret(std::int32_t index, std::int
 // Loads the configuration from `len` input bytes (protocol_read_config)
 // and the secrets set before. Output: "ok\t\n" or "problem\t<SETTING>\n",
 // then "fingerprint\t<8 hex>" and "fingerprint_previous\t<8 hex>" lines for
-// the secrets that are set.
+// the secrets that are set, then "static\t<name>\t<value>" per entry of
+// kStaticHeaders and "name\t<name>" per entry of kHeaderNames, in order.
 MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
   std::size_t n = clamp_in(len);
   if (n > kConfigCap) n = 0;  // oversized [vars]: treated as absent, then validated
@@ -147,6 +148,19 @@ MG_EXPORT(mg_configure) std::int32_t mg_configure(std::int32_t len) {
     mg::secret_fingerprint(secrets[i], fp);
     put(names[i]);
     put(std::string_view(fp, sizeof fp));
+    put("\n");
+  }
+  // The headers decisions name by number (protocol.h, kOutHeaderCodes).
+  for (std::size_t i = 0; i < mg::kStaticHeaderCount; ++i) {
+    put("static\t");
+    put(mg::kStaticHeaders[i].name);
+    put("\t");
+    put(mg::kStaticHeaders[i].value);
+    put("\n");
+  }
+  for (std::size_t i = 0; i < mg::kHeaderNameCount; ++i) {
+    put("name\t");
+    put(mg::kHeaderNames[i]);
     put("\n");
   }
   return static_cast<std::int32_t>(w);

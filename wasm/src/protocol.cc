@@ -96,7 +96,7 @@ bool read_strings(std::string_view in, std::size_t at, std::string_view* out, st
 struct Writer {
   char* out;
   std::size_t cap;
-  std::size_t n = wire::kOutStrings;
+  std::size_t n = wire::kOutHeaderCodes;
   bool ok = true;
   Writer(char* o, std::size_t c) : out(o), cap(c) {
     ok = cap >= n;
@@ -108,6 +108,11 @@ struct Writer {
   void f64(std::size_t at, std::uint64_t v) {
     double d = static_cast<double>(v);
     if (ok) std::memcpy(out + at, &d, 8);
+  }
+  // One code per header (the strings come after them).
+  void codes(const Response& r) {
+    if (!ok || r.n_headers > cap - n) { ok = false; return; }
+    for (std::size_t i = 0; i < r.n_headers; ++i) out[n++] = static_cast<char>(r.headers[i].code);
   }
   void str(std::string_view s) {
     if (!ok || s.size() + 1 > cap - n) { ok = false; return; }
@@ -266,6 +271,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   w.u32(wire::kOutMode, static_cast<std::uint32_t>(r.mode));
   w.u32(wire::kOutBody, static_cast<std::uint32_t>(r.body));
   w.u32(wire::kOutHeaders, static_cast<std::uint32_t>(r.n_headers));
+  w.codes(r);
   if (r.has_span) {
     flags |= wire::flag_span;
     w.f64(wire::kOutSpanFirst, r.span.first);
@@ -292,8 +298,9 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   w.str(r.body == BodySource::text ? info.body : std::string_view());
   w.str(d.cache_store ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
   for (std::size_t i = 0; i < r.n_headers; ++i) {
-    w.str(r.headers[i].name);
-    w.str(r.headers[i].value);
+    const Header& h = r.headers[i];
+    if (h.code == 0) w.str(h.name);
+    if (h.code == 0 || h.code >= kHeaderCodeName) w.str(h.value);
   }
   return w.ok ? w.n : 0;
 }

@@ -78,7 +78,11 @@ constexpr std::size_t kOutSuffix = 64;      // f64 (fetch)
 constexpr std::size_t kOutSpanFirst = 72;   // f64 object bytes sent, inclusive (flag span)
 constexpr std::size_t kOutSpanLast = 80;    // f64
 constexpr std::size_t kOutStoreLength = 88; // f64 content-length of the edge cache entry (flag store)
-constexpr std::size_t kOutStrings = 96;
+// Then one u8 per header: 0, the header's name and value follow as strings;
+// 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i,
+// its name is kHeaderNames[i] and its value follows as one string.
+constexpr std::size_t kOutHeaderCodes = 96;
+// The strings start right after the codes: at kOutHeaderCodes + headers.
 enum OutFlag : std::uint32_t {
   flag_refresh = 1,       // reload the revocation snapshot in the background
   flag_cache = 2,         // fetch: the edge cache may answer the plan, under the cache path
@@ -86,7 +90,7 @@ enum OutFlag : std::uint32_t {
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
 };
-// Then NUL-terminated strings, in this order, then one name and one value per header.
+// Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
   out_reason,       // reason name (log, metric)
   out_event,        // log event

@@ -13,7 +13,20 @@ namespace mg {
 struct Header {
   std::string_view name;   // lower-case, static storage
   std::string_view value;  // points into Response::arena or static storage
+  // The protocol sends headers it can name by number (protocol.h,
+  // kOutHeaderCodes): 0 none, else kStaticHeaders[code - 1] (name and value)
+  // or, from kHeaderCodeName, kHeaderNames[code - kHeaderCodeName] (name only).
+  std::uint8_t code = 0;
 };
+
+// The headers whose name and value never change, and the header names, that
+// answers carry: sent by number instead of as text (the shim gets both lists
+// once, from mg_configure). Order is the protocol: append only.
+extern const Header kStaticHeaders[];
+extern const std::size_t kStaticHeaderCount;
+extern const std::string_view kHeaderNames[];
+extern const std::size_t kHeaderNameCount;
+constexpr std::uint8_t kHeaderCodeName = 128;
 
 enum class BodySource : std::uint8_t {
   none,    // no body: HEAD, 304, or an empty object
