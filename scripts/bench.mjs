@@ -31,7 +31,8 @@ import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { ROOT, SECRET } from "../bench/lib/common.mjs";
 import { StandInRequest, standInConsole, standInCache } from "../bench/lib/shim.mjs";
-import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, stubBucket, useSnapshot } from "../bench/lib/decision.mjs";
+import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, kindFacts, stubBucket, useSnapshot } from "../bench/lib/decision.mjs";
+import { encodeInput, decodeDecision } from "../worker-shim/core.js";
 import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
 import { startWorkers, runWrk, E2E_WORKERS } from "../bench/lib/e2e.mjs";
 import { e2eKinds } from "../bench/lib/common.mjs";
@@ -73,8 +74,27 @@ function stats(samplesMs) {
 
 // Times `fn` (awaited) call by call after calls/10 warm-up calls.
 async function timeCalls(fn, calls) {
-  for (let i = 0; i < Math.ceil(calls / 10); i++) await fn();
+  // A synchronous fn is timed without an await (an await costs a microtask
+  // turn that is not the function's); a Worker's fetch is awaited.
+  const sync = !(fn() instanceof Promise);
+  // Warm-up, not recorded: at least a tenth of the calls and (except in the
+  // smoke run) 1.5 s, so that V8 has tiered the JS and the Wasm up. Without
+  // it the first row timed runs on baseline code: the ABI row measured
+  // 8 us for its first ~200,000 calls, 5.3 us after.
+  const warmUntil = performance.now() + (SMOKE ? 0 : 1500);
+  for (let i = 0; i < Math.ceil(calls / 10) || performance.now() < warmUntil; i++) {
+    if (sync) fn();
+    else await fn();
+  }
   const t = new Float64Array(calls);
+  if (sync) {
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      fn();
+      t[i] = performance.now() - t0;
+    }
+    return stats(t);
+  }
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
     await fn();
@@ -134,7 +154,10 @@ async function decisionSection() {
         if (stubBucket.reads !== reads || standInCache.hits !== hits + 1) throw new Error(`${name} ${k.kind}: not answered from the edge cache`);
       }
     }
-    log(`decision ${k.kind}: both Wasm builds through the shim, the old Worker (${CALLS} calls each)`);
+    // The Wasm decision through the shim's ABI (worker-shim/core.js), with the same revocation snapshot.
+    const abi = abiDecision(instantiateCore(wasiModule), k, { revocations: true });
+    if (abi().status !== k.status) throw new Error(`abi ${k.kind}: unexpected status`);
+    log(`decision ${k.kind}: the Wasm decision through the ABI, both Wasm builds through the shim, the old Worker (${CALLS} calls each)`);
     // Log lines per request, as the shim writes them (sampled lines included).
     const lines0 = standInConsole.lines;
     for (let i = 0; i < 1000; i++) await workers.wasi.fetch(request, ENV, CTX);
@@ -144,10 +167,13 @@ async function decisionSection() {
       log_lines_per_request: logLines,
       native_begin: nat(`native.begin.${k.kind}`),
       native: nat(`native.decision.${k.kind}`),
+      abi: await timeCalls(abi, CALLS),
       wasi: await timeCalls(() => workers.wasi.fetch(request, ENV, CTX), CALLS),
       emscripten: await timeCalls(() => workers.emscripten.fetch(request, ENV, CTX), CALLS),
       baseline: await timeCalls(() => workers.baseline.fetch(request, ENV, CTX), CALLS),
     };
+    row.ratio_baseline_over_abi = row.baseline.median_us / row.abi.median_us;
+    row.ratio_abi_over_native = row.abi.median_us / row.native.median_us;
     row.ratio_baseline_over_wasi = row.baseline.median_us / row.wasi.median_us;
     row.ratio_wasi_over_native = row.wasi.median_us / row.native.median_us;
     add("decision", `decision.${k.kind}`, row);
@@ -169,33 +195,35 @@ async function decisionSection() {
   add("decision", "baseline.verify_key_once.private", { what: "old Worker's check, key imported once, subtle.verify + JSON.parse", ...(await timeCalls(verifyOnce, Math.ceil(CALLS / 2))) });
 
   // The core alone inside Wasm (mg_bench_verify loops mg_begin's decision on
-  // the same facts): what the shim's JS adds is the difference to the rows
-  // above.
+  // the same input, encoded once with core.js's encodeInput): what the shim's
+  // JS adds is the difference to the rows above.
   {
     const core = instantiateCore(wasiModule);
     const x = core.x;
     if (typeof x.mg_bench_verify !== "function") {
       add("decision", "wasm.inside.begin.private", { what: "decide_begin looped inside Wasm", pending: "mg_bench_verify not exported" });
     } else {
-      const u = new URL(k.url);
-      const facts = `method\tGET\npath\t${u.pathname}\nquery\t${u.search}\nnow\t${Math.floor(Date.now() / 1000)}\n`;
-      const { written } = new TextEncoder().encodeInto(facts, new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), x.mg_in_cap()));
+      const input = encodeInput(kindFacts(k));
+      new Uint8Array(x.memory.buffer, Number(x.mg_in_ptr()), core.inCap).set(input);
       const n = CALLS;
-      x.mg_bench_verify(written, Math.ceil(n / 10));
+      x.mg_bench_verify(input.length, Math.ceil(n / 10));
       const t0 = performance.now();
-      const len = x.mg_bench_verify(written, n);
-      const out = new TextDecoder().decode(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), len));
-      if (!/^fetch\t/m.test(out)) throw new Error(`mg_bench_verify: unexpected decision ${out}`);
-      add("decision", "wasm.inside.begin.private", { what: "decide_begin looped inside Wasm (mg_bench_verify), mean", calls: n, mean_us: ((performance.now() - t0) / n) * 1000 });
+      const len = x.mg_bench_verify(input.length, n);
+      const elapsed = performance.now() - t0;
+      const d = decodeDecision(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), len));
+      if (!d.fetch) throw new Error(`mg_bench_verify: unexpected decision: status ${d.status} ${d.reason}`);
+      add("decision", "wasm.inside.begin.private", { what: "decide_begin looped inside Wasm (mg_bench_verify, no revocation), mean", calls: n, mean_us: (elapsed / n) * 1000 });
     }
   }
 
-  // The text protocol alone, synchronous: what the ABI costs before the
-  // handler's own JS (URL, awaits, cache and revocation steps, response).
+  // The binary ABI alone, synchronous: what the Worker does around the core
+  // per request through worker-shim/core.js (requestFacts, begin, the storage
+  // result, finish), before the handler's own JS (URL, awaits, cache and
+  // revocation steps, response).
   {
     const run = abiDecision(instantiateCore(wasiModule), k);
-    if (Number(run().status) !== k.status) throw new Error("abi row: unexpected status");
-    add("decision", "wasm.abi.private", { what: "facts, mg_begin, split, mg_finish, split: the ABI alone, synchronous", ...(await timeCalls(run, CALLS)) });
+    if (run().status !== k.status) throw new Error("abi row: unexpected status");
+    add("decision", "wasm.abi.private", { what: "requestFacts, core.begin, core.finish: the binary ABI (worker-shim/core.js) alone, synchronous, no revocation", ...(await timeCalls(run, CALLS)) });
   }
 
   // A hostile Range header: 3000 single-byte ranges, all apart (CONTRACT.md
@@ -393,9 +421,9 @@ function callgrindSection() {
   }
   const driver = path.join(ROOT, "bench/lib/ir-driver.mjs");
   for (const [target, kind, what] of [
-    ["inside", "private", "decide_begin looped inside the WASI module (mg_bench_verify)"],
-    ["wasm", "private", "mg_begin + mg_finish on pre-encoded input: the Wasm side of the ABI"],
-    ["abi", "private", "the ABI alone: facts, mg_begin, split, mg_finish, split"],
+    ["inside", "private", "decide_begin looped inside the WASI module (mg_bench_verify, no revocation)"],
+    ["wasm", "private", "mg_begin + mg_finish on input encoded once (core.js encodeInput): the Wasm side of the binary ABI"],
+    ["abi", "private", "the Wasm decision through the binary ABI (worker-shim/core.js: requestFacts, core.begin, core.finish), revocation snapshot loaded"],
     ["wasi", "private", "the shim's fetch handler, WASI build (stand-ins)"],
     ["wasi", "denied", "the shim's fetch handler, WASI build (stand-ins)"],
     ["baseline", "private", "the old Worker's fetch handler (stand-ins; WebCrypto in Node)"],
@@ -430,10 +458,19 @@ function report() {
     p();
     p(`Decision per request, µs, median / p99 (each call timed alone; revocation snapshot of ${REVOKED} keys loaded)`);
     p();
-    p("| kind | native decide_begin | native decision | Wasm (WASI) through the shim | Wasm (Emscripten) through the shim | old Worker JS + WebCrypto | old / Wasm | Wasm / native | shim log lines per request |");
-    p("|---|---|---|---|---|---|---|---|---|");
-    for (const r of of("decision").filter((r) => r.row.startsWith("decision."))) {
-      p(`| ${r.kind} | ${mp(r.native_begin)} | ${mp(r.native)} | ${mp(r.wasi)} | ${mp(r.emscripten)} | ${mp(r.baseline)} | ${f2(r.ratio_baseline_over_wasi)} | ${f2(r.ratio_wasi_over_native)} | ${r.log_lines_per_request} |`);
+    p("| kind | native decide_begin | native decision | Wasm decision through the ABI (core.js) | old Worker JS + WebCrypto | old / ABI | ABI / native |");
+    p("|---|---|---|---|---|---|---|");
+    const dec = of("decision").filter((r) => r.row.startsWith("decision."));
+    for (const r of dec) {
+      p(`| ${r.kind} | ${mp(r.native_begin)} | ${mp(r.native)} | ${mp(r.abi)} | ${mp(r.baseline)} | ${f2(r.ratio_baseline_over_abi)} | ${f2(r.ratio_abi_over_native)} |`);
+    }
+    p();
+    p("The shim's whole fetch handler, same requests (awaits, cache and revocation steps, response, log line):");
+    p();
+    p("| kind | Wasm (WASI) through the shim | Wasm (Emscripten) through the shim | old Worker JS + WebCrypto | old / shim | shim / native | shim log lines per request |");
+    p("|---|---|---|---|---|---|---|");
+    for (const r of dec) {
+      p(`| ${r.kind} | ${mp(r.wasi)} | ${mp(r.emscripten)} | ${mp(r.baseline)} | ${f2(r.ratio_baseline_over_wasi)} | ${f2(r.ratio_wasi_over_native)} | ${r.log_lines_per_request} |`);
     }
     p();
     p("| context row | µs median / p99 (or mean) |");
@@ -477,6 +514,11 @@ function report() {
     if (quiet) {
       p();
       p(`${quiet.what}, mediagate with \`console\` dropped: ${f2(quiet.mediagate_quiet.rps)} req/s, p50 / p99 ${c(quiet.mediagate_quiet)} ms (${f2(quiet.mediagate_quiet.rps / quiet.baseline.rps)} x the old Worker)`);
+    }
+    const logged = of("e2e").find((r) => r.baseline_logged);
+    if (logged) {
+      p();
+      p(`${logged.what}, the old Worker writing the contract's log line per denial as mediagate does: ${f2(logged.baseline_logged.rps)} req/s, p50 / p99 ${c(logged.baseline_logged)} ms (mediagate / this: ${f2(logged.mediagate.rps / logged.baseline_logged.rps)})`);
     }
   }
   return out.join("\n");

@@ -81,6 +81,6 @@ export function e2eKinds() {
     { kind: "private", what: "GET private image (16 KiB), 200", path: `/m/${quotePath(PRIVATE_KEY)}?t=${mint(PRIVATE_KEY, { mode: "priv" })}`, headers: {}, status: 200, workers: gate },
     { kind: "range", what: "GET public, Range bytes=0-1, 206", path: `/m/${quotePath(PUBLIC_KEY)}?t=${pub}`, headers: { range: "bytes=0-1" }, status: 206, workers: gate },
     { kind: "cached", what: "GET public image, edge cache hit", path: `/m/${quotePath(PUBLIC_KEY)}?t=${pub}`, headers: {}, status: 200, workers: ["mediagate-cache", "baseline", "floor"] },
-    { kind: "denied", what: "GET public, wrong MAC, 401", path: `/m/${quotePath(PUBLIC_KEY)}?t=${forge(pub)}`, headers: {}, status: 401, workers: [...gate, "mediagate-quiet"] },
+    { kind: "denied", what: "GET public, wrong MAC, 401", path: `/m/${quotePath(PUBLIC_KEY)}?t=${forge(pub)}`, headers: {}, status: 401, workers: [...gate, "mediagate-quiet", "baseline-logged"] },
   ];
 }

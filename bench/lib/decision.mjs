@@ -116,29 +116,42 @@ function storageOf(obj) {
 }
 export const STORED_RESULT = storageOf(STORED);
 
-// The binary ABI alone, synchronously (a breakdown row, not the shim): per
-// call, what the shim's handle() does around the core, through the shim's own
+// The Wasm decision through the binary ABI, synchronously: per call, what
+// the shim's handle() does around the core, through the shim's own
 // worker-shim/core.js: requestFacts from the request's Headers (the stand-in
 // the Worker rows get), core.begin, then per storage operation the storage
-// result as perform() builds it and core.finish; the marshalling both ways
-// included. What the handler adds on top (new URL, awaits, the cache and
-// revocation steps, the R2 call, building the response, the log line) is the
-// difference to the Worker rows. Revocation disabled, as in the rows inside
-// Wasm (the Worker rows run with the snapshot loaded: the lookup, about
-// 0.3 µs natively, is in their difference too).
-export function abiDecision(core, k) {
+// result as perform() (or fromCache(), for the cached kind) builds it and
+// core.finish; the marshalling both ways included. What the handler adds on
+// top (awaits, the cache and revocation steps, the R2 call, building the
+// response, the log line) is the difference to the Worker rows.
+// `revocations`: the snapshot useSnapshot() holds is installed and the facts
+// say "loaded", as in the Worker rows and the native decision (the lookup is
+// in the figure); otherwise revocation is disabled, as in the rows inside Wasm.
+export function abiDecision(core, k, { revocations = false } = {}) {
   const u = new URL(k.url);
   const method = "GET";
   const pathname = u.pathname;
   const search = u.search;
   const headers = new StandInHeaders(k.headers);
-  return () => {
-    const facts = requestFacts(method, pathname, search, headers, Math.floor(Date.now() / 1000), Math.floor(Math.random() * 1e6), REVOCATION.disabled, 0);
+  let rev = REVOCATION.disabled;
+  if (revocations && snapshot) {
+    if (core.installSnapshot(snapshot) < 0) throw new Error("abi row: the revocation snapshot did not install");
+    rev = REVOCATION.loaded;
+  }
+  const decide = (fromCache) => {
+    const facts = requestFacts(method, pathname, search, headers, Math.floor(Date.now() / 1000), Math.floor(Math.random() * 1e6), rev, 0);
     let d = core.begin(facts);
     for (let ops = 0; d.fetch; ops++) {
       if (ops === 3) throw new Error("abi row: a third storage operation");
-      d = core.finish(facts, d, storageOf(STORED));
+      d = core.finish(facts, d, d.cache !== null && fromCache ? fromCache : storageOf(STORED));
     }
     return d;
   };
+  if (k.cache !== "hit") return () => decide(null);
+  // An edge cache hit: the entry's metadata is what the core wrote when a
+  // first request filled the cache.
+  const filled = decide(null);
+  if (!filled.store) throw new Error("abi row: the first public read did not fill the edge cache");
+  const hit = { result: RESULT.ok, source: "cache", cached: filled.store.meta, cachedSize: String(filled.store.length) };
+  return () => decide(hit);
 }

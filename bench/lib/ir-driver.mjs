@@ -51,13 +51,13 @@ if (target === "inside" || target === "wasm") {
     // The pre-encoded answer is the one the row claims to time.
     buf().set(finish);
     const n = x.mg_finish(finish.length);
-    const done = decodeDecision(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), n));
+    const done = decodeDecision(new Uint8Array(x.memory.buffer, Number(x.mg_out_ptr()), n), core.headerTables());
     if (done.status !== k.status) throw new Error(`wasm ${kindName}: mg_finish answered ${done.status} ${done.reason}`);
     for (let i = 0; i < warmup; i++) run();
     for (let i = 0; i < calls; i++) run();
   }
 } else if (target === "abi") {
-  const run = abiDecision(instantiateCore(wasiModule), k);
+  const run = abiDecision(instantiateCore(wasiModule), k, { revocations: true });
   if (run().status !== k.status) throw new Error(`abi ${kindName}: unexpected status`);
   for (let i = 0; i < warmup; i++) run();
   for (let i = 0; i < calls; i++) run();

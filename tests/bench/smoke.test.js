@@ -39,11 +39,13 @@ describe("scripts/bench.mjs --smoke", () => {
     assert.match(run.stdout, /Decision per request/);
   });
 
-  it("decision rows: public, private, Range, cached hit, denied; native, both Wasm builds, the old Worker", () => {
+  it("decision rows: public, private, Range, cached hit, denied; native, the Wasm through the ABI, both Wasm builds through the shim, the old Worker", () => {
     for (const kind of ["public", "private", "range", "cached", "denied"]) {
       const r = row(`decision.${kind}`);
       assert.ok(r, `decision.${kind} missing`);
-      for (const col of ["native_begin", "native", "wasi", "emscripten", "baseline"]) timed(r[col], `${kind} ${col}`);
+      for (const col of ["native_begin", "native", "abi", "wasi", "emscripten", "baseline"]) timed(r[col], `${kind} ${col}`);
+      positive(r.ratio_baseline_over_abi, `${kind} ratio old/ABI`);
+      positive(r.ratio_abi_over_native, `${kind} ratio ABI/native`);
       positive(r.ratio_baseline_over_wasi, `${kind} ratio old/Wasm`);
       positive(r.ratio_wasi_over_native, `${kind} ratio Wasm/native`);
     }
