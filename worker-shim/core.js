@@ -83,6 +83,19 @@ export function finishStrings(s) {
   return `${cache ? "" : clean(s.etag ?? "")}\0${cache ? "" : clean(s.type ?? "")}\0${cache ? clean(s.cached ?? "") : ""}\0${cache ? clean(s.cachedSize ?? "") : ""}\0`;
 }
 
+// What mg_finish reads of an object storage returned (an R2Object or
+// R2ObjectBody: size, upload time in unix seconds, etag, stored type).
+export function storedObject(obj) {
+  return {
+    result: RESULT.ok,
+    source: "storage",
+    size: obj.size,
+    uploaded: Math.floor(obj.uploaded.getTime() / 1000),
+    etag: obj.httpEtag,
+    type: obj.httpMetadata?.contentType ?? "",
+  };
+}
+
 // Typed views over one ArrayBuffer; `base` is 8-aligned.
 function views(buffer) {
   return { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >> 3) };

@@ -5,7 +5,7 @@
 // results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
 // Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
-import { createCore, requestFacts, pathAndQuery, REVOCATION, RESULT, OP, KIND } from "./core.js";
+import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, RESULT, OP, KIND } from "./core.js";
 
 // [vars] handed to the core; it validates them and applies the defaults.
 const VARS = [
@@ -185,15 +185,7 @@ async function perform(bucket, d) {
     const read = op === "head" ? bucket.head(d.key) : bucket.get(d.key, range ? { range } : {});
     const obj = await beforeDeadline(read, d.deadline);
     if (obj === null) return { object: null, storage: { result: RESULT.missing, source: "storage" } };
-    const storage = {
-      result: RESULT.ok,
-      source: "storage",
-      size: obj.size,
-      uploaded: Math.floor(obj.uploaded.getTime() / 1000),
-      etag: obj.httpEtag,
-      type: obj.httpMetadata?.contentType ?? "",
-    };
-    return { object: obj, storage };
+    return { object: obj, storage: storedObject(obj) };
   } catch (err) {
     // R2 refuses a range that starts at or past the end (InvalidRange, 10039).
     const invalidRange = /InvalidRange|10039/.test(String(err && err.message));

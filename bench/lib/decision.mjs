@@ -6,7 +6,7 @@ import path from "node:path";
 import { readFileSync } from "node:fs";
 import { ROOT, SECRET, mint, forge, quotePath } from "./common.mjs";
 import { loadWorker, installCache, standInBody, StandInHeaders } from "./shim.mjs";
-import { createCore, requestFacts, REVOCATION, RESULT } from "../../worker-shim/core.js";
+import { createCore, requestFacts, storedObject, REVOCATION, RESULT } from "../../worker-shim/core.js";
 
 // The request kinds of the decision rows. Tokens are minted now (the shim
 // reads the clock); the keys are the contract's vectors', so payload sizes
@@ -103,17 +103,8 @@ export function kindFacts(k) {
   return requestFacts("GET", u.pathname, u.search, new StandInHeaders(k.headers), Math.floor(Date.now() / 1000), 0, REVOCATION.disabled, 0);
 }
 
-// What the shim's perform() hands mg_finish for STORED (index.js, perform).
-function storageOf(obj) {
-  return {
-    result: RESULT.ok,
-    source: "storage",
-    size: obj.size,
-    uploaded: Math.floor(obj.uploaded.getTime() / 1000),
-    etag: obj.httpEtag,
-    type: obj.httpMetadata?.contentType ?? "",
-  };
-}
+// What the shim's perform() hands mg_finish for STORED (core.js, storedObject).
+const storageOf = storedObject;
 export const STORED_RESULT = storageOf(STORED);
 
 // The Wasm decision through the binary ABI, synchronously: per call, what
