@@ -7,7 +7,7 @@
 //   node scripts/differential.mjs [--count N] [--seed S] [--native PATH] [--quiet]
 //
 // N requests (default 100000), each one mg_begin and, when the core asks for storage, one to
-// three mg_finish calls with a simulated storage or edge cache result; configuration
+// four mg_finish calls (as the shim allows) with a simulated storage or edge cache result; configuration
 // (secrets, [vars]) and the revocation snapshot (built by the core's builder, installed, or
 // garbage) change along the way. Prints the counts and the first differing call; exits 1 on
 // any difference. Needs the builds of scripts/setup.sh.
@@ -644,7 +644,8 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     let [bytes, what] = encoded(facts, null, null, "begin");
     let [, out] = call("begin", 0, bytes, what);
     let d = decision(out);
-    for (let round = 0; round < 3 && d?.fetch; round++) {
+    // At most four rounds, as the shim (two storage reads, each after an edge cache lookup).
+    for (let round = 0; round < 4 && d?.fetch; round++) {
       // As the shim does: the decoded fetch decision, what storage said, the same facts
       // (rarely another request's, as a shim mixing requests up would send).
       const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored);
