@@ -362,3 +362,39 @@ TEST_CASE("an object that changes between the two reads fails closed") {
   CHECK_FALSE(d.fetch);
   CHECK(d.response.status == 503);
 }
+
+TEST_CASE("unreadable finish facts: 503 storage_unavailable, logged, nothing of the decision before") {
+  Setup s;
+  std::string path = "/m/u/a.png", query = "?t=" + mint("u/a.png", pub);
+  mg::RequestFacts req;
+  req.method = "GET";
+  req.path = path;
+  req.query = query;
+  req.now = kNow;
+  req.sample = 999999;  // a sampled-out success: no log line of its own
+  static mg::Decision d;
+  mg::decide_begin(s.config, req, &d);
+  REQUIRE(d.fetch);
+  CHECK(d.cache_lookup);
+  mg::ObjectFacts obj;
+  obj.result = mg::StorageResult::ok;
+  obj.size = 1000;
+  obj.etag = "\"e\"";
+  obj.uploaded = 1445412480;
+  mg::decide_finish(s.config, req, d.mode, d.plan, obj, &d);
+  REQUIRE(d.response.status == 200);
+  REQUIRE(d.cache_store);  // a whole public read fills the edge cache
+  CHECK_FALSE(d.log);
+  mg::decide_unreadable(s.config, req, mg::Mode::pub, &d);
+  CHECK_FALSE(d.fetch);
+  CHECK(d.response.status == 503);
+  CHECK(d.response.reason == mg::Reason::storage_unavailable);
+  CHECK(d.response.find("cache-control") == kNoStore);
+  CHECK(d.response.body == mg::BodySource::text);
+  CHECK_FALSE(d.cache_store);
+  CHECK_FALSE(d.cache_lookup);
+  CHECK_FALSE(d.refresh_revocations);
+  CHECK(d.key_len == 0);
+  CHECK(d.log);
+  CHECK(d.log_sample_ppm == 1000000);
+}

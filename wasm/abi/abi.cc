@@ -182,18 +182,8 @@ MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
   mg::protocol_read_finish(std::string_view(g_in, clamp_in(len)), &fin);
   mg::RequestFacts& req = fin.request;
   if (!fin.valid) {
-    // The shim broke the protocol: fail closed with a clean 503, logged,
-    // carrying nothing of the previous decision.
-    g_decision.fetch = false;
-    g_decision.cache_lookup = false;
-    g_decision.cache_store = false;
-    g_decision.refresh_revocations = false;
-    g_decision.key_len = 0;
-    g_decision.request_id = {};
-    g_decision.log = true;
-    g_decision.log_sample_ppm = 1000000;
-    mg::respond_reason(g_config, mg::Reason::storage_unavailable, fin.mode, req.method == "HEAD",
-                       &g_decision.response);
+    // The shim broke the protocol: fail closed with a clean 503.
+    mg::decide_unreadable(g_config, req, fin.mode, &g_decision);
     return write_decision();
   }
   req.revocations = g_revocations;

@@ -382,4 +382,16 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
   observe(config, req, out);
 }
 
+void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out) {
+  out->key_len = 0;
+  out->cache_lookup = false;
+  out->cache_path_len = 0;
+  out->cache_store = false;
+  out->cache_object_len = 0;
+  out->refresh_revocations = false;
+  answer(config, req, Reason::storage_unavailable, mode, out);
+  out->deadline_ms = config.storage_timeout_ms;
+  observe(config, req, out);
+}
+
 }  // namespace mg

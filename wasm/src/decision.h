@@ -153,6 +153,11 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out);
 void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
                    const ObjectFacts& obj, Decision* out);
 
+// The answer when decide_finish's inputs cannot be read (the shim broke the
+// protocol): 503 storage_unavailable, private, no-store, logged as every
+// answer is; nothing of an earlier decision is carried over.
+void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out);
+
 // Fills `r` with an error/denial answer for `reason` (status, text body,
 // headers), as every path of the gate does.
 void respond_reason(const Config& config, Reason reason, Mode mode, bool head, Response* r);

@@ -76,15 +76,13 @@ bool to_i64(double v, std::int64_t* out) {
 // empty) unless all n terminators are there: a truncated input is read as
 // no input, never as shorter values.
 bool read_strings(std::string_view in, std::size_t at, std::string_view* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = {};
-  if (at > in.size()) return false;
-  const char* p = in.data() + at;
+  const char* p = in.data() + (at < in.size() ? at : in.size());
   const char* end = in.data() + in.size();
   for (std::size_t i = 0; i < n; ++i) {
     const char* q = p;
     while (q < end && *q) ++q;
     if (q == end) {
-      for (std::size_t k = 0; k < i; ++k) out[k] = {};
+      for (std::size_t k = 0; k < n; ++k) out[k] = {};
       return false;
     }
     out[i] = std::string_view(p, static_cast<std::size_t>(q - p));
