@@ -24,7 +24,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCore, decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
+import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILDS = {
@@ -38,10 +38,9 @@ const encoder = new TextEncoder();
 // --- The Wasm side: instantiated and called as worker-shim/index.js does ----------------------
 
 function loadWasm(file) {
-  const module = new WebAssembly.Module(readFileSync(file));
-  const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
-  if (typeof x._initialize === "function") x._initialize();
+  // The exports alone (not createCore, which also reads the header tables through
+  // mg_configure: the native side must start from the same state).
+  const x = coreExports(new WebAssembly.Module(readFileSync(file)));
   const inPtr = Number(x.mg_in_ptr());
   const inCap = x.mg_in_cap();
   const outPtr = Number(x.mg_out_ptr());

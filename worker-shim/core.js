@@ -15,7 +15,8 @@ const decoder = new TextDecoder();
 // The request headers the core reads, in the protocol's string order.
 export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-request-id"];
 
-// Input layout (protocol.h, namespace wire): byte offsets.
+// Input layout (protocol.h, namespace wire): byte offsets; u32 at multiples
+// of 4, f64 at multiples of 8.
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
@@ -103,28 +104,27 @@ function views(buffer) {
 
 // Writes an input at `base` in `v` (views), strings into at most `cap` bytes;
 // returns its length. `d` and `s` (the fetch decision and what storage said)
-// only for mg_finish.
+// only for mg_finish. Offsets are IN's (bytes): >> 2 and >> 3 index the
+// u32 and f64 views.
 function writeInput(v, base, cap, facts, d, s) {
-  const w = base >> 2;
-  const q = base >> 3;
-  v.f64[q] = facts.now;
-  v.f64[q + 1] = facts.revocationAge;
-  v.u32[w + 4] = facts.sample;
-  v.u32[w + 5] = facts.revocation;
+  v.f64[(base + IN.now) >> 3] = facts.now;
+  v.f64[(base + IN.revocationAge) >> 3] = facts.revocationAge;
+  v.u32[(base + IN.sample) >> 2] = facts.sample;
+  v.u32[(base + IN.revocation) >> 2] = facts.revocation;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
-    v.u32[w + 6] = d.modeCode;
-    v.u32[w + 7] = p.op;
-    v.u32[w + 8] = p.kind;
-    v.u32[w + 9] = p.attempt;
-    v.f64[q + 5] = p.offset;
-    v.f64[q + 6] = p.length;
-    v.f64[q + 7] = p.suffix;
-    v.u32[w + 16] = s.result;
-    v.u32[w + 17] = s.source === "cache" ? 1 : 0;
-    v.f64[q + 9] = s.size ?? NaN;
-    v.f64[q + 10] = s.uploaded ?? NaN;
+    v.u32[(base + IN.mode) >> 2] = d.modeCode;
+    v.u32[(base + IN.op) >> 2] = p.op;
+    v.u32[(base + IN.kind) >> 2] = p.kind;
+    v.u32[(base + IN.attempt) >> 2] = p.attempt;
+    v.f64[(base + IN.offset) >> 3] = p.offset;
+    v.f64[(base + IN.length) >> 3] = p.length;
+    v.f64[(base + IN.suffix) >> 3] = p.suffix;
+    v.u32[(base + IN.result) >> 2] = s.result;
+    v.u32[(base + IN.source) >> 2] = s.source === "cache" ? 1 : 0;
+    v.f64[(base + IN.size) >> 3] = s.size ?? NaN;
+    v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
     strings += finishStrings(s);
   }
   // Strings that do not fit are cut short; the core reads a cut input as none.
@@ -135,17 +135,17 @@ function writeInput(v, base, cap, facts, d, s) {
 // Reads a decision of `n` bytes at `base`. `names` holds what mg_configure
 // listed: { statics: [[name, value]...], names: [name...] }.
 function readDecision(v, base, n, names) {
-  const w = base >> 2;
-  const q = base >> 3;
-  const count = v.u32[w + 5];
-  const at = base + OUT.headerCodes + count;
-  if (n < OUT.headerCodes + count || v.u32[w + 11] !== WIRE_VERSION) throw new Error("mediagate core: unreadable decision");
-  const str = decoder.decode(v.u8.subarray(at, base + n)).split("\0");
-  const flags = v.u32[w + 3];
-  const fetch = v.u32[w] === 1;
+  const u32 = (at) => v.u32[(base + at) >> 2];
+  const f64 = (at) => v.f64[(base + at) >> 3];
+  const count = u32(OUT.headers);
+  const codes = base + OUT.headerCodes;
+  if (n < OUT.headerCodes + count || u32(OUT.version) !== WIRE_VERSION) throw new Error("mediagate core: unreadable decision");
+  const str = decoder.decode(v.u8.subarray(codes + count, base + n)).split("\0");
+  const flags = u32(OUT.flags);
+  const fetch = u32(OUT.fetch) === 1;
   const headers = new Array(count);
   for (let i = 0, k = 8; i < count; i++) {
-    const code = v.u8[base + OUT.headerCodes + i];
+    const code = v.u8[codes + i];
     if (code === 0) {
       headers[i] = [str[k], str[k + 1]];
       k += 2;
@@ -161,8 +161,8 @@ function readDecision(v, base, n, names) {
   }
   return {
     fetch,
-    status: v.u32[w + 1],
-    modeCode: v.u32[w + 2],
+    status: u32(OUT.status),
+    modeCode: u32(OUT.mode),
     reason: str[0],
     event: str[1],
     mode: str[2],
@@ -170,18 +170,18 @@ function readDecision(v, base, n, names) {
     cache: fetch && flags & FLAG.cache ? str[4] : null,
     requestId: str[5] || null,
     text: str[6],
-    body: BODY[v.u32[w + 4]] ?? "none",
+    body: BODY[u32(OUT.body)] ?? "none",
     // [name, value] pairs, in order. Shared arrays: read them, never change them.
     headers,
-    span: flags & FLAG.span ? [v.f64[q + 9], v.f64[q + 10]] : null,
+    span: flags & FLAG.span ? [f64(OUT.spanFirst), f64(OUT.spanLast)] : null,
     // The log line's sampling rate per million, or null: no log line.
-    log: flags & FLAG.log ? v.u32[w + 6] : null,
+    log: flags & FLAG.log ? u32(OUT.logRate) : null,
     refresh: (flags & FLAG.refresh) !== 0,
-    store: flags & FLAG.store ? { path: str[4], length: v.f64[q + 11], meta: str[7] } : null,
+    store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
     plan: fetch
-      ? { op: v.u32[w + 8], kind: v.u32[w + 9], attempt: v.u32[w + 10], offset: v.f64[q + 6], length: v.f64[q + 7], suffix: v.f64[q + 8] }
+      ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
-    deadline: v.u32[w + 7],
+    deadline: u32(OUT.deadline),
   };
 }
 
@@ -197,11 +197,17 @@ function readConfigured(lines, out, names) {
   }
 }
 
-// One core per isolate. Emscripten's standalone build may import one no-op.
-export function createCore(module) {
-  const instance = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } });
-  const x = instance.exports;
+// A fresh instance's exports, initialised (a reactor's _initialize).
+// Emscripten's standalone build may import one no-op.
+export function coreExports(module) {
+  const x = new WebAssembly.Instance(module, { env: { emscripten_notify_memory_growth() {} } }).exports;
   if (typeof x._initialize === "function") x._initialize();
+  return x;
+}
+
+// One core per isolate.
+export function createCore(module) {
+  const x = coreExports(module);
   const inPtr = Number(x.mg_in_ptr());
   const inCap = x.mg_in_cap();
   const outPtr = Number(x.mg_out_ptr());

@@ -103,9 +103,8 @@ export function kindFacts(k) {
   return requestFacts("GET", u.pathname, u.search, new StandInHeaders(k.headers), Math.floor(Date.now() / 1000), 0, REVOCATION.disabled, 0);
 }
 
-// What the shim's perform() hands mg_finish for STORED (core.js, storedObject).
-const storageOf = storedObject;
-export const STORED_RESULT = storageOf(STORED);
+// What perform() hands mg_finish for STORED.
+export const STORED_RESULT = storedObject(STORED);
 
 // The Wasm decision through the binary ABI, synchronously: per call, what
 // the shim's handle() does around the core, through the shim's own
@@ -134,7 +133,7 @@ export function abiDecision(core, k, { revocations = false } = {}) {
     let d = core.begin(facts);
     for (let ops = 0; d.fetch; ops++) {
       if (ops === 3) throw new Error("abi row: a third storage operation");
-      d = core.finish(facts, d, d.cache !== null && fromCache ? fromCache : storageOf(STORED));
+      d = core.finish(facts, d, d.cache !== null && fromCache ? fromCache : storedObject(STORED));
     }
     return d;
   };
