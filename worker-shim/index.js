@@ -52,7 +52,7 @@ function configure(env) {
   // Once per isolate: which secrets are configured, as fingerprints an
   // operator compares with `mediagate fingerprint` (docs/RUNBOOK.md).
   console.log(JSON.stringify({ event: "media.worker.config", fingerprint: out.fingerprint ?? null, fingerprint_previous: out.fingerprint_previous ?? null }));
-  // CONTRACT.md section 1: log which setting is missing, never its value.
+  // docs/CONTRACT.md section 1: log which setting is missing, never its value.
   if (core.problem) console.error(JSON.stringify({ event: "media.worker.error", reason: "not_configured", setting: core.problem }));
 }
 
@@ -284,7 +284,7 @@ function toResponse(d, obj) {
 }
 
 // One JSON log line (when the core says so) and one metric data point per
-// request (CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
+// request (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
 // logged; the token, the query string and the URL never are.
 function observe(d, request, env, io) {
   const bytes = d.body === "none" ? 0 : contentLength(d);

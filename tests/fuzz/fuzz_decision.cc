@@ -7,7 +7,7 @@
 // cache (a miss, a hit, a stale or unreadable entry), and sometimes storage faults (an error, a
 // missing object, a refused range, or an object that changed between the two reads).
 //
-// Invariants (CONTRACT.md sections 4-7, docs/ARCHITECTURE.md):
+// Invariants (docs/CONTRACT.md sections 4-7, docs/ARCHITECTURE.md):
 //  - at most two storage operations, the second one exact (cache lookups are not storage
 //    operations; the loop is bounded anyway);
 //  - no 5xx for any request: a 503 only when storage failed (an injected fault) or, in
@@ -610,7 +610,7 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
     MG_FUZZ_CHECK(r.find("content-range") == "bytes */" + mgfuzz::decimal(size));
   }
 
-  // Logs (CONTRACT.md section 8): denials and errors always; the request id only when it is an
+  // Logs (docs/CONTRACT.md section 8): denials and errors always; the request id only when it is an
   // id (never a URL or a pasted token); the debug header only when configured, naming the reason.
   if (!success) MG_FUZZ_CHECK(d.log && d.log_sample_ppm == 1000000);
   if (!d.request_id.empty()) {

@@ -1,4 +1,4 @@
-// CONTRACT.md section 8: no log line carries token material. Run by
+// docs/CONTRACT.md section 8: no log line carries token material. Run by
 // scripts/test.sh after every Worker test: it reads every line those tests'
 // Workers wrote (build/test-logs/worker-*.log) and every token the tests
 // minted (build/test-logs/tokens-*.txt).

@@ -1,4 +1,4 @@
-// CONTRACT.md sections 4-6: the whole decision, against a model of R2.
+// docs/CONTRACT.md sections 4-6: the whole decision, against a model of R2.
 #include <doctest/doctest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// Fault injection under Miniflare (issue 6; CONTRACT.md section 4): R2 that
+// Fault injection under Miniflare (issue 6; docs/CONTRACT.md section 4): R2 that
 // throws, hangs past the deadline, or hands back bytes that disagree with
 // what was asked; KV failing after a good load; the Cache API failing or
 // holding garbage. Every answer is the contract's: 503 storage_unavailable

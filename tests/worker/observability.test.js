@@ -1,4 +1,4 @@
-// CONTRACT.md section 8 and docs/OBSERVABILITY.md: one JSON log line per
+// docs/CONTRACT.md section 8 and docs/OBSERVABILITY.md: one JSON log line per
 // request where sampled (denials and errors always), one metric data point
 // per request, the secrets' fingerprints at startup, the debug header, and a
 // secret rotation that never answers 401.

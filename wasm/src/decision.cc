@@ -128,7 +128,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->refresh_revocations = req.revocation != RevocationState::disabled &&
                              req.revocation_age >= config.revocation_refresh;
 
-  // CONTRACT.md section 4 order: method, configuration, key syntax, key
+  // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
   if (req.method != "GET" && req.method != "HEAD")
     return answer(config, req, Reason::method_not_allowed, Mode::none, out);
@@ -155,7 +155,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
 
-  // Revocation (CONTRACT.md section 7): after the token, before any cache
+  // Revocation (docs/CONTRACT.md section 7): after the token, before any cache
   // or storage read, so a copy in the edge cache is never served once revoked.
   switch (req.revocation) {
     case RevocationState::disabled:

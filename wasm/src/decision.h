@@ -36,13 +36,13 @@ struct Config {
   std::int64_t max_ttl = 3600;
   bool corp_same_site = false;
   bool has_bucket = false;
-  // Revocation (CONTRACT.md section 7, docs/REVOCATION.md).
+  // Revocation (docs/CONTRACT.md section 7, docs/REVOCATION.md).
   bool revocation_fail_closed = false;      // MEDIA_REVOCATION_MODE = "closed"
   std::int64_t revocation_max_stale = 900;  // closed mode: older snapshot -> 503
   std::int64_t revocation_refresh = 30;     // refresh the snapshot after this many seconds
   // The public edge cache (Cache API) for public GET/HEAD.
   bool edge_cache = true;                   // MEDIA_EDGE_CACHE = "on" | "off"
-  // Logs (CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
+  // Logs (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
   // sampled at this rate (per million); denials and errors always logged.
   std::uint32_t log_sample_ppm = 10000;     // MEDIA_LOG_SAMPLE_RATE, default 0.01
   bool debug_headers = false;               // MEDIA_DEBUG_HEADERS = "on": x-mediagate-reason
@@ -131,7 +131,7 @@ struct Decision {
   bool cache_store = false;
   char cache_object[256];
   std::size_t cache_object_len = 0;
-  // With a response: write the log line (CONTRACT.md section 8), sampled for
+  // With a response: write the log line (docs/CONTRACT.md section 8), sampled for
   // 2xx/3xx, always for denials and errors; the request id, if it is a
   // plain token (never echoed otherwise).
   bool log = false;

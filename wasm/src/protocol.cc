@@ -285,7 +285,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
   }
   w.u32(wire::kOutFlags, flags);
-  // For the log line and the metric (CONTRACT.md section 8): the event, the
+  // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
   w.str(info.name);
   w.str(info.event);

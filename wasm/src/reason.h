@@ -1,6 +1,6 @@
 // One enum names every outcome of the gate. The same value gives the HTTP
-// status, the response body word (CONTRACT.md section 4) and the log/metric
-// reason bucket (CONTRACT.md section 8). Nothing else decides these strings.
+// status, the response body word (docs/CONTRACT.md section 4) and the log/metric
+// reason bucket (docs/CONTRACT.md section 8). Nothing else decides these strings.
 #pragma once
 #include <cstdint>
 #include <string_view>
@@ -12,7 +12,7 @@ enum class Reason : std::uint8_t {
   serve_full = 0,        // 200
   serve_partial,         // 206
   not_modified,          // 304
-  // Denials and errors, in the order the checks run (CONTRACT.md section 4).
+  // Denials and errors, in the order the checks run (docs/CONTRACT.md section 4).
   method_not_allowed,    // 405 method_not_allowed
   not_configured,        // 503 worker_not_configured
   bad_key,               // 400 bad_request
@@ -38,7 +38,7 @@ struct ReasonInfo {
   int status;
   std::string_view body;   // empty for 200/206/304: they carry object bytes or nothing
   std::string_view name;   // log / metric bucket, stable identifier
-  std::string_view event;  // log event name (CONTRACT.md section 8)
+  std::string_view event;  // log event name (docs/CONTRACT.md section 8)
 };
 
 // Total over every Reason value; Reason::count_ maps to storage_unavailable.
