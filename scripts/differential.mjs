@@ -368,7 +368,7 @@ function garble(r, input, cap) {
   for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
   switch (r.int(7)) {
     case 0: // random bytes: lengths around the fixed block, NULs among them
-      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 95, 96, r.int(200), r.int(4096)])), "random bytes"];
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, r.int(200), r.int(4096)])), "random bytes"];
     case 1: // cut short: inside the number block, inside the strings, before the last NUL
       return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
     case 2: { // a terminator lost: overwritten, or taken out

@@ -33,7 +33,7 @@ const OUT = {
 // and a value string.
 const CODE_NAME = 128;
 const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32 };
-const WIRE_VERSION = 1;
+const WIRE_VERSION = 2;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };

@@ -72,7 +72,7 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
   // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
-  static_assert(wire::kVersion == 1);
+  static_assert(wire::kVersion == 2);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);

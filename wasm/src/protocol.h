@@ -17,7 +17,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 // Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
