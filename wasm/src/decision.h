@@ -46,8 +46,9 @@ struct Config {
   // sampled at this rate (per million); denials and errors always logged.
   std::uint32_t log_sample_ppm = 10000;     // MEDIA_LOG_SAMPLE_RATE, default 0.01
   bool debug_headers = false;               // MEDIA_DEBUG_HEADERS = "on": x-mediagate-reason
-  // How long the shim waits for one storage operation before treating it as
-  // failed (`result error`: 503 storage_unavailable). MEDIA_STORAGE_TIMEOUT_MS.
+  // How long the shim waits for one storage operation before reporting
+  // `result timeout` (503 storage_unavailable, reason storage_timeout).
+  // MEDIA_STORAGE_TIMEOUT_MS.
   std::int64_t storage_timeout_ms = 10000;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
@@ -76,6 +77,9 @@ struct RequestFacts {
   // A uniform random number in 0..999999 from the shim, for log sampling.
   std::uint32_t sample = 0;
   std::string_view request_id;  // the x-request-id header, if any
+  // The edge cache lookup of this request outlived its deadline (read as a
+  // miss): the answer is logged whatever the sampling says.
+  bool cache_timed_out = false;
 };
 
 enum class StorageOp : std::uint8_t { get, head };
@@ -91,6 +95,7 @@ enum class StorageResult : std::uint8_t {
   missing,        // no such object
   invalid_range,  // storage refused the range (it starts at or past the end)
   error,          // anything else went wrong
+  timeout,        // the operation outlived the decision's deadline
 };
 
 enum class ObjectSource : std::uint8_t { storage, cache };
@@ -116,6 +121,9 @@ struct Decision {
   // With fetch: the storage operation's deadline, milliseconds (the
   // `deadline` line; Config::storage_timeout_ms).
   std::int64_t deadline_ms = 10000;
+  // With fetch and cache_lookup: the edge cache lookup's deadline, ms; a
+  // lookup still pending is a miss (cache_deadline()).
+  std::int64_t cache_deadline_ms = 1000;
   Mode mode = Mode::none;  // token mode, to hand back to decide_finish
   Response response;       // valid when !fetch
   // With fetch: the edge cache may answer the plan (a public token). The
@@ -137,11 +145,22 @@ struct Decision {
   bool log = false;
   std::uint32_t log_sample_ppm = 1000000;  // the rate this answer was logged at
   std::string_view request_id;
-  // The decoded object key (valid when the key parsed).
+  // With log: the line carries the configured secrets' fingerprints (a bad
+  // signature: one line settles whether the secrets match).
+  bool log_fingerprints = false;
+  // The decoded object key (valid when the key parsed): the storage key with
+  // fetch; with a response, the key for the log line, token-shaped text
+  // redacted (loggable.h).
   char key[kMaxKeyBytes];
   std::size_t key_len = 0;
   std::string_view key_view() const { return std::string_view(key, key_len); }
 };
+
+// The edge cache's deadline: the cache answers from the colo in
+// milliseconds, so a lookup gets kCacheDeadlineMs, or the storage deadline
+// when that is shorter; past it the object is read from storage.
+constexpr std::int64_t kCacheDeadlineMs = 1000;
+std::int64_t cache_deadline(const Config& config);
 
 // Checks method, configuration, key, prefix, token (and, later, revocation)
 // in the contract's order. Either answers now or asks for one storage op.

@@ -31,6 +31,7 @@ enum class Reason : std::uint8_t {
   range_not_satisfiable, // 416 range_not_satisfiable
   precondition_failed,   // 412 precondition_failed
   storage_unavailable,   // 503 storage_unavailable
+  storage_timeout,       // 503 storage_unavailable: the operation outlived its deadline
   count_
 };
 
