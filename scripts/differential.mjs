@@ -285,8 +285,13 @@ function randomQuery(r, token) {
 }
 
 function randomRange(r, size) {
-  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal()]);
-  switch (r.int(8)) {
+  // Numerals past 64 bits too (RFC 9110 14.1.1), and optional whitespace where the core
+  // takes it and where it does not (after "-" of a suffix, before "=").
+  const huge = () => r.bigDecimal() + "9".repeat(r.range(1, 40));
+  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal(), huge()]);
+  const ws = () => r.pick(["", "", " ", "\t", "  ", " \t"]);
+  switch (r.int(9)) {
+    case 8: return `bytes${r.chance(0.1) ? " " : ""}=${ws()}${pos()}${ws()}-${ws()}${r.chance(0.8) ? pos() : ""}${ws()},${ws()}-${ws()}${pos()}${ws()}`;
     case 0: return r.pick(["bytes=", "bytes=-0", "items=0-1", "bytes=5-1", "bytes = 0-1", "bytes=0-1,,2-3", "bytes=--1", "bytes=" + "0-1,".repeat(70)]);
     case 1: return `bytes=-${pos()}`;
     case 2: return `bytes=${pos()}-`;

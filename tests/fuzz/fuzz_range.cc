@@ -12,7 +12,8 @@
 //    a start at or past the end refused) are exactly the span; a `whole` hint means the header
 //    is absent or ignored for every size; an unsatisfiable header has a hint storage refuses
 //    (start at or past the end) or one that needs the size; a header ignored on a non-empty
-//    object has a hint of `whole` or `needs_size` (never a range that would be served as 206).
+//    object has a hint of `whole` or `needs_size` (never a range that would be served as 206);
+//  - every number of a hint is below 2^53 (the protocol carries plans as f64).
 #include "fuzz_util.h"
 #include "range.h"
 
@@ -95,6 +96,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MG_FUZZ_CHECK(hint.length - 1 <= ~std::uint64_t{0} - hint.offset);  // the end fits 64 bits
   }
   if (hint.kind == mg::RangeHintKind::suffix) MG_FUZZ_CHECK(hint.suffix >= 1);
+  // Plans travel as f64 (protocol.h): every number of a hint is exact, below 2^53, even for
+  // numerals of any length (RFC 9110 14.1.1).
+  constexpr std::uint64_t kMaxPlan = (std::uint64_t{1} << 53) - 1;
+  MG_FUZZ_CHECK(hint.offset <= kMaxPlan && hint.length <= kMaxPlan && hint.suffix <= kMaxPlan);
+  MG_FUZZ_CHECK(hint.length <= kMaxPlan - hint.offset);
 
   const std::uint64_t end = hint.kind == mg::RangeHintKind::offset_length ? hint.offset + hint.length - 1
                             : hint.kind == mg::RangeHintKind::suffix      ? hint.suffix
