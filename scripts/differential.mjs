@@ -334,8 +334,9 @@ const IN_NUMBERS = [
   ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
   ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
   ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
+  ["cut", 96, "u32"],
 ];
-const IN_STRINGS = 88;
+const IN_STRINGS = 104;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -435,7 +436,7 @@ function randomRequest(r, key, now, size, etag, cap) {
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age);
   let facts = make();
   // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
-  // with two-byte characters, just before), which the core reads as no input at all.
+  // with two-byte characters, just before), and says so: the core answers 431.
   if (r.chance(0.005)) {
     headers.delete("if-none-match");
     const base = encodeInput(facts, null, null, cap).length;

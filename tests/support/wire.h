@@ -43,6 +43,7 @@ struct Input {
   std::uint32_t source = 0;   // ObjectSource code
   double size = 0, uploaded = 0;
   std::string etag, type, cached, cached_size;
+  std::uint32_t cut = 0;      // nonzero: the shim's strings did not fit (kInputCut)
 };
 
 namespace detail {
@@ -116,6 +117,7 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_u32(&b, w::kSource, in.source);
   detail::put_f64(&b, w::kSize, in.size);
   detail::put_f64(&b, w::kUploaded, in.uploaded);
+  detail::put_u32(&b, w::kInputCut, in.cut);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
     b += detail::in_string(in, s);
     b += '\0';
