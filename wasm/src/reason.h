@@ -31,7 +31,7 @@ enum class Reason : std::uint8_t {
   range_not_satisfiable, // 416 range_not_satisfiable
   precondition_failed,   // 412 precondition_failed
   storage_unavailable,   // 503 storage_unavailable
-  request_too_large,     // 431 request_too_large: the request's facts did not fit the core's input
+  request_too_large,     // 431 request_too_large: the facts did not fit the core's input (checked first)
   count_
 };
 
