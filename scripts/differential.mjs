@@ -287,8 +287,13 @@ function randomQuery(r, token) {
 }
 
 function randomRange(r, size) {
-  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal()]);
-  switch (r.int(8)) {
+  // Numerals past 64 bits too (RFC 9110 14.1.1), and optional whitespace where the core
+  // takes it and where it does not (after "-" of a suffix, before "=").
+  const huge = () => r.bigDecimal() + "9".repeat(r.range(1, 40));
+  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal(), huge()]);
+  const ws = () => r.pick(["", "", " ", "\t", "  ", " \t"]);
+  switch (r.int(9)) {
+    case 8: return `bytes${r.chance(0.1) ? " " : ""}=${ws()}${pos()}${ws()}-${ws()}${r.chance(0.8) ? pos() : ""}${ws()},${ws()}-${ws()}${pos()}${ws()}`;
     case 0: return r.pick(["bytes=", "bytes=-0", "items=0-1", "bytes=5-1", "bytes = 0-1", "bytes=0-1,,2-3", "bytes=--1", "bytes=" + "0-1,".repeat(70)]);
     case 1: return `bytes=-${pos()}`;
     case 2: return `bytes=${pos()}-`;
@@ -331,9 +336,9 @@ const IN_NUMBERS = [
   ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
   ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
   ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["cacheTimedOut", 88, "u32"],
+  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"],
 ];
-const IN_STRINGS = 92;
+const IN_STRINGS = 96;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -438,7 +443,7 @@ function randomRequest(r, key, now, size, etag, cap) {
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age);
   let facts = make();
   // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
-  // with two-byte characters, just before), which the core reads as no input at all.
+  // with two-byte characters, just before), and says so: the core answers 431.
   if (r.chance(0.005)) {
     headers.delete("if-none-match");
     const base = encodeInput(facts, null, null, cap).length;

@@ -20,7 +20,7 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, strings: 92,
+  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, strings: 96,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
@@ -129,8 +129,10 @@ function writeInput(v, base, cap, facts, d, s) {
     v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
     strings += finishStrings(s);
   }
-  // Strings that do not fit are cut short; the core reads a cut input as none.
-  const { written } = encoder.encodeInto(strings, v.u8.subarray(base + IN.strings, base + cap));
+  // Strings that do not fit are cut short, and the input says so (IN.cut): the
+  // core reads none of them and answers (431).
+  const { read, written } = encoder.encodeInto(strings, v.u8.subarray(base + IN.strings, base + cap));
+  v.u32[(base + IN.cut) >> 2] = read < strings.length ? 1 : 0;
   return IN.strings + written;
 }
 

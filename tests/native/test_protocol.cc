@@ -4,6 +4,7 @@
 // read are views into the input: its bytes are kept for as long as they are used.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -77,8 +78,9 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
-  static_assert(wire::kCacheTimedOut == 88 && wire::kInStrings == 92 && wire::kRequestStrings == 10 &&
-                wire::in_count_ == 14);
+  static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kInStrings == 96 &&
+                wire::kRequestStrings == 10 && wire::in_count_ == 14);
+  static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
@@ -772,4 +774,134 @@ TEST_CASE("protocol: headers that never change are sent by number, names by numb
       CHECK_FALSE((mg::kStaticHeaders[i].name == mg::kStaticHeaders[j].name &&
                    mg::kStaticHeaders[i].value == mg::kStaticHeaders[j].value));
   CHECK(mg::kStaticHeaderCount < mg::kHeaderCodeName);
+}
+
+namespace {
+
+// The input as worker-shim/core.js writes it into the core's buffer: whole when it fits in
+// wire::kInCap bytes, else cut at the capacity with kInputCut set (ASCII strings here, so the
+// cut is exact, as encodeInto's would be).
+std::string shim_input(mgtest::Input in, bool finish) {
+  std::string b = finish ? mgtest::encode_finish(in) : mgtest::encode_begin(in);
+  if (b.size() <= wire::kInCap) return b;
+  in.cut = 1;
+  b = finish ? mgtest::encode_finish(in) : mgtest::encode_begin(in);
+  b.resize(wire::kInCap);
+  return b;
+}
+
+// What mg_begin / mg_finish (wasm/abi/abi.cc) answer to that input.
+mgtest::Decoded decide_input(const mg::Config& config, const std::string& bytes, bool finish) {
+  static mg::Decision d;
+  if (!finish) {
+    mg::RequestFacts req;
+    mg::protocol_read_request(bytes, &req);
+    mg::decide_begin(config, req, &d);
+  } else {
+    static mg::FinishFacts f;
+    mg::protocol_read_finish(bytes, &f);
+    if (!f.valid) mg::decide_unreadable(config, f.request, f.mode, &d);
+    else mg::decide_finish(config, f.request, f.mode, f.performed, f.object, &d);
+  }
+  return write_decision(d);
+}
+
+void check_too_large(const mgtest::Decoded& got) {
+  CHECK(got.fetch == 0);
+  CHECK(got.status == 431);
+  CHECK(got.reason == "request_too_large");
+  CHECK(got.text == "request_too_large");
+  CHECK(got.event == "media.worker.deny");
+  CHECK(got.mode_name == "none");
+  CHECK(got.key.empty());  // logged without a key: none was read
+  CHECK(got.request_id.empty());
+  CHECK(got.has(wire::flag_log));
+  CHECK_FALSE(got.has(wire::flag_store));
+  CHECK(got.header("cache-control") == "private, no-store");
+  CHECK(got.header("content-type") == "text/plain; charset=utf-8");
+  CHECK(got.header("content-length") == "17");
+  CHECK(got.header("x-content-type-options") == "nosniff");
+  CHECK(got.header("content-security-policy") == "default-src 'none'; sandbox");
+  CHECK(got.count("allow") == 0);
+}
+
+mg::Config configured() {
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  mg::Config config;
+  REQUIRE(mg::config_load(t, &config));
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("protocol: request facts that do not fit the input buffer are 431 request_too_large") {
+  const mg::Config config = configured();
+  SUBCASE("mg_begin: at, just under and just over the buffer") {
+    mgtest::Input in;
+    in.method = "GET";
+    in.path = "/m/u/a.png";
+    in.query = "?t=x";
+    in.now = 1767225600;
+    in.request_id = "req-1";
+    const std::size_t base = mgtest::encode_begin(in).size();
+    for (std::size_t total : {wire::kInCap - 1, wire::kInCap, wire::kInCap + 1, wire::kInCap + 70000}) {
+      CAPTURE(total);
+      in.if_none_match = std::string(total - base, 'a');
+      const std::string bytes = shim_input(in, false);
+      CHECK(bytes.size() == std::min(total, wire::kInCap));
+      const mgtest::Decoded got = decide_input(config, bytes, false);
+      if (total <= wire::kInCap) {
+        CHECK(got.status == 401);  // read whole: the token "x" is malformed
+        CHECK(got.reason == "token_malformed");
+        CHECK(got.request_id == "req-1");
+      } else {
+        check_too_large(got);
+      }
+    }
+    // HEAD too: no body, the same status and headers.
+    in.method = "HEAD";
+    in.if_none_match = std::string(wire::kInCap, 'a');
+    const mgtest::Decoded head = decide_input(config, shim_input(in, false), false);
+    CHECK(head.status == 431);  // the method was not read either
+    CHECK(head.text == "request_too_large");
+  }
+  SUBCASE("mg_finish: the request fit at begin, not with what storage said") {
+    mgtest::Input in = storage_read();  // a private ranged read storage answered (206)
+    in.query = "?t=x";
+    const std::size_t base = mgtest::encode_finish(in).size();
+    for (std::size_t total : {wire::kInCap - 1, wire::kInCap, wire::kInCap + 1}) {
+      CAPTURE(total);
+      in.if_none_match = std::string(total - base, 'a');
+      CHECK(mgtest::encode_begin(in).size() < wire::kInCap);  // begin's facts fit
+      const mgtest::Decoded got = decide_input(config, shim_input(in, true), true);
+      if (total <= wire::kInCap) {
+        CHECK(got.status == 206);
+        CHECK(got.reason == "serve_partial");
+      } else {
+        check_too_large(got);
+      }
+    }
+  }
+  SUBCASE("the flag decides, not the strings") {
+    mgtest::Input in;
+    in.method = "GET";
+    in.path = "/m/u/a.png";
+    in.cut = 1;  // whole strings, flag set: still 431 (the shim says they were cut)
+    check_too_large(decide_input(config, mgtest::encode_begin(in), false));
+    mgtest::Input fin = storage_read();
+    fin.cut = 1;
+    check_too_large(decide_input(config, mgtest::encode_finish(fin), true));
+    // Cut short without the flag (the shim broke the protocol): no input, as before.
+    in.cut = 0;
+    std::string cut = mgtest::encode_begin(in);
+    cut.resize(cut.size() - 1);
+    CHECK(decide_input(config, cut, false).status == 405);
+    std::string cut_finish = mgtest::encode_finish(fin);
+    cut_finish.resize(cut_finish.size() - 1);
+    cut_finish[wire::kInputCut] = 0;
+    CHECK(decide_input(config, cut_finish, true).status == 503);
+  }
 }

@@ -44,6 +44,7 @@ struct Input {
   double size = 0, uploaded = 0;
   std::string etag, type, cached, cached_size;
   std::uint32_t cache_timed_out = 0;  // 1: the request's edge cache lookup outlived its deadline
+  std::uint32_t cut = 0;      // nonzero: the shim's strings did not fit (kInputCut)
 };
 
 namespace detail {
@@ -118,6 +119,7 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_f64(&b, w::kSize, in.size);
   detail::put_f64(&b, w::kUploaded, in.uploaded);
   detail::put_u32(&b, w::kCacheTimedOut, in.cache_timed_out);
+  detail::put_u32(&b, w::kInputCut, in.cut);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
     b += detail::in_string(in, s);
     b += '\0';

@@ -129,6 +129,9 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->refresh_revocations = req.revocation != RevocationState::disabled &&
                              req.revocation_age >= config.revocation_refresh;
 
+  // Facts that did not fit were not read at all (not even the method):
+  // RFC 6585 section 5, request header fields too large.
+  if (req.too_large) return answer(config, req, Reason::request_too_large, Mode::none, out);
   // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
   if (req.method != "GET" && req.method != "HEAD")
@@ -380,6 +383,7 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
 
 void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
                    const ObjectFacts& obj, Decision* out) {
+  if (req.too_large) return decide_unreadable(config, req, mode, out);
   finish(config, req, mode, performed, obj, out);
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
@@ -392,7 +396,8 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   out->cache_store = false;
   out->cache_object_len = 0;
   out->refresh_revocations = false;
-  answer(config, req, Reason::storage_unavailable, mode, out);
+  if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
+  else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }

@@ -80,6 +80,9 @@ struct RequestFacts {
   // The edge cache lookup of this request outlived its deadline (read as a
   // miss): the answer is logged whatever the sampling says.
   bool cache_timed_out = false;
+  // The shim could not fit the request's facts in the input (protocol.h,
+  // kInputCut): nothing above was read, and the answer is 431.
+  bool too_large = false;
 };
 
 enum class StorageOp : std::uint8_t { get, head };
@@ -174,7 +177,8 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
 
 // The answer when decide_finish's inputs cannot be read (the shim broke the
 // protocol): 503 storage_unavailable, private, no-store, logged as every
-// answer is; nothing of an earlier decision is carried over.
+// answer is; nothing of an earlier decision is carried over. When they did
+// not fit the input (req.too_large): 431 request_too_large instead.
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out);
 
 // Fills `r` with an error/denial answer for `reason` (status, text body,

@@ -155,6 +155,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   req->cond.if_unmodified_since = s[wire::in_if_unmodified_since];
   req->cond.if_range = s[wire::in_if_range];
   req->request_id = s[wire::in_request_id];
+  req->too_large = get_u32(in, wire::kInputCut) != 0;
   std::int64_t v;
   if (to_i64(get_f64(in, wire::kNow), &v)) req->now = v;
   if (to_i64(get_f64(in, wire::kRevocationAge), &v)) req->revocation_age = v;
@@ -190,7 +191,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   bool nums = to_u64(get_f64(in, wire::kOffset), &p.range.offset) &&
               to_u64(get_f64(in, wire::kLength), &p.range.length) &&
               to_u64(get_f64(in, wire::kSuffix), &p.range.suffix);
-  f->valid = complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
+  f->valid = !f->request.too_large && complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
 
   ObjectFacts& o = f->object;
   std::uint32_t result = get_u32(in, wire::kResult);

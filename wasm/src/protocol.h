@@ -19,6 +19,11 @@ namespace wire {
 
 constexpr std::uint32_t kVersion = 2;
 
+// The input buffer's capacity (wasm/abi/abi.cc): request facts are the URL (at
+// most 16 KiB at Cloudflare) and seven headers (at most 128 KiB of headers in
+// all), as UTF-8, which can be longer than the bytes the client sent.
+constexpr std::size_t kInCap = 160 * 1024;
+
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 // Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
 constexpr std::size_t kNow = 0;             // f64 unix seconds
@@ -38,7 +43,10 @@ constexpr std::size_t kSource = 68;         // u32 ObjectSource: 0 storage, 1 ca
 constexpr std::size_t kSize = 72;           // f64 object size (storage)
 constexpr std::size_t kUploaded = 80;       // f64 unix seconds (storage)
 constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache lookup outlived its deadline (read as a miss)
-constexpr std::size_t kInStrings = 92;      // first string byte
+// mg_begin and mg_finish: nonzero when the shim's strings did not fit the
+// input buffer (cut short). The core reads none of them and answers 431.
+constexpr std::size_t kInputCut = 92;       // u32 0 | 1
+constexpr std::size_t kInStrings = 96;      // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {

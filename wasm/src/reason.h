@@ -32,6 +32,7 @@ enum class Reason : std::uint8_t {
   precondition_failed,   // 412 precondition_failed
   storage_unavailable,   // 503 storage_unavailable
   storage_timeout,       // 503 storage_unavailable: the operation outlived its deadline
+  request_too_large,     // 431 request_too_large: the facts did not fit the core's input (checked first)
   count_
 };
 
