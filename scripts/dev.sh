@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local gate (README): installs whatever is missing, builds, seeds local
-# R2 with demo media, starts `wrangler dev` on 127.0.0.1, checks that the
-# sample URLs work, and prints them. Ctrl-C stops it (and workerd with it).
+# R2 with demo media (two images and a short MP4 and WebM video), starts
+# `wrangler dev` on 127.0.0.1, checks that the sample URLs work, and prints
+# them. Ctrl-C stops it (and workerd with it). wrangler dev reads .dev.vars
+# only when it starts: restart this after editing it.
 #
 #   PORT=8787   listen port; PORT=0 lets the kernel pick a free one (what the tests
 #               use: a port picked free beforehand can be taken before wrangler binds
@@ -20,7 +22,16 @@ fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# Offline quiet, where wrangler allows it (errors and warnings about this
+# project are still printed): no usage metrics; no banner, and with it no
+# update check against the npm registry ("update available"); no fetch of the
+# `Request.cf` object from workers.cloudflare.com (offline it warns "Unable to
+# fetch the Request.cf object"; wrangler then uses its built-in placeholder,
+# as it does here). `--test-scheduled` below replaces the "Scheduled Workers
+# are not automatically triggered" warning with a route that triggers the cron.
 export WRANGLER_SEND_METRICS=false
+export WRANGLER_HIDE_BANNER=true
+export CLOUDFLARE_CF_FETCH_ENABLED=false
 PORT="${PORT:-8787}"
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
 
@@ -41,10 +52,23 @@ export MEDIA_TOKEN_SECRET
 # Demo media in the local R2 bucket (wrangler's local state under .wrangler/).
 log "seeding local R2 (bucket \"media\") with demo media"
 python3 scripts/make_demo_media.py build/demo
+# The demo video: setup.sh's ffmpeg clips (4 s, 320x240, H.264 MP4 and VP9
+# WebM), or, without ffmpeg, the small fallback clips that need nothing
+# (scripts/make_demo_video.py).
+VIDEO_DIR=build/media
+if [[ ! -s $VIDEO_DIR/clip.mp4 || ! -s $VIDEO_DIR/clip.webm ]]; then
+  VIDEO_DIR=build/demo
+  python3 scripts/make_demo_video.py "$VIDEO_DIR"
+  log "no ffmpeg clips in build/media: seeding the fallback demo video (scripts/make_demo_video.py)"
+fi
 declare -A DEMO=(
+  ["u/demo/clip.mp4"]="$VIDEO_DIR/clip.mp4 video/mp4"
+  ["u/demo/clip.webm"]="$VIDEO_DIR/clip.webm video/webm"
   ["u/demo/photo.png"]="build/demo/photo.png image/png"
   ["u/demo/noise.png"]="build/demo/noise.png image/png"
   ["u/demo/private.png"]="build/demo/photo.png image/png"
+  # For trying revocation (docs/REVOCATION.md) without touching the sample URLs above.
+  ["u/demo/revocable.png"]="build/demo/photo.png image/png"
   # The synthetic canary's object (scripts/media_canary_smoke.sh, docs/RUNBOOK.md).
   ["u/canary/canary.png"]="build/demo/noise.png image/png"
 )
@@ -61,7 +85,7 @@ if [[ -n $RECORD && $PORT != 0 ]]; then WRANGLER_PORT="${RECORD_UPSTREAM_PORT:-$
 mkdir -p build/tmp
 DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
 log "starting wrangler dev on 127.0.0.1 (port ${WRANGLER_PORT/#0/picked by the kernel})"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false >"$DEV_LOG" 2>&1 &
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
 tail -n +1 -f "$DEV_LOG" &
 TAIL_PID=$!
@@ -95,10 +119,17 @@ fi
 PUB="$BASE$(scripts/mediagate mint --key u/demo/photo.png --public --url)"
 NOISE="$BASE$(scripts/mediagate mint --key u/demo/noise.png --public --url)"
 PRIV="$BASE$(scripts/mediagate mint --key u/demo/private.png --private --ttl 3600 --url)"
+MP4="$BASE$(scripts/mediagate mint --key u/demo/clip.mp4 --public --url)"
+WEBM="$BASE$(scripts/mediagate mint --key u/demo/clip.webm --public --url)"
+MP4_PRIV="$BASE$(scripts/mediagate mint --key u/demo/clip.mp4 --private --ttl 3600 --url)"
+WEBM_PRIV="$BASE$(scripts/mediagate mint --key u/demo/clip.webm --private --ttl 3600 --url)"
 
 status_pub=$(curl -s -o /dev/null -w '%{http_code}' "$PUB")
 status_range=$(curl -s -o /dev/null -w '%{http_code}' -H 'range: bytes=0-1' "$NOISE")
 status_priv=$(curl -s -o /dev/null -w '%{http_code}' "$PRIV")
+seek() { curl -s -o /dev/null -w '%{http_code}' -H 'range: bytes=1000-' "$1"; }  # what a player's seek asks
+status_mp4=$(seek "$MP4"); status_webm=$(seek "$WEBM")
+status_mp4_priv=$(seek "$MP4_PRIV"); status_webm_priv=$(seek "$WEBM_PRIV")
 
 cat <<MSG
 
@@ -109,9 +140,19 @@ mediagate is running on $BASE (local R2 and KV under .wrangler/, secret in .dev.
                 $PRIV
   Range request ($status_range):  curl -s -D - -o /dev/null -H 'range: bytes=0-1' '$NOISE'
 
-  more URLs:    MEDIA_TOKEN_SECRET=\$(sed -n 's/^MEDIA_TOKEN_SECRET=//p' .dev.vars) \\
-                  scripts/mediagate mint --key u/demo/photo.png --private --url
-  explain 401s: scripts/mediagate verify '<url>'
+  video, open in a browser and seek (Range: bytes=1000- answers $status_mp4, $status_webm, $status_mp4_priv, $status_webm_priv):
+    public MP4 (H.264):   $MP4
+    public WebM:          $WEBM
+    private MP4 (1 hour): $MP4_PRIV
+    private WebM (1 hour): $WEBM_PRIV
+
+  more URLs and 401s (the secret is in .dev.vars):
+                export MEDIA_TOKEN_SECRET="\$(sed -n 's/^MEDIA_TOKEN_SECRET=//p' .dev.vars)"
+                scripts/mediagate mint --key u/demo/photo.png --private --url
+                scripts/mediagate verify '<url>'
+  revocation:   scripts/mediagate revoke u/demo/revocable.png --local --apply, then
+                curl '$BASE/__scheduled' runs the cron's compaction: that key answers 410
+  .dev.vars is read only at start: after editing it, Ctrl-C and run scripts/dev.sh again.
 
 Ctrl-C to stop.
 MSG

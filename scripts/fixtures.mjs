@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FORMAT = "mediagate-fixtures/1";
-// The set's own test secret (CONTRACT.md section 3's test vectors). Never a deployment's secret.
+// The set's own test secret (docs/CONTRACT.md section 3's test vectors). Never a deployment's secret.
 export const TEST_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 export const TEST_SECRET_PREVIOUS = "previous-test-secret-previous-test-secret-previous-test-secret";
 export const DEFAULT_CONFIG = {
@@ -31,7 +31,7 @@ export const DEFAULT_CONFIG = {
 // user-agent, referer, ...) is dropped from a recording.
 export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"];
 // The response headers that matter: each one's presence and value is part of the expectation
-// (CONTRACT.md section 5). The last three must never appear.
+// (docs/CONTRACT.md section 5). The last three must never appear.
 export const RESPONSE_HEADERS = [
   "content-type", "content-length", "content-range", "content-disposition", "accept-ranges",
   "etag", "last-modified", "cache-control", "allow",

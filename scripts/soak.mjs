@@ -79,7 +79,7 @@ const PHOTO = "u/soak/photo.png";
 const CLIP = "u/soak/clip.mp4";
 const REVOKED = "u/soak/revoked.png";
 
-// The backend's token (CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
+// The backend's token (docs/CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
 // here), base64url, HMAC-SHA256 with the secret as UTF-8 text.
 const minted = new Set(); // every token sent: none may appear in a log line
 function mint(secret, key, mode, exp) {
@@ -366,7 +366,7 @@ async function main() {
   stop();
 
   const unexpected = counts.reduce((n, c) => n + c.unexpected, 0);
-  // CONTRACT.md section 8 under the real runtime: no output line holds a token, either half of
+  // docs/CONTRACT.md section 8 under the real runtime: no output line holds a token, either half of
   // one, or a t= query.
   const needles = [...minted].flatMap((tok) => tok.split(".")).filter((p) => p.length >= 16);
   const leaks = lines.filter((l) => l.includes("?t=") || l.includes("&t=") || needles.some((n) => l.includes(n))).length;

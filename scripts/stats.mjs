@@ -6,7 +6,8 @@
 // per time window the rates the go-live alerts use (docs/OBSERVABILITY.md):
 //   worker 503 > 0.5% for 5 minutes, 401 > 10% for 5 minutes (usually a
 //   secret mismatch), 404 > 5% for 10 minutes; plus 206 counts and p95 R2
-//   latency. Successes are logged at a sampled rate; each line is weighted
+//   latency; storage 503s split into timeouts (R2 slow) and errors (R2
+//   failing), and edge cache lookups that timed out. Successes are logged at a sampled rate; each line is weighted
 //   by 1 / its sample_rate so the rates are of requests, not of lines.
 // Reads stdin when no FILE is given. Exit status 1 with --fail-on-alert when
 // a threshold is crossed.
@@ -39,7 +40,7 @@ for (let i = 0; i < args.length; i++) {
 if (!(windowSeconds > 0)) usageError("--window must be a positive number of seconds");
 
 const THRESHOLDS = [
-  { name: "503", match: (s) => s === 503, rate: 0.005, minutes: 5, hint: "see reasons: not_configured (a setting or binding, named in its log line) or storage_unavailable (R2/KV)" },
+  { name: "503", match: (s) => s === 503, rate: 0.005, minutes: 5, hint: "see reasons: not_configured (a setting or binding, named in its log line), storage_timeout (R2 slow: operations still pending at MEDIA_STORAGE_TIMEOUT_MS) or storage_unavailable (R2/KV failing)" },
   { name: "401", match: (s) => s === 401, rate: 0.10, minutes: 5, hint: "token_bad_signature dominating usually means the secrets differ: compare `mediagate fingerprint` with media.worker.config" },
   { name: "404", match: (s) => s === 404, rate: 0.05, minutes: 10, hint: "object_missing: keys the bucket lacks; prefix_not_allowed: MEDIA_KEY_PREFIXES" },
 ];
@@ -79,12 +80,14 @@ function* records(value, ts = null) {
 const windows = new Map();
 const settings = new Set();
 const fingerprints = new Set();
+// Weighted counts over the whole input: storage 503s by cause, and edge
+// cache lookups past their deadline.
+const storage = { storage_timeout: 0, storage_unavailable: 0, cache_timeout: 0 };
 let seen = 0;
 function add(r) {
-  if (r.event === "media.worker.config") {
-    if (r.fingerprint) fingerprints.add(`${r.fingerprint}${r.fingerprint_previous ? ` (previous ${r.fingerprint_previous})` : ""}`);
-    return;
-  }
+  // The config line, and every token_bad_signature line, carry the fingerprints.
+  if (r.fingerprint) fingerprints.add(`${r.fingerprint}${r.fingerprint_previous ? ` (previous ${r.fingerprint_previous})` : ""}`);
+  if (r.event === "media.worker.config") return;
   if (r.reason === "not_configured" && r.setting) settings.add(r.setting);
   if (typeof r.status !== "number" || r.at === null) return;
   seen++;
@@ -96,6 +99,8 @@ function add(r) {
   s.byStatus.set(r.status, (s.byStatus.get(r.status) ?? 0) + weight);
   const key = `${r.status} ${r.reason}`;
   s.reasons.set(key, (s.reasons.get(key) ?? 0) + weight);
+  if (r.reason === "storage_timeout" || r.reason === "storage_unavailable") storage[r.reason] += weight;
+  if (r.cache === "timeout") storage.cache_timeout += weight;
   if (typeof r.r2_ms === "number") s.r2.push(r.r2_ms);
 }
 
@@ -156,7 +161,10 @@ for (const w of keys) {
   }
 }
 if (settings.size) console.log(`missing or invalid settings logged: ${[...settings].join(", ")}`);
-if (fingerprints.size) console.log(`secret fingerprints seen (media.worker.config): ${[...fingerprints].join("; ")}`);
+if (fingerprints.size) console.log(`secret fingerprints seen (media.worker.config, token_bad_signature lines): ${[...fingerprints].join("; ")}`);
+if (storage.storage_timeout || storage.storage_unavailable)
+  console.log(`storage 503s: ${Math.round(storage.storage_timeout)} storage_timeout (R2 slow), ${Math.round(storage.storage_unavailable)} storage_unavailable (R2 failing)`);
+if (storage.cache_timeout) console.log(`edge cache lookups timed out (served from R2): ${Math.round(storage.cache_timeout)}`);
 for (const a of alerts) console.log(a);
 if (!alerts.length) console.log("no alert thresholds crossed");
 process.exit(failOnAlert && alerts.length ? 1 : 0);

@@ -20,24 +20,24 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, strings: 88,
+  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, strings: 92,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
   fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28,
   op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64,
-  spanFirst: 72, spanLast: 80, storeLength: 88, headerCodes: 96,
+  spanFirst: 72, spanLast: 80, storeLength: 88, cacheDeadline: 96, headerCodes: 100,
 };
 // A header code (protocol.h): 0, name and value are strings; below this, a
 // static header (name and value from mg_configure); from this, a static name
 // and a value string.
 const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16 };
-const WIRE_VERSION = 1;
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32 };
+const WIRE_VERSION = 2;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
-export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3 };
+export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4 };
 const BODY = ["none", "text", "object"];
 export const OP = ["get", "head"];
 export const KIND = ["whole", "offset_length", "offset", "suffix"];
@@ -72,7 +72,8 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
-  return { strings, now, sample, revocation, revocationAge };
+  // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
+  return { strings, now, sample, revocation, revocationAge, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -111,6 +112,7 @@ function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.revocationAge) >> 3] = facts.revocationAge;
   v.u32[(base + IN.sample) >> 2] = facts.sample;
   v.u32[(base + IN.revocation) >> 2] = facts.revocation;
+  v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
@@ -176,12 +178,15 @@ function readDecision(v, base, n, names) {
     span: flags & FLAG.span ? [f64(OUT.spanFirst), f64(OUT.spanLast)] : null,
     // The log line's sampling rate per million, or null: no log line.
     log: flags & FLAG.log ? u32(OUT.logRate) : null,
+    // The log line carries the configured secrets' fingerprints (a bad signature).
+    fingerprints: (flags & FLAG.fingerprints) !== 0,
     refresh: (flags & FLAG.refresh) !== 0,
     store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
     deadline: u32(OUT.deadline),
+    cacheDeadline: u32(OUT.cacheDeadline),
   };
 }
 

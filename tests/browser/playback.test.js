@@ -368,7 +368,7 @@ describe("headless Chromium against the Worker, one origin on 127.0.0.1", () => 
       { url: `/m/u/me_1/${"a".repeat(1100)}.jpg?t=${mint(`u/me_1/${"a".repeat(1100)}.jpg`)}`, want: [400, "bad_request"] },
       { url: `/m/x/outside.png?t=${mint("x/outside.png")}`, want: [404, "not_found"] },
       { url: `/m/?t=${t}`, want: [400, "bad_request"] },
-      { url: `/m//${q}?t=${t}`, want: [200] }, // leading "/" of the key is stripped (CONTRACT.md section 2)
+      { url: `/m//${q}?t=${t}`, want: [200] }, // leading "/" of the key is stripped (docs/CONTRACT.md section 2)
       // Token tampering.
       { url: `/m/${q}`, want: [401, "restricted"] },
       { url: `/m/${q}?t=`, want: [401, "restricted"] },

@@ -72,21 +72,22 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
   // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
-  static_assert(wire::kVersion == 1);
+  static_assert(wire::kVersion == 2);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
-  static_assert(wire::kInStrings == 88 && wire::kRequestStrings == 10 && wire::in_count_ == 14);
+  static_assert(wire::kCacheTimedOut == 88 && wire::kInStrings == 92 && wire::kRequestStrings == 10 &&
+                wire::in_count_ == 14);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
   static_assert(wire::kOutOp == 32 && wire::kOutKind == 36 && wire::kOutAttempt == 40 && wire::kOutVersion == 44);
   static_assert(wire::kOutOffset == 48 && wire::kOutLength == 56 && wire::kOutSuffix == 64);
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
-  static_assert(wire::kOutHeaderCodes == 96 && wire::out_count_ == 8);
+  static_assert(wire::kOutCacheDeadline == 96 && wire::kOutHeaderCodes == 100 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
-                wire::flag_span == 16);
+                wire::flag_span == 16 && wire::flag_fingerprints == 32);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -94,7 +95,8 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(code(mg::RevocationState::disabled) == 0 && code(mg::RevocationState::unavailable) == 1 &&
                 code(mg::RevocationState::loaded) == 2);
   static_assert(code(mg::StorageResult::ok) == 0 && code(mg::StorageResult::missing) == 1 &&
-                code(mg::StorageResult::invalid_range) == 2 && code(mg::StorageResult::error) == 3);
+                code(mg::StorageResult::invalid_range) == 2 && code(mg::StorageResult::error) == 3 &&
+                code(mg::StorageResult::timeout) == 4);
   static_assert(code(mg::StorageOp::get) == 0 && code(mg::StorageOp::head) == 1);
   static_assert(code(mg::RangeHintKind::whole) == 0 && code(mg::RangeHintKind::offset_length) == 1 &&
                 code(mg::RangeHintKind::offset) == 2 && code(mg::RangeHintKind::suffix) == 3);
@@ -121,6 +123,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
   in.sample = 999999;
   in.revocation = code(mg::RevocationState::loaded);
   in.revocation_age = 42;
+  in.cache_timed_out = 1;
   // mg_begin's input, and mg_finish's (the same request part, then the rest).
   for (const std::string& bytes : {mgtest::encode_begin(in), mgtest::encode_finish(in)}) {
     mg::RequestFacts req;
@@ -139,6 +142,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
     CHECK(req.sample == 999999);
     CHECK(req.revocation == mg::RevocationState::loaded);
     CHECK(req.revocation_age == 42);
+    CHECK(req.cache_timed_out);
   }
   mgtest::Input absent;  // absent and empty are the same
   absent.method = "HEAD";
@@ -154,6 +158,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
   CHECK(req.request_id.empty());
   CHECK(req.now == -5);
   CHECK(req.revocation == mg::RevocationState::unavailable);
+  CHECK_FALSE(req.cache_timed_out);
 }
 
 TEST_CASE("protocol: request numbers the core cannot read keep their defaults") {
@@ -351,11 +356,18 @@ TEST_CASE("protocol: finish facts") {
   mg::protocol_read_finish(missing_bytes, &h);
   CHECK(h.valid);
   CHECK(h.object.result == mg::StorageResult::missing);
-  missing.result = 9;
-  const std::string unknown_bytes = mgtest::encode_finish(missing);
-  mg::protocol_read_finish(unknown_bytes, &h);
+  missing.result = code(mg::StorageResult::timeout);
+  const std::string timeout_bytes = mgtest::encode_finish(missing);
+  mg::protocol_read_finish(timeout_bytes, &h);
   CHECK(h.valid);
-  CHECK(h.object.result == mg::StorageResult::error);
+  CHECK(h.object.result == mg::StorageResult::timeout);
+  for (std::uint32_t unknown : {5u, 9u}) {
+    missing.result = unknown;
+    const std::string unknown_bytes = mgtest::encode_finish(missing);
+    mg::protocol_read_finish(unknown_bytes, &h);
+    CHECK(h.valid);
+    CHECK(h.object.result == mg::StorageResult::error);
+  }
 }
 
 TEST_CASE("protocol: an edge cache hit is read from its metadata; an entry of another length is a miss") {
@@ -500,6 +512,16 @@ TEST_CASE("protocol: every storage plan carries the configured deadline, in both
   CHECK(again.attempt == 2);
   CHECK(again.mode == code(mg::Mode::priv));
   CHECK(again.deadline == 2500);
+  // The edge cache lookup's deadline: kCacheDeadlineMs, or the storage
+  // deadline when that is shorter.
+  CHECK(again.cache_deadline == 1000);
+  t.storage_timeout = "200";
+  REQUIRE(mg::config_load(t, &config));
+  mg::decide_finish(config, req, mg::Mode::priv, first, refused, &d);
+  REQUIRE(d.fetch);
+  mgtest::Decoded shorter = write_decision(d);
+  CHECK(shorter.deadline == 200);
+  CHECK(shorter.cache_deadline == 200);
 }
 
 TEST_CASE("protocol: decisions are written as documented") {

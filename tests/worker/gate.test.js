@@ -1,5 +1,5 @@
 // The Worker under Miniflare, with each Wasm build of the core: every status
-// of CONTRACT.md section 4, the headers of section 5, Range and conditionals
+// of docs/CONTRACT.md section 4, the headers of section 5, Range and conditionals
 // of section 6, and bad input that must never reach a 500.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 // One request list through the native core (`mediagate explain`) and the
 // Worker (WASI build under Miniflare): identical statuses, headers and spans.
-// The list covers every status of CONTRACT.md section 4.
+// The list covers every status of docs/CONTRACT.md section 4.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

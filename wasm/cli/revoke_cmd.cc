@@ -1,5 +1,5 @@
 // mediagate revoke / mediagate revocations build-snapshot: the operator's
-// and the backend team's side of CONTRACT.md section 7 (docs/REVOCATION.md).
+// and the backend team's side of docs/CONTRACT.md section 7 (docs/REVOCATION.md).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -120,6 +120,10 @@ struct Writer {
   }
 };
 
+std::uint32_t ms_code(std::int64_t ms) {
+  return ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms);
+}
+
 std::uint32_t kind_code(RangeHintKind k) {
   // needs_size is fetched whole, then decided with the size.
   return k == RangeHintKind::needs_size ? 0 : static_cast<std::uint32_t>(k);
@@ -156,6 +160,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   if (to_i64(get_f64(in, wire::kRevocationAge), &v)) req->revocation_age = v;
   std::uint32_t sample = get_u32(in, wire::kSample);
   if (sample < 1000000) req->sample = sample;
+  req->cache_timed_out = get_u32(in, wire::kCacheTimedOut) == 1;
   std::uint32_t rev = get_u32(in, wire::kRevocation);
   // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
   req->revocation = rev == 0 ? RevocationState::disabled : rev == 2 ? RevocationState::loaded : RevocationState::unavailable;
@@ -189,7 +194,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
 
   ObjectFacts& o = f->object;
   std::uint32_t result = get_u32(in, wire::kResult);
-  o.result = result <= 3 ? static_cast<StorageResult>(result) : StorageResult::error;
+  o.result = result <= 4 ? static_cast<StorageResult>(result) : StorageResult::error;
   o.source = get_u32(in, wire::kSource) == 1 ? ObjectSource::cache : ObjectSource::storage;
   std::string_view cached = s[wire::in_cached];
   std::uint64_t cached_size = 0;
@@ -250,8 +255,8 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.f64(wire::kOutOffset, p.range.offset);
     w.f64(wire::kOutLength, p.range.length);
     w.f64(wire::kOutSuffix, p.range.suffix);
-    std::int64_t ms = d.deadline_ms;
-    w.u32(wire::kOutDeadline, ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms));
+    w.u32(wire::kOutDeadline, ms_code(d.deadline_ms));
+    w.u32(wire::kOutCacheDeadline, ms_code(d.cache_deadline_ms));
     if (d.cache_lookup) flags |= wire::flag_cache;
     w.u32(wire::kOutFlags, flags);
     w.str("");
@@ -279,13 +284,14 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     flags |= wire::flag_log;
     // The sampling rate, per million, so that counts can be weighted back.
     w.u32(wire::kOutLogRate, d.log_sample_ppm);
+    if (d.log_fingerprints) flags |= wire::flag_fingerprints;
   }
   if (d.cache_store) {
     flags |= wire::flag_store;
     w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
   }
   w.u32(wire::kOutFlags, flags);
-  // For the log line and the metric (CONTRACT.md section 8): the event, the
+  // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
   w.str(info.name);
   w.str(info.event);

@@ -17,7 +17,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 // Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
@@ -33,11 +33,12 @@ constexpr std::size_t kAttempt = 36;        // u32 1 | 2
 constexpr std::size_t kOffset = 40;         // f64
 constexpr std::size_t kLength = 48;         // f64
 constexpr std::size_t kSuffix = 56;         // f64
-constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missing, 2 invalid_range, 3 error
+constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missing, 2 invalid_range, 3 error, 4 timeout
 constexpr std::size_t kSource = 68;         // u32 ObjectSource: 0 storage, 1 cache
 constexpr std::size_t kSize = 72;           // f64 object size (storage)
 constexpr std::size_t kUploaded = 80;       // f64 unix seconds (storage)
-constexpr std::size_t kInStrings = 88;      // first string byte
+constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache lookup outlived its deadline (read as a miss)
+constexpr std::size_t kInStrings = 92;      // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {
@@ -78,10 +79,11 @@ constexpr std::size_t kOutSuffix = 64;      // f64 (fetch)
 constexpr std::size_t kOutSpanFirst = 72;   // f64 object bytes sent, inclusive (flag span)
 constexpr std::size_t kOutSpanLast = 80;    // f64
 constexpr std::size_t kOutStoreLength = 88; // f64 content-length of the edge cache entry (flag store)
+constexpr std::size_t kOutCacheDeadline = 96; // u32 ms the shim may wait for the edge cache lookup (flag cache)
 // Then one u8 per header: 0, the header's name and value follow as strings;
 // 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i,
 // its name is kHeaderNames[i] and its value follows as one string.
-constexpr std::size_t kOutHeaderCodes = 96;
+constexpr std::size_t kOutHeaderCodes = 100;
 // The strings start right after the codes: at kOutHeaderCodes + headers.
 enum OutFlag : std::uint32_t {
   flag_refresh = 1,       // reload the revocation snapshot in the background
@@ -89,6 +91,7 @@ enum OutFlag : std::uint32_t {
   flag_log = 4,           // respond: write the log line
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
+  flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
