@@ -1,4 +1,5 @@
-// End-to-end rows: each Worker under `wrangler dev --local` on 127.0.0.1,
+// End-to-end rows: each Worker under wrangler's local dev server (what
+// `wrangler dev --local` runs; started by bench/lib/dev-worker.mjs) on 127.0.0.1,
 // loaded by Debian's wrk. Traffic goes to 127.0.0.1 only, every wrk run is
 // bounded by its duration (and a kill timeout), and every process started
 // here is stopped by its process group when the run ends.
@@ -100,7 +101,7 @@ export async function startWorkers({ log = () => {} } = {}) {
       // together.
       const opts = { config: path.join(snap, w.config), persist: dir, envFile, vars: Object.fromEntries(w.vars.map((v) => v.split(":"))) };
       const child = spawn(process.execPath, [DEV_WORKER, JSON.stringify(opts)], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
