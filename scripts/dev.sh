@@ -5,11 +5,14 @@
 # them. Ctrl-C stops it (and workerd with it). wrangler dev reads .dev.vars
 # only when it starts: restart this after editing it.
 #
-#   PORT=8787   listen port
+#   PORT=8787   listen port; PORT=0 lets the kernel pick a free one (what the tests
+#               use: a port picked free beforehand can be taken before wrangler binds
+#               it); the URLs printed carry the port actually bound
 #   scripts/dev.sh --record FILE.jsonl
 #               also append every /m/* exchange it serves to FILE.jsonl as fixture
 #               lines (docs/FIXTURES.md): a recording proxy on PORT in front of wrangler
-#               dev on PORT+1 (RECORD_UPSTREAM_PORT to choose another)
+#               dev on PORT+1 (RECORD_UPSTREAM_PORT to choose another; with PORT=0,
+#               both pick)
 set -euo pipefail
 RECORD=""
 if [[ "${1:-}" == --record ]]; then
@@ -75,21 +78,44 @@ for key in "${!DEMO[@]}"; do
 done
 
 # setsid: wrangler starts npm, node, esbuild and workerd; one process group
-# lets us stop all of them.
+# lets us stop all of them. Its output goes to a log file (shown as it comes,
+# by tail), so that the port it bound can be read from its "Ready on" line.
 WRANGLER_PORT="$PORT"
-if [[ -n $RECORD ]]; then WRANGLER_PORT="${RECORD_UPSTREAM_PORT:-$((PORT + 1))}"; fi
-log "starting wrangler dev on http://127.0.0.1:$WRANGLER_PORT"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false --test-scheduled &
+if [[ -n $RECORD && $PORT != 0 ]]; then WRANGLER_PORT="${RECORD_UPSTREAM_PORT:-$((PORT + 1))}"; fi
+mkdir -p build/tmp
+DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
+log "starting wrangler dev on 127.0.0.1 (port ${WRANGLER_PORT/#0/picked by the kernel})"
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
+tail -n +1 -f "$DEV_LOG" &
+TAIL_PID=$!
 REC_PID=""
-trap 'kill -- -"$DEV_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true' EXIT INT TERM
+REC_LOG=""
+trap 'kill -- -"$DEV_PID" 2>/dev/null || true; kill "$TAIL_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true; rm -f "$DEV_LOG" ${REC_LOG:+"$REC_LOG"}' EXIT INT TERM
+
+# The origin a line "<what> http://127.0.0.1:<port>" in FILE names, once it is there (colour
+# codes stripped); fails when process PID exits first or after 120 s.
+wait_origin() { # FILE PATTERN PID
+  local origin=""
+  for _ in $(seq 1 1200); do
+    origin="$(sed 's/\x1b\[[0-9;]*m//g' "$1" | sed -n "s|.*$2 \(http://127\.0\.0\.1:[0-9]*\).*|\1|p" | head -1)"
+    if [[ -n $origin ]]; then echo "$origin"; return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then echo "exited before printing '$2'" >&2; return 1; fi
+    sleep 0.1
+  done
+  echo "no '$2' line after 120 s" >&2
+  return 1
+}
+UPSTREAM="$(wait_origin "$DEV_LOG" "Ready on" "$DEV_PID")"
+BASE="$UPSTREAM"
 if [[ -n $RECORD ]]; then
-  log "recording /m/* exchanges to $RECORD (proxy on $PORT -> wrangler dev on $WRANGLER_PORT)"
-  node scripts/record-proxy.mjs --listen "$PORT" --upstream "http://127.0.0.1:$WRANGLER_PORT" --out "$RECORD" &
+  REC_LOG="$(mktemp build/tmp/record.XXXXXX.log)"
+  node scripts/record-proxy.mjs --listen "$PORT" --upstream "$UPSTREAM" --out "$RECORD" >"$REC_LOG" 2>&1 &
   REC_PID=$!
+  BASE="$(wait_origin "$REC_LOG" "listening on" "$REC_PID")"
+  log "recording /m/* exchanges to $RECORD (proxy on $BASE -> wrangler dev on $UPSTREAM)"
 fi
 
-BASE="http://127.0.0.1:$PORT"
 PUB="$BASE$(scripts/mediagate mint --key u/demo/photo.png --public --url)"
 NOISE="$BASE$(scripts/mediagate mint --key u/demo/noise.png --public --url)"
 PRIV="$BASE$(scripts/mediagate mint --key u/demo/private.png --private --ttl 3600 --url)"
@@ -98,11 +124,6 @@ WEBM="$BASE$(scripts/mediagate mint --key u/demo/clip.webm --public --url)"
 MP4_PRIV="$BASE$(scripts/mediagate mint --key u/demo/clip.mp4 --private --ttl 3600 --url)"
 WEBM_PRIV="$BASE$(scripts/mediagate mint --key u/demo/clip.webm --private --ttl 3600 --url)"
 
-for _ in $(seq 1 60); do
-  if curl -fsS -o /dev/null "$PUB" 2>/dev/null; then break; fi
-  if ! kill -0 "$DEV_PID" 2>/dev/null; then echo "wrangler dev exited" >&2; exit 1; fi
-  sleep 0.5
-done
 status_pub=$(curl -s -o /dev/null -w '%{http_code}' "$PUB")
 status_range=$(curl -s -o /dev/null -w '%{http_code}' -H 'range: bytes=0-1' "$NOISE")
 status_priv=$(curl -s -o /dev/null -w '%{http_code}' "$PRIV")

@@ -459,6 +459,15 @@ function usage() {
 
 async function main(argv) {
   const [cmd, ...rest] = argv;
+  // docs/CLI.md, "Conventions": help on stdout with exit 0, usage errors on stderr with exit 2.
+  if (cmd === undefined) {
+    console.error(usage());
+    return 2;
+  }
+  if (["--help", "-h", "help"].includes(cmd) || rest.includes("--help") || rest.includes("-h")) {
+    console.log(usage());
+    return 0;
+  }
   if (cmd === "from-har") {
     const opts = { secrets: [process.env.MEDIA_TOKEN_SECRET, process.env.MEDIA_TOKEN_SECRET_PREVIOUS], config: {} };
     for (const name of Object.keys(DEFAULT_CONFIG)) if (name !== "MEDIA_TOKEN_SECRET" && process.env[name] !== undefined) opts.config[name] = process.env[name];
@@ -495,8 +504,8 @@ async function main(argv) {
     await record();
     return 0;
   }
-  console.error(usage());
-  return cmd === undefined || cmd === "--help" || cmd === "-h" ? 0 : 2;
+  console.error(`mediagate fixtures: unknown subcommand ${cmd}\n${usage()}`);
+  return 2;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

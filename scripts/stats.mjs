@@ -18,18 +18,26 @@ const args = process.argv.slice(2);
 let windowSeconds = 300;
 let failOnAlert = false;
 const files = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === "--window") windowSeconds = Number(args[++i]);
-  else if (args[i] === "--fail-on-alert") failOnAlert = true;
-  else if (args[i] === "-h" || args[i] === "--help") {
-    console.log("usage: mediagate stats [--window SECONDS] [--fail-on-alert] [FILE...]   (stdin when no FILE)");
-    process.exit(0);
-  } else files.push(args[i]);
-}
-if (!(windowSeconds > 0)) {
-  console.error("mediagate stats: --window must be a positive number of seconds");
+const USAGE = "usage: mediagate stats [--window SECONDS] [--fail-on-alert] [FILE...]   (stdin when no FILE)\n" +
+  "  rates and alerts from the Worker's log lines (docs/OBSERVABILITY.md)";
+// A usage error: stderr, exit 2 (docs/CLI.md, "Conventions").
+function usageError(what) {
+  console.error(`mediagate stats: ${what}\n${USAGE}`);
   process.exit(2);
 }
+if (args.includes("-h") || args.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--window") {
+    if (i + 1 >= args.length) usageError("--window needs a value");
+    windowSeconds = Number(args[++i]);
+  } else if (args[i] === "--fail-on-alert") failOnAlert = true;
+  else if (args[i].startsWith("-")) usageError(`unknown option ${args[i]}`);
+  else files.push(args[i]);
+}
+if (!(windowSeconds > 0)) usageError("--window must be a positive number of seconds");
 
 const THRESHOLDS = [
   { name: "503", match: (s) => s === 503, rate: 0.005, minutes: 5, hint: "see reasons: not_configured (a setting or binding, named in its log line), storage_timeout (R2 slow: operations still pending at MEDIA_STORAGE_TIMEOUT_MS) or storage_unavailable (R2/KV failing)" },
@@ -96,23 +104,29 @@ function add(r) {
   if (typeof r.r2_ms === "number") s.r2.push(r.r2_ms);
 }
 
+// The JSON value a log line carries, wherever it starts: the bare line, or
+// after a prefix such as wrangler dev's "✘ [ERROR] " for console.error lines,
+// with the terminal colour codes wrangler wraps around it removed first.
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+function lineValue(line) {
+  const text = line.replace(ANSI, "").trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text); // a whole line of JSON (wrangler tail, Workers Logs exports)
+  } catch {}
+  const end = text.lastIndexOf("}");
+  for (let i = text.indexOf("{"); i >= 0 && i < end; i = text.indexOf("{", i + 1)) {
+    try {
+      return JSON.parse(text.slice(i, end + 1));
+    } catch {}
+  }
+  return undefined;
+}
+
 async function readAll(stream) {
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-    const text = line.trim();
-    if (!text) continue;
-    let value;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      const i = text.indexOf("{");
-      if (i < 0) continue;
-      try {
-        value = JSON.parse(text.slice(i));
-      } catch {
-        continue;
-      }
-    }
-    for (const r of records(value)) add(r);
+    const value = lineValue(line);
+    if (value !== undefined) for (const r of records(value)) add(r);
   }
 }
 

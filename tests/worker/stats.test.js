@@ -95,4 +95,27 @@ describe("mediagate stats", () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /no alert thresholds crossed/);
   });
+
+  it("reads lines as wrangler dev prints them: console.error's \"✘ [ERROR] \" prefix and colour codes", () => {
+    // Byte for byte what wrangler dev 4 printed (colours on, even into a pipe) for a
+    // request to a Worker without MEDIA_TOKEN_SECRET, plus the same record behind a
+    // prefix that itself holds a brace.
+    const E = "\x1b";
+    const error = (o) => `${E}[31m✘ ${E}[41;31m[${E}[41;97mERROR${E}[41;31m]${E}[0m ${E}[1m${JSON.stringify(o)}${E}[0m`;
+    const line = (o) => JSON.stringify({ ts: T0, event: "media.worker.error", reason: "not_configured", status: 503, method: "GET", key: null, sample_rate: 1, ...o });
+    const input = [
+      "[wrangler:info] Ready on http://127.0.0.1:8787",
+      error({ event: "media.worker.error", reason: "not_configured", setting: "MEDIA_TOKEN_SECRET" }),
+      "",
+      line({}),
+      `${E}[2m[worker {mediagate}]${E}[0m ${error({ event: "media.worker.error", reason: "not_configured", setting: "MEDIA_BUCKET" })}`,
+      error(JSON.parse(line({}))),
+      "[wrangler:info] GET /m/u/demo/photo.png 503 Service Unavailable (14ms)",
+    ].join("\n");
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^mediagate stats: 2 request lines,/m);
+    assert.match(r.stdout, /missing or invalid settings logged: MEDIA_TOKEN_SECRET, MEDIA_BUCKET/);
+    assert.match(r.stdout, /100\.00%\s+0\.00%\s+0\.00%.*503 not_configured \(2\)/);
+  });
 });
