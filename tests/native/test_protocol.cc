@@ -72,7 +72,9 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 }  // namespace
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
-  // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
+  // wasm/spec/wire.json describes the layout once; wire_layout.h (here) and worker-shim/wire.js
+  // (core.js) are generated from it. These pin today's values: appending a field leaves them
+  // true, moving or renumbering one (which a shim of another build would misread) fails here.
   static_assert(wire::kVersion == 2);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);

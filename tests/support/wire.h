@@ -23,30 +23,6 @@ constexpr std::uint32_t code(E e) {
   return static_cast<std::uint32_t>(e);
 }
 
-// An input's fields. Codes are plain numbers so that a test can write ones the core must refuse.
-struct Input {
-  // The request part (mg_begin reads it; mg_finish reads it too).
-  std::string method, path, query, range;
-  std::string if_match, if_none_match, if_modified_since, if_unmodified_since, if_range;
-  std::string request_id;
-  double now = 0;             // unix seconds
-  std::uint32_t sample = 0;   // 0..999999
-  std::uint32_t revocation = 0;  // RevocationState code
-  double revocation_age = 0;
-  // The finish part: the fetch decision echoed, and what storage (or the edge cache) said.
-  std::uint32_t mode = 0;     // Mode code
-  std::uint32_t op = 0;       // StorageOp code
-  std::uint32_t kind = 0;     // RangeHintKind code 0..3
-  std::uint32_t attempt = 1;
-  double offset = 0, length = 0, suffix = 0;
-  std::uint32_t result = 0;   // StorageResult code
-  std::uint32_t source = 0;   // ObjectSource code
-  double size = 0, uploaded = 0;
-  std::string etag, type, cached, cached_size;
-  std::uint32_t cache_timed_out = 0;  // 1: the request's edge cache lookup outlived its deadline
-  std::uint32_t cut = 0;      // nonzero: the shim's strings did not fit (kInputCut)
-};
-
 namespace detail {
 
 inline void put_u32(std::string* b, std::size_t at, std::uint32_t v) {
@@ -73,55 +49,22 @@ inline double get_f64(std::string_view b, std::size_t at) {
   return d;
 }
 
-inline const std::string& in_string(const Input& in, std::size_t s) {
-  namespace w = mg::wire;
-  switch (s) {
-    case w::in_method: return in.method;
-    case w::in_path: return in.path;
-    case w::in_query: return in.query;
-    case w::in_range: return in.range;
-    case w::in_if_match: return in.if_match;
-    case w::in_if_none_match: return in.if_none_match;
-    case w::in_if_modified_since: return in.if_modified_since;
-    case w::in_if_unmodified_since: return in.if_unmodified_since;
-    case w::in_if_range: return in.if_range;
-    case w::in_request_id: return in.request_id;
-    case w::in_etag: return in.etag;
-    case w::in_type: return in.type;
-    case w::in_cached: return in.cached;
-    case w::in_cached_size: return in.cached_size;
-    default: break;
-  }
-  static const std::string empty;
-  return empty;
-}
-
 }  // namespace detail
+}  // namespace mgtest
+
+// The fields and their offsets, generated from wasm/spec/wire.json.
+#include "wire_fields.h"
+
+namespace mgtest {
 
 // The bytes of an input: every number at its offset, then the first `n_strings` strings, each
 // NUL-terminated (a string holding a NUL is written as is: the test's business).
 inline std::string encode(const Input& in, std::size_t n_strings) {
   namespace w = mg::wire;
   std::string b(w::kInStrings, '\0');
-  detail::put_f64(&b, w::kNow, in.now);
-  detail::put_f64(&b, w::kRevocationAge, in.revocation_age);
-  detail::put_u32(&b, w::kSample, in.sample);
-  detail::put_u32(&b, w::kRevocation, in.revocation);
-  detail::put_u32(&b, w::kMode, in.mode);
-  detail::put_u32(&b, w::kOp, in.op);
-  detail::put_u32(&b, w::kKind, in.kind);
-  detail::put_u32(&b, w::kAttempt, in.attempt);
-  detail::put_f64(&b, w::kOffset, in.offset);
-  detail::put_f64(&b, w::kLength, in.length);
-  detail::put_f64(&b, w::kSuffix, in.suffix);
-  detail::put_u32(&b, w::kResult, in.result);
-  detail::put_u32(&b, w::kSource, in.source);
-  detail::put_f64(&b, w::kSize, in.size);
-  detail::put_f64(&b, w::kUploaded, in.uploaded);
-  detail::put_u32(&b, w::kCacheTimedOut, in.cache_timed_out);
-  detail::put_u32(&b, w::kInputCut, in.cut);
+  detail::put_numbers(in, &b);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
-    b += detail::in_string(in, s);
+    b += *detail::in_strings(in, s);
     b += '\0';
   }
   return b;
@@ -134,17 +77,12 @@ inline std::string encode_begin(const Input& in) { return encode(in, mg::wire::k
 inline std::string encode_finish(const Input& in) { return encode(in, mg::wire::in_count_); }
 
 // A decision read back from its bytes.
-struct Decoded {
+struct Decoded : DecodedFields {
   // Well-formed: at least the number block, version kVersion, a known code per header, and
   // exactly the out_count_ strings plus each header's (per its code), each NUL-terminated,
   // ending the bytes. Headers sent by code are read back as their name and value.
   bool ok = false;
   std::size_t bytes = 0;
-  std::uint32_t fetch = 0, status = 0, mode = 0, flags = 0, body = 0, n_headers = 0;
-  std::uint32_t log_rate = 0, deadline = 0, op = 0, kind = 0, attempt = 0, version = 0;
-  double offset = 0, length = 0, suffix = 0, span_first = 0, span_last = 0, store_length = 0;
-  std::uint32_t cache_deadline = 0;
-  std::string reason, event, mode_name, key, cache_path, request_id, text, store_meta;
   std::vector<std::pair<std::string, std::string>> headers;
 
   bool has(mg::wire::OutFlag f) const { return (flags & f) != 0; }
@@ -167,26 +105,7 @@ inline Decoded decode(std::string_view b) {
   Decoded d;
   d.bytes = b.size();
   if (b.size() < w::kOutHeaderCodes) return d;
-  d.fetch = detail::get_u32(b, w::kOutFetch);
-  d.status = detail::get_u32(b, w::kOutStatus);
-  d.mode = detail::get_u32(b, w::kOutMode);
-  d.flags = detail::get_u32(b, w::kOutFlags);
-  d.body = detail::get_u32(b, w::kOutBody);
-  d.n_headers = detail::get_u32(b, w::kOutHeaders);
-  d.log_rate = detail::get_u32(b, w::kOutLogRate);
-  d.deadline = detail::get_u32(b, w::kOutDeadline);
-  d.op = detail::get_u32(b, w::kOutOp);
-  d.kind = detail::get_u32(b, w::kOutKind);
-  d.attempt = detail::get_u32(b, w::kOutAttempt);
-  d.version = detail::get_u32(b, w::kOutVersion);
-  d.offset = detail::get_f64(b, w::kOutOffset);
-  d.length = detail::get_f64(b, w::kOutLength);
-  d.suffix = detail::get_f64(b, w::kOutSuffix);
-  d.span_first = detail::get_f64(b, w::kOutSpanFirst);
-  d.span_last = detail::get_f64(b, w::kOutSpanLast);
-  d.store_length = detail::get_f64(b, w::kOutStoreLength);
-  d.cache_deadline = detail::get_u32(b, w::kOutCacheDeadline);
-
+  detail::get_numbers(b, &d);
   // One code per header (response.h: kStaticHeaders, kHeaderNames), then the strings.
   if (b.size() < w::kOutHeaderCodes + d.n_headers) return d;
   std::string_view codes = b.substr(w::kOutHeaderCodes, d.n_headers);
@@ -206,14 +125,7 @@ inline Decoded decode(std::string_view b) {
     rest.remove_prefix(nul + 1);
   }
   if (s.size() != want) return d;
-  d.reason = s[w::out_reason];
-  d.event = s[w::out_event];
-  d.mode_name = s[w::out_mode];
-  d.key = s[w::out_key];
-  d.cache_path = s[w::out_cache_path];
-  d.request_id = s[w::out_request_id];
-  d.text = s[w::out_text];
-  d.store_meta = s[w::out_store_meta];
+  detail::get_strings(s, &d);
   std::size_t k = w::out_count_;
   for (char c : codes) {
     auto code = static_cast<std::uint8_t>(c);

@@ -3,7 +3,18 @@
 // offsets, then NUL-terminated strings in a fixed order: the shim writes the
 // numbers through typed-array views and all strings with one encodeInto, and
 // reads a decision the same way, with one decode. Little-endian (Wasm always
-// is; the native build checks its host). Layout version: kWireVersion.
+// is; the native build checks its host).
+//
+// The layout itself (offsets, string order, flags, codes, wire::kVersion) is
+// described once, in wasm/spec/wire.json; wire_layout.h is generated from it
+// (tools/gen/generate.mjs), as is the shim's worker-shim/wire.js. A decision's
+// header codes: 0, the header's name and value follow as strings; a static
+// code, its name and value are kStaticHeaders' (no strings); from
+// kHeaderCodeName, its name is kHeaderNames' and only its value follows.
+// Input numbers: an f64 holds an integer below 2^53; anything else, NaN
+// included, is unreadable. Strings: absent and empty are the same; an input
+// whose strings lack a terminator is read as no input; a nonzero kInputCut
+// (the shim's strings did not fit) makes the core read none and answer 431.
 //
 // Configuration stays text (name<TAB>value lines, once per isolate).
 #pragma once
@@ -13,108 +24,9 @@
 
 #include "config.h"
 #include "decision.h"
+#include "wire_layout.h"
 
 namespace mg {
-namespace wire {
-
-constexpr std::uint32_t kVersion = 2;
-
-// The input buffer's capacity (wasm/abi/abi.cc): request facts are the URL (at
-// most 16 KiB at Cloudflare) and seven headers (at most 128 KiB of headers in
-// all), as UTF-8, which can be longer than the bytes the client sent.
-constexpr std::size_t kInCap = 160 * 1024;
-
-// --- Input: mg_begin reads the request part, mg_finish all of it. ----------
-// Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
-constexpr std::size_t kNow = 0;             // f64 unix seconds
-constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the snapshot loaded / the last failed attempt
-constexpr std::size_t kSample = 16;         // u32 0..999999, uniform random, for log sampling
-constexpr std::size_t kRevocation = 20;     // u32 RevocationState: 0 disabled, 1 unavailable, 2 loaded (other: unavailable)
-// mg_finish only: the fetch decision being answered, echoed, and what storage said.
-constexpr std::size_t kMode = 24;           // u32 Mode: 0 none, 1 pub, 2 priv
-constexpr std::size_t kOp = 28;             // u32 StorageOp: 0 get, 1 head
-constexpr std::size_t kKind = 32;           // u32 RangeHintKind: 0 whole, 1 offset_length, 2 offset, 3 suffix
-constexpr std::size_t kAttempt = 36;        // u32 1 | 2
-constexpr std::size_t kOffset = 40;         // f64
-constexpr std::size_t kLength = 48;         // f64
-constexpr std::size_t kSuffix = 56;         // f64
-constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missing, 2 invalid_range, 3 error, 4 timeout
-constexpr std::size_t kSource = 68;         // u32 ObjectSource: 0 storage, 1 cache
-constexpr std::size_t kSize = 72;           // f64 object size (storage)
-constexpr std::size_t kUploaded = 80;       // f64 unix seconds (storage)
-constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache lookup outlived its deadline (read as a miss)
-// mg_begin and mg_finish: nonzero when the shim's strings did not fit the
-// input buffer (cut short). The core reads none of them and answers 431.
-constexpr std::size_t kInputCut = 92;       // u32 0 | 1
-constexpr std::size_t kInStrings = 96;      // first string byte
-// The strings, each NUL-terminated, in this order. Absent and empty are the
-// same. mg_begin reads the first ten; mg_finish needs all fourteen.
-enum InString : std::size_t {
-  in_method,
-  in_path,                  // URL path as received, percent-encoded
-  in_query,                 // URL query, with or without '?'
-  in_range,                 // the request headers the core reads...
-  in_if_match,
-  in_if_none_match,
-  in_if_modified_since,
-  in_if_unmodified_since,
-  in_if_range,
-  in_request_id,            // ...x-request-id last
-  in_etag,                  // storage: the quoted etag (R2 httpEtag)
-  in_type,                  // storage: the stored content type
-  in_cached,                // cache: the entry's x-mediagate-object value
-  in_cached_size,           // cache: the entry's own length (content-length of a 200, the /N of a 206/416)
-  in_count_
-};
-constexpr std::size_t kRequestStrings = in_etag;
-
-// --- Output: a decision. ----------------------------------------------------
-constexpr std::size_t kOutFetch = 0;        // u32 1: perform the plan, then mg_finish; 0: respond
-constexpr std::size_t kOutStatus = 4;       // u32 HTTP status (respond)
-constexpr std::size_t kOutMode = 8;         // u32 Mode (fetch: echo it into mg_finish)
-constexpr std::size_t kOutFlags = 12;       // u32 flag bits below
-constexpr std::size_t kOutBody = 16;        // u32 BodySource: 0 none, 1 text, 2 object
-constexpr std::size_t kOutHeaders = 20;     // u32 number of header name/value string pairs
-constexpr std::size_t kOutLogRate = 24;     // u32 log sampling rate of this answer, per million
-constexpr std::size_t kOutDeadline = 28;    // u32 ms the shim may wait for the plan's operation
-constexpr std::size_t kOutOp = 32;          // u32 StorageOp (fetch)
-constexpr std::size_t kOutKind = 36;        // u32 RangeHintKind 0..3 (fetch)
-constexpr std::size_t kOutAttempt = 40;     // u32 1 | 2 (fetch)
-constexpr std::size_t kOutVersion = 44;     // u32 kVersion
-constexpr std::size_t kOutOffset = 48;      // f64 (fetch)
-constexpr std::size_t kOutLength = 56;      // f64 (fetch)
-constexpr std::size_t kOutSuffix = 64;      // f64 (fetch)
-constexpr std::size_t kOutSpanFirst = 72;   // f64 object bytes sent, inclusive (flag span)
-constexpr std::size_t kOutSpanLast = 80;    // f64
-constexpr std::size_t kOutStoreLength = 88; // f64 content-length of the edge cache entry (flag store)
-constexpr std::size_t kOutCacheDeadline = 96; // u32 ms the shim may wait for the edge cache lookup (flag cache)
-// Then one u8 per header: 0, the header's name and value follow as strings;
-// 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i,
-// its name is kHeaderNames[i] and its value follows as one string.
-constexpr std::size_t kOutHeaderCodes = 100;
-// The strings start right after the codes: at kOutHeaderCodes + headers.
-enum OutFlag : std::uint32_t {
-  flag_refresh = 1,       // reload the revocation snapshot in the background
-  flag_cache = 2,         // fetch: the edge cache may answer the plan, under the cache path
-  flag_log = 4,           // respond: write the log line
-  flag_store = 8,         // respond: store the object bytes in the edge cache
-  flag_span = 16,         // respond: span first/last are set
-  flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints
-};
-// Then NUL-terminated strings, in this order, then each header's strings (per its code).
-enum OutString : std::size_t {
-  out_reason,       // reason name (log, metric)
-  out_event,        // log event
-  out_mode,         // none | pub | priv
-  out_key,          // decoded key: the storage key (fetch), for the log line (respond)
-  out_cache_path,   // token-free canonical path: the edge cache key
-  out_request_id,   // x-request-id when it is a plain id, else empty
-  out_text,         // text body (body = text)
-  out_store_meta,   // x-mediagate-object value of the entry to store (flag store)
-  out_count_
-};
-
-}  // namespace wire
 
 // Request facts from the input (the request part). Strings are views into `in`.
 void protocol_read_request(std::string_view in, RequestFacts* req);
