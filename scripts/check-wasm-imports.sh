@@ -10,10 +10,13 @@
 # (STANDALONE_WASM with memory growth always imports it; a no-op satisfies it).
 set -euo pipefail
 
-REQUIRED_EXPORTS=(memory _initialize mg_in_ptr mg_in_cap mg_out_ptr mg_set_secret
-                  mg_configure mg_begin mg_finish mg_bench_verify mg_snapshot_alloc
-                  mg_snapshot_install mg_snapshot_build_reset mg_snapshot_build_add
-                  mg_snapshot_build_finish mg_snapshot_build_ptr mg_snapshot_clear)
+# The required exports are listed once, in wasm/spec/wire.json; wasm/abi/exports.txt is generated
+# from it (tools/gen/generate.mjs).
+EXPORTS_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/wasm/abi/exports.txt"
+REQUIRED_EXPORTS=()
+while IFS= read -r line; do
+  [[ -z $line || $line == \#* ]] || REQUIRED_EXPORTS+=("$line")
+done <"$EXPORTS_FILE"
 
 allowed=()
 if [[ ${1:-} == --emscripten ]]; then

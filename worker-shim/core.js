@@ -9,38 +9,19 @@
 // benchmarks). A module's named exports are entrypoints only in the Worker's
 // main module, so this file may export freely.
 
+import { RESULT, IN, IN_STRINGS, REQUEST_STRINGS, REQUEST_HEADERS, OUT, OUT_STRING as S, OUT_STRING_COUNT, FLAG, HEADER_CODE, WIRE_VERSION, IN_CAP, BODY_NAMES, OP_NAMES, KIND_NAMES } from "./wire.js";
+
+// The layout is generated from wasm/spec/wire.json (wire.js); these are re-exported for the
+// shim and the tools: REVOCATION and RESULT map names to codes, OP and KIND codes to names.
+export { REQUEST_HEADERS, REVOCATION, VARS } from "./wire.js";
+export { RESULT };
+export const OP = OP_NAMES;
+export const KIND = KIND_NAMES;
+// The strings mg_finish reads after the request's: etag, type, cached, cached_size.
+const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-// The request headers the core reads, in the protocol's string order.
-export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "x-request-id"];
-
-// Input layout (protocol.h, namespace wire): byte offsets; u32 at multiples
-// of 4, f64 at multiples of 8.
-const IN = {
-  now: 0, revocationAge: 8, sample: 16, revocation: 20,
-  mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, strings: 96,
-};
-// Output layout: byte offsets and flag bits.
-const OUT = {
-  fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28,
-  op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64,
-  spanFirst: 72, spanLast: 80, storeLength: 88, cacheDeadline: 96, headerCodes: 100,
-};
-// A header code (protocol.h): 0, name and value are strings; below this, a
-// static header (name and value from mg_configure); from this, a static name
-// and a value string.
-const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32 };
-const WIRE_VERSION = 2;
-
-// Protocol codes (protocol.h): revocation state, storage result, source.
-export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
-export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4 };
-const BODY = ["none", "text", "object"];
-export const OP = ["get", "head"];
-export const KIND = ["whole", "offset_length", "offset", "suffix"];
 
 // A protocol string holds no NUL (its terminator). Request headers and URLs
 // cannot (the runtime refuses them); storage metadata is uploader-controlled.
@@ -81,8 +62,10 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
 // value) and cachedSize (the entry's own length, as its header says).
 export function finishStrings(s) {
-  const cache = s.source === "cache";
-  return `${cache ? "" : clean(s.etag ?? "")}\0${cache ? "" : clean(s.type ?? "")}\0${cache ? clean(s.cached ?? "") : ""}\0${cache ? clean(s.cachedSize ?? "") : ""}\0`;
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize } : { etag: s.etag, type: s.type };
+  let out = "";
+  for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
+  return out;
 }
 
 // What mg_finish reads of an object storage returned (an R2Object or
@@ -148,17 +131,17 @@ function readDecision(v, base, n, names) {
   const flags = u32(OUT.flags);
   const fetch = u32(OUT.fetch) === 1;
   const headers = new Array(count);
-  for (let i = 0, k = 8; i < count; i++) {
+  for (let i = 0, k = OUT_STRING_COUNT; i < count; i++) {
     const code = v.u8[codes + i];
     if (code === 0) {
       headers[i] = [str[k], str[k + 1]];
       k += 2;
-    } else if (code < CODE_NAME) {
-      const h = names.statics[code - 1];
+    } else if (code < HEADER_CODE.nameFirst) {
+      const h = names.statics[code - HEADER_CODE.staticFirst];
       if (!h) throw new Error("mediagate core: unknown header code");
       headers[i] = h;
     } else {
-      const name = names.names[code - CODE_NAME];
+      const name = names.names[code - HEADER_CODE.nameFirst];
       if (name === undefined) throw new Error("mediagate core: unknown header code");
       headers[i] = [name, str[k++]];
     }
@@ -167,14 +150,14 @@ function readDecision(v, base, n, names) {
     fetch,
     status: u32(OUT.status),
     modeCode: u32(OUT.mode),
-    reason: str[0],
-    event: str[1],
-    mode: str[2],
-    key: str[3],
-    cache: fetch && flags & FLAG.cache ? str[4] : null,
-    requestId: str[5] || null,
-    text: str[6],
-    body: BODY[u32(OUT.body)] ?? "none",
+    reason: str[S.reason],
+    event: str[S.event],
+    mode: str[S.mode],
+    key: str[S.key],
+    cache: fetch && flags & FLAG.cache ? str[S.cachePath] : null,
+    requestId: str[S.requestId] || null,
+    text: str[S.text],
+    body: BODY_NAMES[u32(OUT.body)] ?? "none",
     // [name, value] pairs, in order. Shared arrays: read them, never change them.
     headers,
     span: flags & FLAG.span ? [f64(OUT.spanFirst), f64(OUT.spanLast)] : null,
@@ -183,7 +166,7 @@ function readDecision(v, base, n, names) {
     // The log line carries the configured secrets' fingerprints (a bad signature).
     fingerprints: (flags & FLAG.fingerprints) !== 0,
     refresh: (flags & FLAG.refresh) !== 0,
-    store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
+    store: flags & FLAG.store ? { path: str[S.cachePath], length: f64(OUT.storeLength), meta: str[S.storeMeta] } : null,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
@@ -295,7 +278,7 @@ export function createCore(module) {
 
 // The input bytes mg_begin (no `d`) or mg_finish would receive, outside any
 // core: what scripts/differential.mjs sends to the native build as well.
-export function encodeInput(facts, d = null, s = null, cap = 160 * 1024) {
+export function encodeInput(facts, d = null, s = null, cap = IN_CAP) {
   const buf = new ArrayBuffer(cap);
   const n = writeInput(views(buf), 0, cap, facts, d, s);
   return new Uint8Array(buf, 0, n);

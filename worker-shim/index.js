@@ -5,22 +5,10 @@
 // results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
 // Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
-import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, RESULT, OP, KIND } from "./core.js";
+// VARS: the [vars] handed to the core (it validates them and applies the defaults), from
+// wasm/spec/settings.json.
+import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, RESULT, OP, KIND, VARS } from "./core.js";
 
-// [vars] handed to the core; it validates them and applies the defaults.
-const VARS = [
-  "MEDIA_KEY_PREFIXES",
-  "MEDIA_CLOCK_SKEW_SECONDS",
-  "MEDIA_MAX_TOKEN_TTL_SECONDS",
-  "MEDIA_CORP",
-  "MEDIA_REVOCATION_MODE",
-  "MEDIA_REVOCATION_MAX_STALENESS_SECONDS",
-  "MEDIA_REVOCATION_REFRESH_SECONDS",
-  "MEDIA_EDGE_CACHE",
-  "MEDIA_LOG_SAMPLE_RATE",
-  "MEDIA_DEBUG_HEADERS",
-  "MEDIA_STORAGE_TIMEOUT_MS",
-];
 // The KV key the scheduled handler writes the compacted snapshot to. (Not
 // exported: a Worker module's named exports are entrypoints.)
 const SNAPSHOT_KEY = "snapshot:v1";

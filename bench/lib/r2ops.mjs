@@ -16,6 +16,7 @@ const WORKERS = {
       { type: "ESModule", path: "bench/r2count/wrap.js" },
       { type: "ESModule", path: "worker-shim/index.js" },
       { type: "ESModule", path: "worker-shim/core.js" },
+      { type: "ESModule", path: "worker-shim/wire.js" },
       { type: "CompiledWasm", path: "worker-shim/mediagate.wasm" },
     ],
     bindings: {

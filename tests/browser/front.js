@@ -37,6 +37,7 @@ export async function startFront(objects) {
     modules: [
       { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
       { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
+      { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
       { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm") },
     ],
     compatibilityDate: "2025-09-01",

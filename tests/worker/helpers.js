@@ -162,6 +162,7 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
       ...(entry ? [{ type: "ESModule", path: path.join(ROOT, entry) }] : []),
       { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
       { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
+      { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
       { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(wasmPath) },
     ],
     compatibilityDate: "2025-09-01",

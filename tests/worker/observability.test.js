@@ -233,6 +233,7 @@ async function optionsWith(extra) {
         modules: [
           { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
           { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
+          { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
           { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(BUILDS.wasi) },
         ],
         compatibilityDate: "2025-09-01",
