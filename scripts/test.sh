@@ -9,6 +9,7 @@
 #   - browser tests in headless Chromium (tests/browser/) and the recorded
 #     fixture sets replayed on native, Wasm and Worker (tests/fixtures/)
 #   - the docs' shell examples run as written (tests/docs/)
+#   - the files generated from wasm/spec/ are up to date (tools/gen/generate.mjs --check)
 #   - R2 operations per request kind, and a seconds-long smoke run of scripts/bench
 #   - a CI-sized soak (scripts/soak.mjs) against wrangler dev
 # Ends with one line "tests: N passed, M failed" and exits non-zero on any failure.
@@ -85,6 +86,9 @@ run_step() {
     failed=$(( failed + 1 )); failed_steps+=("$label"); summary+=("$label: 0 passed, 1 failed")
   fi
 }
+# The layout and settings description (wasm/spec/) and every file generated from it agree
+# (docs/ARCHITECTURE.md, "One description, generated code").
+run_step "generated files are up to date (tools/gen/generate.mjs --check)" node tools/gen/generate.mjs --check
 asan_built=0
 build_asan() {
   if [[ ! -f build/asan/CMakeCache.txt || CMakePresets.json -nt build/asan/CMakeCache.txt ]]; then

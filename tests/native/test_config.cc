@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config.h"
+#include "settings_table.h"
 
 TEST_CASE("contract 1: defaults when [vars] are absent") {
   mg::ConfigText t;
@@ -99,5 +100,54 @@ TEST_CASE("config: MEDIA_STORAGE_TIMEOUT_MS, the storage deadline (default 10000
     CHECK(mg::config_load(t, &c) == row.ok);
     if (row.ok) CHECK(c.storage_timeout_ms == row.ms);
     else CHECK(c.problem == "MEDIA_STORAGE_TIMEOUT_MS");
+  }
+}
+
+// wasm/spec/settings.json, through the generated table: each var's documented default is
+// what an absent var means, and each integer var accepts its range's ends and nothing past
+// them, naming the setting.
+TEST_CASE("config: the settings table's defaults and ranges are config_load's") {
+  namespace set = mg::settings;
+  auto base = [] {
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    return t;
+  };
+  mg::Config absent;
+  REQUIRE(mg::config_load(base(), &absent));
+  for (const set::Setting& s : set::kSettings) {
+    if (s.kind != set::Kind::var) continue;
+    CAPTURE(s.name);
+    mg::ConfigText t = base();
+    t.*s.value = s.default_text;
+    t.*s.set = true;
+    mg::Config c;
+    REQUIRE(mg::config_load(t, &c));
+    CHECK(c.n_prefixes == absent.n_prefixes);
+    for (std::size_t i = 0; i < c.n_prefixes; ++i) CHECK(c.prefixes[i] == absent.prefixes[i]);
+    CHECK(c.leeway == absent.leeway);
+    CHECK(c.max_ttl == absent.max_ttl);
+    CHECK(c.corp_same_site == absent.corp_same_site);
+    CHECK(c.revocation_fail_closed == absent.revocation_fail_closed);
+    CHECK(c.revocation_max_stale == absent.revocation_max_stale);
+    CHECK(c.revocation_refresh == absent.revocation_refresh);
+    CHECK(c.edge_cache == absent.edge_cache);
+    CHECK(c.log_sample_ppm == absent.log_sample_ppm);
+    CHECK(c.debug_headers == absent.debug_headers);
+    CHECK(c.storage_timeout_ms == absent.storage_timeout_ms);
+    if (s.max == 0) continue;  // not an integer setting
+    struct Case {
+      std::int64_t value;
+      bool ok;
+    };
+    for (Case k : {Case{s.min, true}, Case{s.max, true}, Case{s.min - 1, false}, Case{s.max + 1, false}}) {
+      std::string text = std::to_string(k.value);
+      CAPTURE(text);
+      t.*s.value = text;
+      CHECK(mg::config_load(t, &c) == k.ok);
+      CHECK(c.problem == (k.ok ? std::string_view() : s.name));
+    }
   }
 }

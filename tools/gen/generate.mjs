@@ -135,8 +135,9 @@ function cppSettings() {
   L.push("  Kind kind;");
   L.push("  std::string_view ConfigText::*value;  // nullptr for a binding (only its presence counts)");
   L.push("  bool ConfigText::*set;");
-  L.push("  std::int64_t min, max;                // an integer setting's range");
+  L.push("  std::int32_t min, max;                // an integer setting's range");
   L.push("  std::string_view default_text;        // what an absent var means");
+  L.push("  std::string_view choices[2];          // a two-way choice: the default, then the other value");
   L.push("};");
   L.push("");
   L.push("enum Id : std::size_t {");
@@ -149,7 +150,9 @@ function cppSettings() {
     const value = s.kind === "binding" ? "nullptr" : `&ConfigText::${s.field}`;
     const set = s.kind === "binding" ? `&ConfigText::${s.field}` : `&ConfigText::${s.field}_set`;
     const dflt = s.kind === "var" ? JSON.stringify(s.default) : '""';
-    L.push(`    {"${s.name}", Kind::${s.kind}, ${value}, ${set}, ${s.min ?? 0}, ${s.max ?? 0}, ${dflt}},`);
+    const choices = (s.choices ?? []).map((c) => JSON.stringify(c)).join(", ");
+    if (s.choices && (s.choices.length !== 2 || s.choices[0] !== s.default)) throw new Error(`${s.name}: a choice is two values, the default first`);
+    L.push(`    {"${s.name}", Kind::${s.kind}, ${value}, ${set}, ${s.min ?? 0}, ${s.max ?? 0}, ${dflt}, {${choices}}},`);
   }
   L.push("};");
   L.push("");

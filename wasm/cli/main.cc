@@ -27,6 +27,7 @@
 #include "httpdate.h"
 #include "key.h"
 #include "protocol.h"
+#include "settings_table.h"
 #include "storage_model.h"
 #include "token.h"
 #include "url_path.h"
@@ -42,19 +43,18 @@ const char* env(const char* name, bool* set) {
   return v ? v : "";
 }
 
-// Configuration from the environment, named as in wrangler.toml. The
-// bucket is taken as bound unless MEDIA_BUCKET is set to "" or "0".
+// Configuration from the environment: every setting the Worker reads
+// (settings_table.h, from wasm/spec/settings.json), named as in wrangler.toml,
+// so that explain answers as the Worker does. The bucket is taken as bound
+// unless MEDIA_BUCKET is set to "" or "0".
 mg::Config load_config() {
   mg::ConfigText t;
-  t.secret = env("MEDIA_TOKEN_SECRET", &t.secret_set);
-  t.secret_previous = env("MEDIA_TOKEN_SECRET_PREVIOUS", &t.secret_previous_set);
-  t.prefixes = env("MEDIA_KEY_PREFIXES", &t.prefixes_set);
-  t.leeway = env("MEDIA_CLOCK_SKEW_SECONDS", &t.leeway_set);
-  t.max_ttl = env("MEDIA_MAX_TOKEN_TTL_SECONDS", &t.max_ttl_set);
-  t.corp = env("MEDIA_CORP", &t.corp_set);
-  bool bucket_set;
-  std::string_view bucket = env("MEDIA_BUCKET", &bucket_set);
-  t.has_bucket = !bucket_set || (!bucket.empty() && bucket != "0");
+  for (const mg::settings::Setting& s : mg::settings::kSettings) {
+    bool set;
+    std::string_view v = env(s.name.data(), &set);  // the table's names are NUL-terminated literals
+    if (s.kind == mg::settings::Kind::binding) t.*s.set = !set || (!v.empty() && v != "0");
+    else t.*s.value = v, t.*s.set = set;
+  }
   mg::Config c;
   mg::config_load(t, &c);
   return c;

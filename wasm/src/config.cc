@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "settings_table.h"
+
 namespace mg {
 namespace {
 
@@ -36,6 +38,25 @@ bool parse_rate(std::string_view s, std::uint32_t* ppm) {
   return true;
 }
 
+// A two-way choice (settings_table.h): true, `second` set, when `s` is one of its values.
+bool parse_choice(std::string_view s, const settings::Setting& spec, bool* second) {
+  s = trim_ascii_space(s);
+  if (s != spec.choices[0] && s != spec.choices[1]) return false;
+  *second = s == spec.choices[1];
+  return true;
+}
+
+// Setting `id` read into `out`: true when absent (the default stays) or valid.
+bool int_setting(const ConfigText& in, settings::Id id, std::int64_t* out) {
+  const settings::Setting& spec = settings::kSettings[id];
+  return !(in.*spec.set) || parse_int(in.*spec.value, spec.min, spec.max, out);
+}
+
+bool choice_setting(const ConfigText& in, settings::Id id, bool* second) {
+  const settings::Setting& spec = settings::kSettings[id];
+  return !(in.*spec.set) || parse_choice(in.*spec.value, spec, second);
+}
+
 }  // namespace
 
 std::string_view trim_ascii_space(std::string_view s) {
@@ -54,7 +75,8 @@ bool config_load(const ConfigText& in, Config* out) {
   const std::string_view secrets[] = {out->secret, out->secret_previous};
   token_keys_init(secrets, 2, &out->keys);
 
-  std::string_view prefixes = in.prefixes_set ? in.prefixes : std::string_view("u/");
+  namespace set = settings;
+  std::string_view prefixes = in.prefixes_set ? in.prefixes : set::kSettings[set::prefixes].default_text;
   bool prefixes_ok = true;
   while (!prefixes.empty()) {
     std::size_t comma = prefixes.find(',');
@@ -66,57 +88,32 @@ bool config_load(const ConfigText& in, Config* out) {
   }
   if (out->n_prefixes == 0) prefixes_ok = false;
 
-  bool leeway_ok = !in.leeway_set || parse_int(in.leeway, 0, 3600, &out->leeway);
-  bool ttl_ok = !in.max_ttl_set || parse_int(in.max_ttl, 60, 86400, &out->max_ttl);
-  bool corp_ok = true;
-  if (in.corp_set) {
-    std::string_view corp = trim_ascii_space(in.corp);
-    if (corp == "same-site") out->corp_same_site = true;
-    else if (corp != "same-origin") corp_ok = false;
-  }
+  // Whether each setting is usable, by its place in the table.
+  bool ok[set::count_];
+  for (bool& b : ok) b = true;
+  ok[set::has_bucket] = in.has_bucket;
+  ok[set::secret] = !out->secret.empty();
+  ok[set::prefixes] = prefixes_ok;
+  ok[set::leeway] = int_setting(in, set::leeway, &out->leeway);
+  ok[set::max_ttl] = int_setting(in, set::max_ttl, &out->max_ttl);
+  ok[set::corp] = choice_setting(in, set::corp, &out->corp_same_site);
+  ok[set::revocation_mode] = choice_setting(in, set::revocation_mode, &out->revocation_fail_closed);
+  ok[set::revocation_max_stale] = int_setting(in, set::revocation_max_stale, &out->revocation_max_stale);
+  ok[set::revocation_refresh] = int_setting(in, set::revocation_refresh, &out->revocation_refresh);
+  bool cache_off = false;
+  ok[set::edge_cache] = choice_setting(in, set::edge_cache, &cache_off);
+  if (cache_off) out->edge_cache = false;
+  ok[set::log_sample_rate] = !in.log_sample_rate_set || parse_rate(in.log_sample_rate, &out->log_sample_ppm);
+  ok[set::debug_headers] = choice_setting(in, set::debug_headers, &out->debug_headers);
+  ok[set::storage_timeout] = int_setting(in, set::storage_timeout, &out->storage_timeout_ms);
 
-  bool rev_mode_ok = true;
-  if (in.revocation_mode_set) {
-    std::string_view mode = trim_ascii_space(in.revocation_mode);
-    if (mode == "closed") out->revocation_fail_closed = true;
-    else if (mode != "open") rev_mode_ok = false;
+  // The first problem found names the setting in the log line; the table's
+  // order (wasm/spec/settings.json) is the order an operator would check them in.
+  for (std::size_t i = 0; i < set::count_; ++i) {
+    if (ok[i]) continue;
+    out->problem = set::kSettings[i].name;
+    break;
   }
-  bool rev_stale_ok =
-      !in.revocation_max_stale_set || parse_int(in.revocation_max_stale, 0, 86400, &out->revocation_max_stale);
-  bool rev_refresh_ok =
-      !in.revocation_refresh_set || parse_int(in.revocation_refresh, 0, 3600, &out->revocation_refresh);
-  bool cache_ok = true;
-  if (in.edge_cache_set) {
-    std::string_view v = trim_ascii_space(in.edge_cache);
-    if (v == "off") out->edge_cache = false;
-    else if (v != "on") cache_ok = false;
-  }
-
-  bool sample_ok = !in.log_sample_rate_set || parse_rate(in.log_sample_rate, &out->log_sample_ppm);
-  bool debug_ok = true;
-  if (in.debug_headers_set) {
-    std::string_view v = trim_ascii_space(in.debug_headers);
-    if (v == "on") out->debug_headers = true;
-    else if (v != "off") debug_ok = false;
-  }
-  bool timeout_ok =
-      !in.storage_timeout_set || parse_int(in.storage_timeout, 100, 60000, &out->storage_timeout_ms);
-
-  // The first problem found names the setting in the log line; order is the
-  // order an operator would check them in.
-  if (!in.has_bucket) out->problem = "MEDIA_BUCKET";
-  else if (out->secret.empty()) out->problem = "MEDIA_TOKEN_SECRET";
-  else if (!prefixes_ok) out->problem = "MEDIA_KEY_PREFIXES";
-  else if (!leeway_ok) out->problem = "MEDIA_CLOCK_SKEW_SECONDS";
-  else if (!ttl_ok) out->problem = "MEDIA_MAX_TOKEN_TTL_SECONDS";
-  else if (!corp_ok) out->problem = "MEDIA_CORP";
-  else if (!rev_mode_ok) out->problem = "MEDIA_REVOCATION_MODE";
-  else if (!rev_stale_ok) out->problem = "MEDIA_REVOCATION_MAX_STALENESS_SECONDS";
-  else if (!rev_refresh_ok) out->problem = "MEDIA_REVOCATION_REFRESH_SECONDS";
-  else if (!cache_ok) out->problem = "MEDIA_EDGE_CACHE";
-  else if (!sample_ok) out->problem = "MEDIA_LOG_SAMPLE_RATE";
-  else if (!debug_ok) out->problem = "MEDIA_DEBUG_HEADERS";
-  else if (!timeout_ok) out->problem = "MEDIA_STORAGE_TIMEOUT_MS";
   return out->problem.empty();
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "edge_cache.h"
+#include "settings_table.h"
 
 namespace mg {
 namespace {
@@ -225,20 +226,13 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
 
 void protocol_read_config(std::string_view text, ConfigText* cfg) {
   for_each_line(text, [&](std::string_view name, std::string_view value) {
-    if (name == "MEDIA_KEY_PREFIXES") set_once(&cfg->prefixes, &cfg->prefixes_set, value);
-    else if (name == "MEDIA_CLOCK_SKEW_SECONDS") set_once(&cfg->leeway, &cfg->leeway_set, value);
-    else if (name == "MEDIA_MAX_TOKEN_TTL_SECONDS") set_once(&cfg->max_ttl, &cfg->max_ttl_set, value);
-    else if (name == "MEDIA_CORP") set_once(&cfg->corp, &cfg->corp_set, value);
-    else if (name == "MEDIA_BUCKET") cfg->has_bucket = value == "1";
-    else if (name == "MEDIA_REVOCATION_MODE") set_once(&cfg->revocation_mode, &cfg->revocation_mode_set, value);
-    else if (name == "MEDIA_REVOCATION_MAX_STALENESS_SECONDS")
-      set_once(&cfg->revocation_max_stale, &cfg->revocation_max_stale_set, value);
-    else if (name == "MEDIA_REVOCATION_REFRESH_SECONDS")
-      set_once(&cfg->revocation_refresh, &cfg->revocation_refresh_set, value);
-    else if (name == "MEDIA_EDGE_CACHE") set_once(&cfg->edge_cache, &cfg->edge_cache_set, value);
-    else if (name == "MEDIA_LOG_SAMPLE_RATE") set_once(&cfg->log_sample_rate, &cfg->log_sample_rate_set, value);
-    else if (name == "MEDIA_DEBUG_HEADERS") set_once(&cfg->debug_headers, &cfg->debug_headers_set, value);
-    else if (name == "MEDIA_STORAGE_TIMEOUT_MS") set_once(&cfg->storage_timeout, &cfg->storage_timeout_set, value);
+    for (const settings::Setting& s : settings::kSettings) {
+      if (s.name != name) continue;
+      // The bucket binding's presence ("1"); secrets travel separately (mg_set_secret).
+      if (s.kind == settings::Kind::binding) cfg->*s.set = value == "1";
+      else if (s.kind == settings::Kind::var) set_once(&(cfg->*s.value), &(cfg->*s.set), value);
+      break;
+    }
   });
 }
 

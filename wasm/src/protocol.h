@@ -46,10 +46,10 @@ struct FinishFacts {
 };
 void protocol_read_finish(std::string_view in, FinishFacts* f);
 
-// Configuration [vars] and bindings, as name<TAB>value lines: MEDIA_KEY_PREFIXES,
-// MEDIA_CLOCK_SKEW_SECONDS, MEDIA_MAX_TOKEN_TTL_SECONDS, MEDIA_CORP, the
-// revocation, edge cache, log and debug settings, MEDIA_STORAGE_TIMEOUT_MS,
-// and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
+// Configuration [vars] and bindings, as name<TAB>value lines: every var of
+// settings_table.h (generated from wasm/spec/settings.json; the first line of
+// a name counts), and MEDIA_BUCKET (value "1" when bound). Secrets travel
+// separately (binary-safe).
 void protocol_read_config(std::string_view text, ConfigText* cfg);
 
 // Writes a decision in the layout above. Returns bytes written, 0 if `cap`

@@ -18,8 +18,9 @@ struct Setting {
   Kind kind;
   std::string_view ConfigText::*value;  // nullptr for a binding (only its presence counts)
   bool ConfigText::*set;
-  std::int64_t min, max;                // an integer setting's range
+  std::int32_t min, max;                // an integer setting's range
   std::string_view default_text;        // what an absent var means
+  std::string_view choices[2];          // a two-way choice: the default, then the other value
 };
 
 enum Id : std::size_t {
@@ -41,20 +42,20 @@ enum Id : std::size_t {
 };
 
 inline constexpr Setting kSettings[count_] = {
-    {"MEDIA_BUCKET", Kind::binding, nullptr, &ConfigText::has_bucket, 0, 0, ""},
-    {"MEDIA_TOKEN_SECRET", Kind::secret, &ConfigText::secret, &ConfigText::secret_set, 0, 0, ""},
-    {"MEDIA_TOKEN_SECRET_PREVIOUS", Kind::secret, &ConfigText::secret_previous, &ConfigText::secret_previous_set, 0, 0, ""},
-    {"MEDIA_KEY_PREFIXES", Kind::var, &ConfigText::prefixes, &ConfigText::prefixes_set, 0, 0, "u/"},
-    {"MEDIA_CLOCK_SKEW_SECONDS", Kind::var, &ConfigText::leeway, &ConfigText::leeway_set, 0, 3600, "60"},
-    {"MEDIA_MAX_TOKEN_TTL_SECONDS", Kind::var, &ConfigText::max_ttl, &ConfigText::max_ttl_set, 60, 86400, "3600"},
-    {"MEDIA_CORP", Kind::var, &ConfigText::corp, &ConfigText::corp_set, 0, 0, "same-origin"},
-    {"MEDIA_REVOCATION_MODE", Kind::var, &ConfigText::revocation_mode, &ConfigText::revocation_mode_set, 0, 0, "open"},
-    {"MEDIA_REVOCATION_MAX_STALENESS_SECONDS", Kind::var, &ConfigText::revocation_max_stale, &ConfigText::revocation_max_stale_set, 0, 86400, "900"},
-    {"MEDIA_REVOCATION_REFRESH_SECONDS", Kind::var, &ConfigText::revocation_refresh, &ConfigText::revocation_refresh_set, 0, 3600, "30"},
-    {"MEDIA_EDGE_CACHE", Kind::var, &ConfigText::edge_cache, &ConfigText::edge_cache_set, 0, 0, "on"},
-    {"MEDIA_LOG_SAMPLE_RATE", Kind::var, &ConfigText::log_sample_rate, &ConfigText::log_sample_rate_set, 0, 0, "0.01"},
-    {"MEDIA_DEBUG_HEADERS", Kind::var, &ConfigText::debug_headers, &ConfigText::debug_headers_set, 0, 0, "off"},
-    {"MEDIA_STORAGE_TIMEOUT_MS", Kind::var, &ConfigText::storage_timeout, &ConfigText::storage_timeout_set, 100, 60000, "10000"},
+    {"MEDIA_BUCKET", Kind::binding, nullptr, &ConfigText::has_bucket, 0, 0, "", {}},
+    {"MEDIA_TOKEN_SECRET", Kind::secret, &ConfigText::secret, &ConfigText::secret_set, 0, 0, "", {}},
+    {"MEDIA_TOKEN_SECRET_PREVIOUS", Kind::secret, &ConfigText::secret_previous, &ConfigText::secret_previous_set, 0, 0, "", {}},
+    {"MEDIA_KEY_PREFIXES", Kind::var, &ConfigText::prefixes, &ConfigText::prefixes_set, 0, 0, "u/", {}},
+    {"MEDIA_CLOCK_SKEW_SECONDS", Kind::var, &ConfigText::leeway, &ConfigText::leeway_set, 0, 3600, "60", {}},
+    {"MEDIA_MAX_TOKEN_TTL_SECONDS", Kind::var, &ConfigText::max_ttl, &ConfigText::max_ttl_set, 60, 86400, "3600", {}},
+    {"MEDIA_CORP", Kind::var, &ConfigText::corp, &ConfigText::corp_set, 0, 0, "same-origin", {"same-origin", "same-site"}},
+    {"MEDIA_REVOCATION_MODE", Kind::var, &ConfigText::revocation_mode, &ConfigText::revocation_mode_set, 0, 0, "open", {"open", "closed"}},
+    {"MEDIA_REVOCATION_MAX_STALENESS_SECONDS", Kind::var, &ConfigText::revocation_max_stale, &ConfigText::revocation_max_stale_set, 0, 86400, "900", {}},
+    {"MEDIA_REVOCATION_REFRESH_SECONDS", Kind::var, &ConfigText::revocation_refresh, &ConfigText::revocation_refresh_set, 0, 3600, "30", {}},
+    {"MEDIA_EDGE_CACHE", Kind::var, &ConfigText::edge_cache, &ConfigText::edge_cache_set, 0, 0, "on", {"on", "off"}},
+    {"MEDIA_LOG_SAMPLE_RATE", Kind::var, &ConfigText::log_sample_rate, &ConfigText::log_sample_rate_set, 0, 0, "0.01", {}},
+    {"MEDIA_DEBUG_HEADERS", Kind::var, &ConfigText::debug_headers, &ConfigText::debug_headers_set, 0, 0, "off", {"off", "on"}},
+    {"MEDIA_STORAGE_TIMEOUT_MS", Kind::var, &ConfigText::storage_timeout, &ConfigText::storage_timeout_set, 100, 60000, "10000", {}},
 };
 
 }  // namespace settings
