@@ -1,4 +1,4 @@
-// Signature families of uploads: UPLOADS.md section 2, docs/UPLOADS.md "Signature families".
+// Signature families of uploads: docs/UPLOADS.md "Signature families" (issue 14).
 // Hand-built byte rows; the real files made by Debian's tools are checked by
 // tests/native/test_media_signature_files.cc.
 #include <doctest/doctest.h>
@@ -10,13 +10,12 @@
 
 #include "media_signature.h"
 
-
 namespace {
 
-using mg::SignatureCheck;
-using mg::SignatureFamily;
 using mg::kSignatureBytes;
 using mg::signature_check;
+using mg::SignatureCheck;
+using mg::SignatureFamily;
 using namespace std::string_literals;
 
 // Names, so a failed CHECK prints words (doctest 2.4 prints enums as numbers).
@@ -29,14 +28,16 @@ std::string str(SignatureCheck c) {
   return "?";
 }
 std::string str(SignatureFamily f) { return std::string(mg::signature_family_name(f)); }
-std::string check(SignatureFamily f, std::string_view body) { return str(signature_check(f, body)); }
+std::string check(SignatureFamily f, std::string_view body) {
+  return str(signature_check(f, body));
+}
 
 constexpr auto kMatch = SignatureCheck::match;
 constexpr auto kMismatch = SignatureCheck::mismatch;
 constexpr auto kMore = SignatureCheck::need_more;
 
 constexpr SignatureFamily kFamilies[] = {
-    SignatureFamily::jpeg, SignatureFamily::png,  SignatureFamily::gif,  SignatureFamily::webp,
+    SignatureFamily::jpeg, SignatureFamily::png, SignatureFamily::gif,  SignatureFamily::webp,
     SignatureFamily::heif, SignatureFamily::mp4, SignatureFamily::webm,
 };
 
@@ -83,8 +84,8 @@ std::string ebml(std::string_view doctype) {
 const std::string kJpeg = bytes({0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10}) + "JFIF";
 const std::string kPng = bytes({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) + be32(13) + "IHDR";
 const std::string kWebp = "RIFF" + bytes({0x24, 0, 0, 0}) + "WEBPVP8 ";
-const std::string kAvif = ftyp("avif", {"mif1", "miaf", "MA1B"});  // libavif's
-const std::string kHeic = ftyp("heic", {"mif1", "heic"});          // libheif's
+const std::string kAvif = ftyp("avif", {"mif1", "miaf", "MA1B"});         // libavif's
+const std::string kHeic = ftyp("heic", {"mif1", "heic"});                 // libheif's
 const std::string kMp4 = ftyp("isom", {"isom", "iso2", "avc1", "mp41"});  // ffmpeg's mp4
 const std::string kMov = ftyp("qt  ", {"qt  "});                          // ffmpeg's mov
 const std::string kWebm = ebml("webm");
@@ -98,7 +99,7 @@ struct Row {
   SignatureCheck want;
 };
 
-TEST_CASE("signature families: declared types (UPLOADS.md section 1 list, case and parameters)") {
+TEST_CASE("signature families: declared types (the upload types, any case, parameters ignored)") {
   struct TypeRow {
     const char* type;
     SignatureFamily want;
@@ -177,8 +178,8 @@ TEST_CASE("signature families: hand-built rows (magic numbers, brands, box sizes
       {"jpeg after a space", SignatureFamily::jpeg, " " + kJpeg, kMismatch},
       // PNG: all 8 bytes.
       {"png exactly 8 bytes", SignatureFamily::png, kPng.substr(0, 8), kMatch},
-      {"png CRLF turned LF", SignatureFamily::png, bytes({0x89, 'P', 'N', 'G', 0x0A, 0x1A, 0x0A, 0}),
-       kMismatch},
+      {"png CRLF turned LF", SignatureFamily::png,
+       bytes({0x89, 'P', 'N', 'G', 0x0A, 0x1A, 0x0A, 0}), kMismatch},
       {"png high bit cleared", SignatureFamily::png, "\x09PNG\r\n\x1A\n", kMismatch},
       {"png at offset 1", SignatureFamily::png, "x" + kPng, kMismatch},
       // GIF: both versions, nothing else.
@@ -189,9 +190,13 @@ TEST_CASE("signature families: hand-built rows (magic numbers, brands, box sizes
       // WebP: RIFF, WEBP, then a VP8 / VP8L / VP8X chunk.
       {"webp lossless", SignatureFamily::webp, "RIFF\x10\x00\x00\x00WEBPVP8L"s, kMatch},
       {"webp extended", SignatureFamily::webp, "RIFF\x10\x00\x00\x00WEBPVP8X"s, kMatch},
-      {"riff avi", SignatureFamily::webp, "RIFF\x10\x00\x00\x00" "AVI LIST"s, kMismatch},
+      {"riff avi", SignatureFamily::webp,
+       "RIFF\x10\x00\x00\x00"
+       "AVI LIST"s,
+       kMismatch},
       {"riff wave", SignatureFamily::webp, "RIFF\x10\x00\x00\x00WAVEfmt "s, kMismatch},
-      {"webp unknown first chunk", SignatureFamily::webp, "RIFF\x10\x00\x00\x00WEBPALPH"s, kMismatch},
+      {"webp unknown first chunk", SignatureFamily::webp, "RIFF\x10\x00\x00\x00WEBPALPH"s,
+       kMismatch},
       {"webp big-endian RIFX", SignatureFamily::webp, "RIFX\x10\x00\x00\x00WEBPVP8 "s, kMismatch},
       // AVIF / HEIF: major or compatible brand.
       {"heic libheif", SignatureFamily::heif, kHeic, kMatch},
@@ -236,18 +241,22 @@ TEST_CASE("signature families: hand-built rows (magic numbers, brands, box sizes
        box(1, "ftyp", be64(28) + "xxxx" + be32(0) + "abcd" + "avif"), kMismatch},
       {"ftyp largesize below 16", SignatureFamily::mp4, box(1, "ftyp", be64(15) + "isom" + be32(0)),
        kMismatch},
-      {"ftyp largesize 16: no major", SignatureFamily::mp4, box(1, "ftyp", be64(16) + "isom" + be32(0)),
-       kMismatch},
+      {"ftyp largesize 16: no major", SignatureFamily::mp4,
+       box(1, "ftyp", be64(16) + "isom" + be32(0)), kMismatch},
       {"ftyp size 2", SignatureFamily::mp4, box(2, "ftyp", "isom" + be32(0)), kMismatch},
       {"ftyp size 7", SignatureFamily::mp4, box(7, "ftyp", "isom" + be32(0)), kMismatch},
       {"ftyp size 8: no major", SignatureFamily::mp4, box(8, "ftyp", "isom" + be32(0)), kMismatch},
-      {"ftyp size 12: no minor", SignatureFamily::mp4, box(12, "ftyp", "isom" + be32(0)), kMismatch},
+      {"ftyp size 12: no minor", SignatureFamily::mp4, box(12, "ftyp", "isom" + be32(0)),
+       kMismatch},
       {"ftyp size 16: major only", SignatureFamily::mp4, box(16, "ftyp", "isom" + be32(0)), kMatch},
       {"ftyp size 16, brand after the box", SignatureFamily::mp4,
        box(16, "ftyp", "xxxx" + be32(0) + "isom"), kMismatch},
       {"ftyp size 18: half a brand ignored", SignatureFamily::mp4,
        box(18, "ftyp", "xxxx" + be32(0) + "isom"), kMismatch},
-      {"minor version is not a brand", SignatureFamily::mp4, box(16, "ftyp", "xxxx" "isom"),
+      {"minor version is not a brand", SignatureFamily::mp4,
+       box(16, "ftyp",
+           "xxxx"
+           "isom"),
        kMismatch},
       {"quicktime size 5", SignatureFamily::mp4, box(5, "moov"), kMismatch},
       {"quicktime largesize", SignatureFamily::mp4, box(1, "mdat", be64(1u << 20)), kMatch},
@@ -263,11 +272,13 @@ TEST_CASE("signature families: hand-built rows (magic numbers, brands, box sizes
       {"doctype first", SignatureFamily::webm,
        bytes({0x1A, 0x45, 0xDF, 0xA3, 0x87}) + element({0x42, 0x82}, "webm"), kMatch},
       {"doctype 8-byte size", SignatureFamily::webm,
-       bytes({0x1A, 0x45, 0xDF, 0xA3, 0x01, 0, 0, 0, 0, 0, 0, 0x0E, 0x42, 0x82,
-              0x01, 0, 0, 0, 0, 0, 0, 0x04}) + "webm",
+       bytes({0x1A, 0x45, 0xDF, 0xA3, 0x01, 0, 0, 0, 0, 0, 0,
+              0x0E, 0x42, 0x82, 0x01, 0,    0, 0, 0, 0, 0, 0x04}) +
+           "webm",
        kMatch},
       {"no doctype", SignatureFamily::webm,
-       bytes({0x1A, 0x45, 0xDF, 0xA3, 0x84}) + element({0x42, 0x86}, "\x01") + std::string(300, '\0'),
+       bytes({0x1A, 0x45, 0xDF, 0xA3, 0x84}) + element({0x42, 0x86}, "\x01") +
+           std::string(300, '\0'),
        kMismatch},
       {"doctype past the header", SignatureFamily::webm,
        bytes({0x1A, 0x45, 0xDF, 0xA3, 0x84}) + element({0x42, 0x82}, "webm"), kMismatch},
@@ -279,13 +290,15 @@ TEST_CASE("signature families: hand-built rows (magic numbers, brands, box sizes
        kMismatch},
       {"5-byte element id", SignatureFamily::webm,
        bytes({0x1A, 0x45, 0xDF, 0xA3, 0x8A, 0x08, 1, 2, 3, 4, 0x84}) + "webm", kMismatch},
-      {"ebml magic only after a byte", SignatureFamily::webm, std::string(1, '\0') + kWebm, kMismatch},
+      {"ebml magic only after a byte", SignatureFamily::webm, std::string(1, '\0') + kWebm,
+       kMismatch},
       // Polyglots and mislabelled files: the family's signature at offset 0, nothing else.
       {"html as jpeg", SignatureFamily::jpeg, "<!DOCTYPE html><html>", kMismatch},
       {"html as mp4", SignatureFamily::mp4, "<!DOCTYPE html><html><body>", kMismatch},
       {"svg as png", SignatureFamily::png, "<svg xmlns=\"http://www.w3.org/2000/svg\">", kMismatch},
       {"svg as webp", SignatureFamily::webp, "<?xml version=\"1.0\"?><svg/>", kMismatch},
-      {"svg as heif", SignatureFamily::heif, "<svg xmlns=\"http://www.w3.org/2000/svg\">", kMismatch},
+      {"svg as heif", SignatureFamily::heif, "<svg xmlns=\"http://www.w3.org/2000/svg\">",
+       kMismatch},
       {"gif as png", SignatureFamily::png, "GIF89a\x01\x00\x01\x00"s, kMismatch},
       {"png as gif", SignatureFamily::gif, kPng, kMismatch},
       {"jpeg as webm", SignatureFamily::webm, kJpeg, kMismatch},
@@ -316,7 +329,10 @@ TEST_CASE("signature families: every prefix of a header is need_more until it de
       {"gif", SignatureFamily::gif, "GIF89a;", 6, kMatch},
       {"gif wrong version", SignatureFamily::gif, "GIF90a", 4, kMismatch},
       {"webp", SignatureFamily::webp, kWebp, 16, kMatch},
-      {"riff avi", SignatureFamily::webp, "RIFF\x10\x00\x00\x00" "AVI LIST"s, 9, kMismatch},
+      {"riff avi", SignatureFamily::webp,
+       "RIFF\x10\x00\x00\x00"
+       "AVI LIST"s,
+       9, kMismatch},
       {"avif major", SignatureFamily::heif, kAvif, 12, kMatch},
       {"heic compat 2nd", SignatureFamily::heif, ftyp("xxxx", {"abcd", "heic"}), 24, kMatch},
       {"mp4 major", SignatureFamily::mp4, kMp4, 12, kMatch},
@@ -334,9 +350,10 @@ TEST_CASE("signature families: every prefix of a header is need_more until it de
   for (const PrefixRow& r : rows) {
     for (std::size_t n = 0; n <= r.body.size(); ++n) {
       std::string name = r.name;
-    CAPTURE(name);
+      CAPTURE(name);
       CAPTURE(n);
-      CHECK(check(r.family, std::string_view(r.body).substr(0, n)) == str((n < r.decides_at ? kMore : r.want)));
+      CHECK(check(r.family, std::string_view(r.body).substr(0, n)) ==
+            str((n < r.decides_at ? kMore : r.want)));
     }
   }
 }
@@ -358,15 +375,18 @@ TEST_CASE("signature families: kSignatureBytes always decides, and bytes past it
   CHECK(check(SignatureFamily::mp4, late) == str(kMismatch));
   late.replace(kSignatureBytes - 4, 4, "isom");
   CHECK(check(SignatureFamily::mp4, late) == str(kMatch));
-  CHECK(check(SignatureFamily::mp4, std::string_view(late).substr(0, kSignatureBytes - 1)) == str(kMore));
+  CHECK(check(SignatureFamily::mp4, std::string_view(late).substr(0, kSignatureBytes - 1)) ==
+        str(kMore));
 
   // The same for an EBML header whose DocType lies past kSignatureBytes (a long Void first).
   std::string filler(kSignatureBytes, 'x');
   std::string children = bytes({0xEC, 0x40 | int(filler.size() >> 8), int(filler.size() & 0xFF)}) +
                          filler + element({0x42, 0x82}, "webm");
   std::string webm = bytes({0x1A, 0x45, 0xDF, 0xA3, 0x40 | int(children.size() >> 8),
-                            int(children.size() & 0xFF)}) + children;
-  CHECK(check(SignatureFamily::webm, std::string_view(webm).substr(0, kSignatureBytes - 1)) == str(kMore));
+                            int(children.size() & 0xFF)}) +
+                     children;
+  CHECK(check(SignatureFamily::webm, std::string_view(webm).substr(0, kSignatureBytes - 1)) ==
+        str(kMore));
   CHECK(check(SignatureFamily::webm, webm) == str(kMismatch));
   // Every family decides on kSignatureBytes bytes of anything.
   for (SignatureFamily f : kFamilies) {

@@ -47,7 +47,7 @@ constexpr RealFile kFiles[] = {
 };
 
 constexpr SignatureFamily kFamilies[] = {
-    SignatureFamily::jpeg, SignatureFamily::png,  SignatureFamily::gif,  SignatureFamily::webp,
+    SignatureFamily::jpeg, SignatureFamily::png, SignatureFamily::gif,  SignatureFamily::webp,
     SignatureFamily::heif, SignatureFamily::mp4, SignatureFamily::webm,
 };
 

@@ -16,7 +16,7 @@ struct TypeRow {
   SignatureFamily family;
 };
 
-// UPLOADS.md section 1, MEDIA_UPLOAD_TYPES' default list.
+// The upload types (docs/UPLOADS.md; MEDIA_UPLOAD_TYPES' default list).
 constexpr TypeRow kTypes[] = {
     {"image/jpeg", SignatureFamily::jpeg},     {"image/png", SignatureFamily::png},
     {"image/gif", SignatureFamily::gif},       {"image/webp", SignatureFamily::webp},
@@ -91,7 +91,9 @@ std::uint64_t be(const Input& in, std::size_t pos, std::size_t n) {
 SC check_jpeg(const Input& in) { return check_bytes(in, 0, std::string_view("\xFF\xD8\xFF", 3)); }
 
 // PNG (PNG spec, section 5.2 "PNG signature"): 89 50 4E 47 0D 0A 1A 0A.
-SC check_png(const Input& in) { return check_bytes(in, 0, std::string_view("\x89PNG\r\n\x1A\n", 8)); }
+SC check_png(const Input& in) {
+  return check_bytes(in, 0, std::string_view("\x89PNG\r\n\x1A\n", 8));
+}
 
 // GIF (GIF89a spec, section 17 "Header"): "GIF" and version "87a" or "89a".
 constexpr std::string_view kGifMagic[] = {"GIF87a", "GIF89a"};
@@ -111,10 +113,10 @@ SC check_webp(const Input& in) {
 // AVIF (AV1 Image File Format, "Brands"), HEIF (ISO/IEC 23008-12: structural brands
 // and the HEVC brands of its annex B) and MIAF (ISO/IEC 23000-22).
 constexpr std::string_view kHeifBrands[] = {
-    "avif", "avis", "avio",                          // AVIF: image, sequence, intra-only sequence
-    "mif1", "mif2", "msf1", "miaf",                  // HEIF / MIAF structural brands
-    "heic", "heix", "heim", "heis",                  // HEVC images
-    "hevc", "hevx", "hevm", "hevs",                  // HEVC image sequences
+    "avif", "avis", "avio",          // AVIF: image, sequence, intra-only sequence
+    "mif1", "msf1", "miaf",          // HEIF / MIAF structural brands
+    "heic", "heix", "heim", "heis",  // HEVC images
+    "hevc", "hevx", "hevm", "hevs",  // HEVC image sequences
 };
 
 // MP4 and QuickTime video: ISO base media (isom, iso2..iso9), MP4 (ISO/IEC 14496-14:
@@ -122,9 +124,8 @@ constexpr std::string_view kHeifBrands[] = {
 // variants, QuickTime ("qt  ") and 3GPP release brands Android recorders write
 // (3gp4..3gp6, 3GPP TS 26.244). Audio-only brands (M4A, M4B) are not listed.
 constexpr std::string_view kMp4Brands[] = {
-    "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso7", "iso8", "iso9",
-    "mp41", "mp42", "avc1", "dash", "M4V ", "M4VH", "M4VP", "qt  ",
-    "3gp4", "3gp5", "3gp6",
+    "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "iso7", "iso8", "iso9", "mp41",
+    "mp42", "avc1", "dash", "M4V ", "M4VH", "M4VP", "qt  ", "3gp4", "3gp5", "3gp6",
 };
 
 // Box types that may open a QuickTime movie written before `ftyp` existed
@@ -190,7 +191,7 @@ SC check_isobmff(const Input& in, const std::string_view (&brands)[N], bool quic
 struct Vint {
   std::uint64_t value = 0;
   std::uint64_t length = 0;
-  bool all_ones = false;  // every value bit set: "unknown size" (RFC 8794 6.2)
+  bool all_ones = false;  // every value bit set: "unknown size" (RFC 8794 section 6.2)
 };
 
 // A variable-size integer at `pos` (RFC 8794 section 4): its length is one plus
@@ -220,7 +221,7 @@ constexpr std::uint64_t kEbmlDocTypeId = 0x4282;
 // codecs are WebM's (docs/UPLOADS.md says why both are accepted).
 constexpr std::string_view kWebmDocTypes[] = {"webm", "matroska"};
 
-// DocType is an EBML String: ASCII, possibly padded with 0x00 (RFC 8794 7.4).
+// DocType is an EBML String; null octets may follow its value (RFC 8794 section 13).
 SC check_doctype(const Input& in, std::uint64_t pos, std::uint64_t size) {
   if (!have(in, pos, size)) return out_of_bytes(in);
   std::string_view doc = in.b.substr(static_cast<std::size_t>(pos), static_cast<std::size_t>(size));
@@ -228,8 +229,9 @@ SC check_doctype(const Input& in, std::uint64_t pos, std::uint64_t size) {
   return is_brand(doc, kWebmDocTypes) ? SC::match : SC::mismatch;
 }
 
-// The EBML header (RFC 8794 section 11.2: EBML Element 0x1A45DFA3 first, of known
-// size), read child by child until its DocType (0x4282).
+// The EBML header (RFC 8794 sections 8 and 11.2: the EBML Element 0x1A45DFA3 first, of
+// known size, as it does not allow an unknown one), read child by child until its DocType
+// (0x4282).
 SC check_webm(const Input& in) {
   SC r = check_bytes(in, 0, std::string_view("\x1A\x45\xDF\xA3", 4));
   if (r != SC::match) return r;

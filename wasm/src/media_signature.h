@@ -14,15 +14,15 @@
 namespace mg {
 
 enum class SignatureFamily : std::uint8_t {
-  none,   // not an upload type: every body mismatches
-  jpeg,   // image/jpeg
-  png,    // image/png
-  gif,    // image/gif
-  webp,   // image/webp
-  heif,   // image/avif, image/heic, image/heif: `ftyp` with an AVIF or HEIF brand
-  mp4,    // video/mp4, video/quicktime: `ftyp` with an MP4 or QuickTime brand,
-          // or a QuickTime file opening with moov, mdat, wide, free or skip
-  webm,   // video/webm: EBML header with DocType "webm" or "matroska"
+  none,  // not an upload type: every body mismatches
+  jpeg,  // image/jpeg
+  png,   // image/png
+  gif,   // image/gif
+  webp,  // image/webp
+  heif,  // image/avif, image/heic, image/heif: `ftyp` with an AVIF or HEIF brand
+  mp4,   // video/mp4, video/quicktime: `ftyp` with an MP4 or QuickTime brand,
+         // or a QuickTime file opening with moov, mdat, wide, free or skip
+  webm,  // video/webm: EBML header with DocType "webm" or "matroska"
 };
 
 enum class SignatureCheck : std::uint8_t {
