@@ -22,7 +22,8 @@ MAGICK="$(command -v convert-im6.q16 || true)"
 for tool in ffmpeg cwebp avifenc heif-enc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/setup.sh installs it)"
 done
-[[ -n $MAGICK ]] || die "convert-im6.q16 not found (package imagemagick; scripts/setup.sh installs it)"
+[[ -n $MAGICK ]] \
+  || die "convert-im6.q16 not found (package imagemagick; scripts/setup.sh installs it)"
 
 GLOBAL=(-hide_banner -loglevel error -nostdin -y)
 STILL=(-f lavfi -i testsrc2=size=96x64 -frames:v 1)
@@ -50,15 +51,19 @@ make source-alpha.png ffmpeg "${GLOBAL[@]}" "${STILL[@]}" -vf format=rgba,colorc
   -f image2 -c:v png {}
 
 # ffmpeg
-make ffmpeg-h264.mp4 ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -f mp4 {}
+make ffmpeg-h264.mp4 ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast \
+  -pix_fmt yuv420p -f mp4 {}
 make ffmpeg-h264-faststart.mp4 ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast \
   -pix_fmt yuv420p -movflags +faststart -f mp4 {}
 make ffmpeg-h264-fragmented.mp4 ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast \
   -pix_fmt yuv420p -movflags +frag_keyframe+empty_moov+default_base_moof -f mp4 {}
-make ffmpeg-h264.mov ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -f mov {}
+make ffmpeg-h264.mov ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libx264 -preset ultrafast \
+  -pix_fmt yuv420p -f mov {}
 make ffmpeg-vp8.webm ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libvpx -deadline realtime -f webm {}
-make ffmpeg-vp9.webm ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -f webm {}
-make ffmpeg-vp9.mkv ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -f matroska {}
+make ffmpeg-vp9.webm ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libvpx-vp9 -deadline realtime \
+  -cpu-used 8 -f webm {}
+make ffmpeg-vp9.mkv ffmpeg "${GLOBAL[@]}" "${CLIP[@]}" -c:v libvpx-vp9 -deadline realtime \
+  -cpu-used 8 -f matroska {}
 make ffmpeg.jpg ffmpeg "${GLOBAL[@]}" "${STILL[@]}" -f image2 -c:v mjpeg {}
 make ffmpeg.png ffmpeg "${GLOBAL[@]}" "${STILL[@]}" -f image2 -c:v png {}
 make ffmpeg.gif ffmpeg "${GLOBAL[@]}" "${STILL[@]}" -f gif {}
