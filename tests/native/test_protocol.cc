@@ -77,7 +77,8 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
-  static_assert(wire::kInStrings == 88 && wire::kRequestStrings == 10 && wire::in_count_ == 14);
+  static_assert(wire::kRevocationFailures == 88 && wire::kRevocationLoading == 92);
+  static_assert(wire::kInStrings == 96 && wire::kRequestStrings == 10 && wire::in_count_ == 14);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
@@ -86,7 +87,7 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
   static_assert(wire::kOutHeaderCodes == 96 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
-                wire::flag_span == 16);
+                wire::flag_span == 16 && wire::flag_wait == 32 && wire::flag_stale == 64);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -121,6 +122,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
   in.sample = 999999;
   in.revocation = code(mg::RevocationState::loaded);
   in.revocation_age = 42;
+  in.revocation_failures = 3;
+  in.revocation_loading = 1500;
   // mg_begin's input, and mg_finish's (the same request part, then the rest).
   for (const std::string& bytes : {mgtest::encode_begin(in), mgtest::encode_finish(in)}) {
     mg::RequestFacts req;
@@ -139,6 +142,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
     CHECK(req.sample == 999999);
     CHECK(req.revocation == mg::RevocationState::loaded);
     CHECK(req.revocation_age == 42);
+    CHECK(req.revocation_failures == 3);
+    CHECK(req.revocation_loading_ms == 1500);
   }
   mgtest::Input absent;  // absent and empty are the same
   absent.method = "HEAD";
@@ -154,6 +159,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
   CHECK(req.request_id.empty());
   CHECK(req.now == -5);
   CHECK(req.revocation == mg::RevocationState::unavailable);
+  CHECK(req.revocation_failures == 0);
+  CHECK(req.revocation_loading_ms == mg::RequestFacts::kNoLoad);
 }
 
 TEST_CASE("protocol: request numbers the core cannot read keep their defaults") {

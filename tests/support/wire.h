@@ -43,6 +43,9 @@ struct Input {
   std::uint32_t source = 0;   // ObjectSource code
   double size = 0, uploaded = 0;
   std::string etag, type, cached, cached_size;
+  // The snapshot's load state (both phases).
+  std::uint32_t revocation_failures = 0;
+  std::uint32_t revocation_loading = 0xffffffffu;  // none in flight
 };
 
 namespace detail {
@@ -116,6 +119,8 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_u32(&b, w::kSource, in.source);
   detail::put_f64(&b, w::kSize, in.size);
   detail::put_f64(&b, w::kUploaded, in.uploaded);
+  detail::put_u32(&b, w::kRevocationFailures, in.revocation_failures);
+  detail::put_u32(&b, w::kRevocationLoading, in.revocation_loading);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
     b += detail::in_string(in, s);
     b += '\0';
