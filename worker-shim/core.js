@@ -291,6 +291,10 @@ export function createCore(module) {
     builtAt() {
       return x.mg_snapshot_built_at();
     },
+    // The installed snapshot is older than the configured hard age at `now`.
+    snapshotStale(now) {
+      return x.mg_snapshot_stale(now) === 1;
+    },
     buildFinish(builtAt) {
       const n = x.mg_snapshot_build_finish(builtAt);
       if (n < 0) return null;

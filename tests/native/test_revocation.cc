@@ -257,6 +257,9 @@ TEST_CASE("contract 7: past the hard age, wait for a fresh snapshot, then fall b
       {"many failures, open, none held: served unchecked", false, false, 0, 299, 40, kNone, "u/all.png", serve, true, false},
       {"fresh, failures: refresh after the backoff", false, true, 0, 120, 2, kNone, "u/x.png", serve, false, true},
       {"fresh, failures: no refresh before it", false, true, 0, 119, 2, kNone, "u/x.png", serve, false, false},
+      // MEDIA_REVOCATION_REFRESH_SECONDS 0 (tests): a request that just loaded does not load again.
+      {"refresh 0: just loaded, still old", false, true, 100000, 0, 0, kNone, "u/x.png", serve, true, true},
+      {"refresh 0: a second later, load first", false, true, 100000, 1, 0, kNone, "u/x.png", wait, false, false},
   };
   for (const Row& row : rows) {
     const std::string name = row.name;
@@ -265,6 +268,7 @@ TEST_CASE("contract 7: past the hard age, wait for a fresh snapshot, then fall b
     mg::RevocationView view;
     REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
     Gate g(row.closed);
+    if (std::string_view(row.name).substr(0, 9) == "refresh 0") g.config.revocation_refresh = 0;
     char tok[4096];
     std::size_t n = mg::token_mint(row.key, mg::Mode::pub, kNow + 600, kSecret, tok, sizeof tok);
     REQUIRE(n > 0);

@@ -274,8 +274,13 @@ MG_EXPORT(mg_snapshot_build_keep) std::int32_t mg_snapshot_build_keep(std::int32
   return static_cast<std::int32_t>(kept);
 }
 
-// The installed snapshot's build time (0: none, or the empty one).
+// The installed snapshot's build time (0: none, or the empty one), and
+// whether it is older than the hard age at `now` (1) or not (0): the
+// scheduled handler's stuck-compaction signal.
 MG_EXPORT(mg_snapshot_built_at) double mg_snapshot_built_at() { return static_cast<double>(g_revocations.built_at); }
+MG_EXPORT(mg_snapshot_stale) std::int32_t mg_snapshot_stale(double now) {
+  return mg::revocation_fresh(g_config, g_revocations, static_cast<std::int64_t>(now)) ? 0 : 1;
+}
 
 // Writes the snapshot of everything added; returns its length (read it at
 // mg_snapshot_build_ptr()), or -1 if it cannot be built.

@@ -131,15 +131,17 @@ bool load_in_flight(const Config& config, const RequestFacts& req) {
          static_cast<std::int64_t>(req.revocation_loading_ms) < config.storage_timeout_ms;
 }
 
-// A load may start now: none in flight, and the backoff has passed.
-bool may_load(const Config& config, const RequestFacts& req) {
-  return !load_in_flight(config, req) && req.revocation_age >= load_backoff(config, req.revocation_failures);
+// A load may start now: none in flight, and the backoff has passed. A
+// request waits for at most one load it starts itself: never for a second
+// in the second its own started (min_age 1).
+bool may_load(const Config& config, const RequestFacts& req, std::int64_t min_age = 0) {
+  std::int64_t backoff = load_backoff(config, req.revocation_failures);
+  return !load_in_flight(config, req) && req.revocation_age >= (backoff > min_age ? backoff : min_age);
 }
 
-// The snapshot held was built (its coverage started) at most the hard age ago.
+// A snapshot is held, built (its coverage started) at most the hard age ago.
 bool snapshot_fresh(const Config& config, const RequestFacts& req) {
-  if (req.revocation != RevocationState::loaded) return false;
-  return req.now - req.revocations.built_at <= config.revocation_max_stale;
+  return req.revocation == RevocationState::loaded && revocation_fresh(config, req.revocations, req.now);
 }
 
 void begin(const Config& config, const RequestFacts& req, Decision* out) {
@@ -191,11 +193,10 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
       // Past the hard age (or none held): a fresh snapshot first, from the
       // load in flight or a new one if the backoff allows; the 503 held
       // meanwhile is what a shim that cannot wait answers.
-      if (load_in_flight(config, req) || may_load(config, req)) {
+      if (load_in_flight(config, req) || may_load(config, req, 1)) {
         answer(config, req, Reason::storage_unavailable, v.mode, out);
         out->refresh_revocations = false;
         out->wait_revocations = true;
-        out->deadline_ms = config.storage_timeout_ms;
         return;
       }
       out->revocations_stale = true;
@@ -404,6 +405,10 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 }
 
 }  // namespace
+
+bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
+  return now - view.built_at <= config.revocation_max_stale;
+}
 
 void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
   begin(config, req, out);

@@ -173,6 +173,10 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
 // answer is; nothing of an earlier decision is carried over.
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out);
 
+// The snapshot was built at most the hard age (revocation_max_stale) before
+// `now`: what a request may be decided on without waiting for a fresh one.
+bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now);
+
 // Fills `r` with an error/denial answer for `reason` (status, text body,
 // headers), as every path of the gate does.
 void respond_reason(const Config& config, Reason reason, Mode mode, bool head, Response* r);

@@ -284,8 +284,9 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     // The sampling rate, per million, so that counts can be weighted back.
     w.u32(wire::kOutLogRate, d.log_sample_ppm);
   }
-  if (d.wait_revocations) {
-    flags |= wire::flag_wait;
+  if (d.wait_revocations) flags |= wire::flag_wait;
+  // The snapshot load's deadline, for a wait or a background refresh.
+  if (d.wait_revocations || d.refresh_revocations) {
     std::int64_t ms = d.deadline_ms;
     w.u32(wire::kOutDeadline, ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms));
   }
