@@ -513,15 +513,14 @@ export default {
       (async () => {
         try {
           configure(env);
-          const now = nowSeconds();
-          const result = await compactRevocations(env, now);
+          const result = await compactRevocations(env, nowSeconds());
           console.log(JSON.stringify({ event: "media.worker.revocations_compacted", ...result }));
-          // The newest snapshot is older than the hard age: compaction is
-          // not keeping up (or a sweep is stuck); closed mode refuses.
-          if (env.MEDIA_REVOCATIONS && core.snapshotStale(now)) reportStale(env, "compaction");
         } catch (err) {
           console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_compaction_failed", error: String(err && err.message) }));
         }
+        // The newest snapshot this run knows is older than the hard age:
+        // compaction is failing or not keeping up; closed mode refuses.
+        if (env.MEDIA_REVOCATIONS && !core.problem && core.snapshotStale(nowSeconds())) reportStale(env, "compaction");
       })(),
     );
   },
