@@ -255,6 +255,7 @@ TEST_CASE("contract 7: past the hard age, wait for a fresh snapshot, then fall b
       {"one failure: backoff over", true, true, kHard + 1, 60, 1, kNone, "u/x.png", wait, false, false},
       {"many failures: backoff capped at 300 s", false, false, 0, 300, 40, kNone, "u/x.png", wait, false, false},
       {"many failures, open, none held: served unchecked", false, false, 0, 299, 40, kNone, "u/all.png", serve, true, false},
+      {"failures at the u32 limit: capped, and quick", false, false, 0, 300, 0xffffffffu, kNone, "u/x.png", wait, false, false},
       {"fresh, failures: refresh after the backoff", false, true, 0, 120, 2, kNone, "u/x.png", serve, false, true},
       {"fresh, failures: no refresh before it", false, true, 0, 119, 2, kNone, "u/x.png", serve, false, false},
       // MEDIA_REVOCATION_REFRESH_SECONDS 0 (tests): a request that just loaded does not load again.

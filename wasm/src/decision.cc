@@ -120,7 +120,8 @@ namespace {
 constexpr std::int64_t kMaxLoadBackoff = 300;
 std::int64_t load_backoff(const Config& config, std::uint32_t failures) {
   std::int64_t wait = config.revocation_refresh;
-  for (std::uint32_t i = 0; i < failures && wait < kMaxLoadBackoff; ++i) wait *= 2;
+  // At most 9 doublings reach the cap from 1 s (a refresh of 0 stays 0).
+  for (std::uint32_t i = 0; i < failures && i < 9; ++i) wait *= 2;
   return failures > 0 && wait > kMaxLoadBackoff ? kMaxLoadBackoff : wait;
 }
 
