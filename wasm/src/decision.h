@@ -60,8 +60,8 @@ struct Config {
 // What the isolate knows of the revocation list when the request arrives.
 enum class RevocationState : std::uint8_t {
   disabled,     // no MEDIA_REVOCATIONS binding: serve without revocation
-  unavailable,  // the snapshot could not be loaded (KV failed) and none is held
-  loaded,       // `revocations` below is the snapshot, `revocation_age` old
+  unavailable,  // no snapshot is held (none loaded yet, or every load failed)
+  loaded,       // `revocations` below is the snapshot (its age comes from its built_at)
 };
 
 struct RequestFacts {
