@@ -226,7 +226,7 @@ async function decisionSection() {
     add("decision", "wasm.abi.private", { what: "requestFacts, core.begin, core.finish: the binary ABI (worker-shim/core.js) alone, synchronous, no revocation", ...(await timeCalls(run, CALLS)) });
   }
 
-  // A hostile Range header: 3000 single-byte ranges, all apart (CONTRACT.md
+  // A hostile Range header: 3000 single-byte ranges, all apart (docs/CONTRACT.md
   // section 6: bounded work).
   {
     const many = "bytes=" + Array.from({ length: 3000 }, (_, i) => `${i * 3}-${i * 3}`).join(",");

@@ -249,6 +249,8 @@ function randomPath(r, key) {
     case 0: return "/m/" + key; // raw (unicode, spaces) as the ABI takes any text
     case 1: return "/m/" + quotePath(key).replace(/%[0-9A-F]{2}/g, (m) => (r.chance(0.5) ? m.toLowerCase() : m));
     case 2: return "/m/" + quotePath(key) + r.pick(["%", "%z", "%zz", "%FF", "%C0%AF", "%ED%A0%80", "%00", "%2e%2e", "/..", "%5C"]);
+    // A token pasted into the path: the log line's key is redacted (wasm/src/loggable.h).
+    case 4: return "/m/" + quotePath(key) + r.pick(["%3Ft%3D", "%26t%3D", "/t=", "/", "."]) + mintRaw(pyJson({ k: key, m: "pub" }), SECRETS[0]).slice(0, r.pick([16, 30, 200]));
     case 3: return r.pick(["/m", "/m/", "/x/" + quotePath(key), "", "/M/" + quotePath(key), "/m//" + quotePath(key)]);
     default: return "/m/" + quotePath(key);
   }
@@ -287,8 +289,13 @@ function randomQuery(r, token) {
 }
 
 function randomRange(r, size) {
-  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal()]);
-  switch (r.int(8)) {
+  // Numerals past 64 bits too (RFC 9110 14.1.1), and optional whitespace where the core
+  // takes it and where it does not (after "-" of a suffix, before "=").
+  const huge = () => r.bigDecimal() + "9".repeat(r.range(1, 40));
+  const pos = () => r.pick([0, 1, size - 1, size, size + 1, r.int(size + 10), r.bigDecimal(), huge()]);
+  const ws = () => r.pick(["", "", " ", "\t", "  ", " \t"]);
+  switch (r.int(9)) {
+    case 8: return `bytes${r.chance(0.1) ? " " : ""}=${ws()}${pos()}${ws()}-${ws()}${r.chance(0.8) ? pos() : ""}${ws()},${ws()}-${ws()}${pos()}${ws()}`;
     case 0: return r.pick(["bytes=", "bytes=-0", "items=0-1", "bytes=5-1", "bytes = 0-1", "bytes=0-1,,2-3", "bytes=--1", "bytes=" + "0-1,".repeat(70)]);
     case 1: return `bytes=-${pos()}`;
     case 2: return `bytes=${pos()}-`;
@@ -331,13 +338,13 @@ const IN_NUMBERS = [
   ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
   ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
   ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["revocationFailures", 88, "u32"], ["revocationLoading", 92, "u32"],
+  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"],
 ];
-const IN_STRINGS = 96;
+const IN_STRINGS = 104;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
-const ODD_U32 = [3, 4, 7, 255, 256, 999999, 1000000, 2 ** 31, 2 ** 32 - 1];
+const ODD_U32 = [3, 4, 5, 7, 255, 256, 999999, 1000000, 2 ** 31, 2 ** 32 - 1];
 // Strings the runtime would refuse in a request, or uploader-controlled metadata with them:
 // the encoder replaces NUL (a terminator) and lone surrogates.
 const ODD_STRINGS = ["\0", "a\0b", "\0\0", "\ud800", "x\udc00y", "\uffff", "é\0"];
@@ -368,7 +375,7 @@ function garble(r, input, cap) {
   for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
   switch (r.int(7)) {
     case 0: // random bytes: lengths around the fixed block, NULs among them
-      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 95, 96, r.int(200), r.int(4096)])), "random bytes"];
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, r.int(200), r.int(4096)])), "random bytes"];
     case 1: // cut short: inside the number block, inside the strings, before the last NUL
       return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
     case 2: { // a terminator lost: overwritten, or taken out
@@ -417,7 +424,12 @@ function randomRequest(r, key, now, size, etag, cap) {
   if (r.chance(0.1)) headers.set("if-modified-since", r.pick(DATES));
   if (r.chance(0.1)) headers.set("if-unmodified-since", r.pick(DATES));
   if (r.chance(0.1)) headers.set("if-range", r.pick([etag, "W/" + etag, ...DATES]));
-  if (r.chance(0.3)) headers.set("x-request-id", r.pick(["abc-123", "req:1.2_3", "x".repeat(128), "y".repeat(129), "has space", "é", "?t=secret", ""]));
+  if (r.chance(0.3)) {
+    // Plain ids, and token-shaped ones (a token, its MAC, long runs: never logged).
+    const token = mintRaw(pyJson({ k: key, m: "pub" }), SECRETS[0]);
+    const ids = ["abc-123", "req:1.2_3", "x".repeat(128), "y".repeat(129), "has space", "é", "?t=secret", "", "550e8400-e29b-41d4-a716-446655440000", "8f3c1a2b3c4d5e6f-SJC"];
+    headers.set("x-request-id", r.chance(0.7) ? r.pick(ids) : r.pick([token, token.split(".")[1], "a".repeat(r.range(38, 42)), "b".repeat(r.range(14, 17)) + "." + "c".repeat(r.range(14, 17)), "id:" + token]));
+  }
   if (r.chance(0.005)) headers.set(r.pick(REQUEST_HEADERS), r.pick([...ODD_STRINGS, "x".repeat(70000), "é".repeat(40000)]));
   const reqNow = r.chance(0.98) ? now : r.pick([0, -1, now + 0.5, 2 ** 40, 2 ** 53, -(2 ** 53), ...ODD_F64]);
   const sample = r.chance(0.95) ? r.pick([0, r.int(1000000), r.int(1000000), 999999]) : r.pick([1000000, -1, 2 ** 32 + 7, NaN, 0.5, 1e12, ...ODD_U32]);
@@ -437,7 +449,7 @@ function randomRequest(r, key, now, size, etag, cap) {
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading);
   let facts = make();
   // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
-  // with two-byte characters, just before), which the core reads as no input at all.
+  // with two-byte characters, just before), and says so: the core answers 431.
   if (r.chance(0.005)) {
     headers.delete("if-none-match");
     const base = encodeInput(facts, null, null, cap).length;
@@ -446,6 +458,8 @@ function randomRequest(r, key, now, size, etag, cap) {
     headers.set("if-none-match", `"${two ? "é".repeat(Math.max(0, room >> 1)) : "a".repeat(Math.max(0, room))}"`);
     facts = make();
   }
+  // Set by the shim once the request's edge cache lookup timed out.
+  if (r.chance(0.05)) facts.cacheTimedOut = true;
   return facts;
 }
 
@@ -463,10 +477,10 @@ function randomStorage(r, d, size, etag, type, stored) {
         : r.pick(["v2 1 2 - -", "v1 x", "", "v1 1 2 - - extra", "v1 1 2 %zz -", "v1 99999999999999999999 1 - -", "v1 1  - -", "v1 1 2 - -\0"]);
     const metaSize = /^v1 (\d+) /.exec(meta)?.[1] ?? String(size);
     const cachedSize = r.chance(0.7) ? metaSize : r.pick(["", String(Number(metaSize) + 1), "x", ` ${metaSize}`, `0${metaSize}`, `${metaSize}.0`, r.bigDecimal(), null, Number(metaSize)]);
-    const result = r.chance(0.95) ? r.pick([RESULT.ok, RESULT.ok, RESULT.invalid_range]) : r.pick([RESULT.missing, RESULT.error, ...ODD_U32]);
+    const result = r.chance(0.95) ? r.pick([RESULT.ok, RESULT.ok, RESULT.invalid_range]) : r.pick([RESULT.missing, RESULT.error, RESULT.timeout, ...ODD_U32]);
     return { result, source: "cache", cached: meta, cachedSize };
   }
-  const result = r.chance(0.85) ? RESULT.ok : r.pick([RESULT.missing, RESULT.invalid_range, RESULT.error, r.pick(ODD_U32)]);
+  const result = r.chance(0.85) ? RESULT.ok : r.pick([RESULT.missing, RESULT.invalid_range, RESULT.error, RESULT.timeout, r.pick(ODD_U32)]);
   const s = { result, source: "storage" };
   if (result === RESULT.ok || r.chance(0.1)) {
     s.size = r.chance(0.97) ? size : r.pick([size * 2 + 1, size + 0.5, undefined, 2 ** 53, ...ODD_F64]);

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FORMAT = "mediagate-fixtures/1";
-// The set's own test secret (CONTRACT.md section 3's test vectors). Never a deployment's secret.
+// The set's own test secret (docs/CONTRACT.md section 3's test vectors). Never a deployment's secret.
 export const TEST_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 export const TEST_SECRET_PREVIOUS = "previous-test-secret-previous-test-secret-previous-test-secret";
 export const DEFAULT_CONFIG = {
@@ -31,7 +31,7 @@ export const DEFAULT_CONFIG = {
 // user-agent, referer, ...) is dropped from a recording.
 export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"];
 // The response headers that matter: each one's presence and value is part of the expectation
-// (CONTRACT.md section 5). The last three must never appear.
+// (docs/CONTRACT.md section 5). The last three must never appear.
 export const RESPONSE_HEADERS = [
   "content-type", "content-length", "content-range", "content-disposition", "accept-ranges",
   "etag", "last-modified", "cache-control", "allow",
@@ -459,6 +459,15 @@ function usage() {
 
 async function main(argv) {
   const [cmd, ...rest] = argv;
+  // docs/CLI.md, "Conventions": help on stdout with exit 0, usage errors on stderr with exit 2.
+  if (cmd === undefined) {
+    console.error(usage());
+    return 2;
+  }
+  if (["--help", "-h", "help"].includes(cmd) || rest.includes("--help") || rest.includes("-h")) {
+    console.log(usage());
+    return 0;
+  }
   if (cmd === "from-har") {
     const opts = { secrets: [process.env.MEDIA_TOKEN_SECRET, process.env.MEDIA_TOKEN_SECRET_PREVIOUS], config: {} };
     for (const name of Object.keys(DEFAULT_CONFIG)) if (name !== "MEDIA_TOKEN_SECRET" && process.env[name] !== undefined) opts.config[name] = process.env[name];
@@ -495,8 +504,8 @@ async function main(argv) {
     await record();
     return 0;
   }
-  console.error(usage());
-  return cmd === undefined || cmd === "--help" || cmd === "-h" ? 0 : 2;
+  console.error(`mediagate fixtures: unknown subcommand ${cmd}\n${usage()}`);
+  return 2;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -68,6 +68,21 @@ PATH_ONLY="${PUB%%\?*}"
 echo "mediagate canary against $BASE, object $KEY"
 
 fetch pub "$PUB"
+# The first check: is the canary object there at all? A 404 here would fail
+# every later check for one reason, so say that reason once and stop. (The
+# core answers a missing object with public, max-age=60 under a public token,
+# and a key outside MEDIA_KEY_PREFIXES with private, no-store.)
+if [[ "$(status pub)" == 404 ]]; then
+  if [[ "$(header pub cache-control)" == "public, max-age=60" ]]; then
+    echo "canary: STOP: $KEY is not in the deployment's bucket (404 not_found): upload it once, e.g."
+    echo "  npx wrangler r2 object put <bucket>/$KEY --file <an image of 2 bytes or more> --content-type image/png --remote"
+    echo "  (<bucket> is bucket_name under [[r2_buckets]] in wrangler.toml; docs/RUNBOOK.md, \"Canary\")"
+  else
+    echo "canary: STOP: $KEY answers 404 before any token is read: its prefix is not in MEDIA_KEY_PREFIXES;"
+    echo "  set MEDIA_CANARY_KEY to a key under an allowed prefix, or add the prefix (docs/RUNBOOK.md, \"Canary\")"
+  fi
+  exit 1
+fi
 check "public GET status" "$(status pub)" 200
 check "public GET cache-control" "$(header pub cache-control)" "public, max-age=31536000, immutable"
 SIZE="$(header pub content-length)"

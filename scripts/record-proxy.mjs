@@ -94,7 +94,10 @@ export function startRecorder({ listen, upstream, out, set }) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
-  startRecorder(args(process.argv.slice(2))).catch((err) => {
+  startRecorder(args(process.argv.slice(2))).then((server) => {
+    // The port it bound (--listen 0: the kernel's pick); scripts/dev.sh reads this line.
+    console.log(`record-proxy: listening on http://127.0.0.1:${server.address().port}`);
+  }, (err) => {
     console.error(`record-proxy: ${err.message}`);
     process.exit(2);
   });

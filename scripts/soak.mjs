@@ -10,7 +10,8 @@
 //
 //   --requests N      requests to send (default 100000)
 //   --concurrency C   requests in flight (default 16)
-//   --port P          wrangler dev's port (default: a free one)
+//   --port P          wrangler dev's port (default 0: the kernel picks one, read back from
+//                     wrangler's "Ready on" line; never a port picked free beforehand)
 //   --max-seconds S   give up (and fail) after S seconds of traffic (default 1800)
 //   --json            print only the summary, as one JSON line
 //
@@ -20,7 +21,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -79,7 +79,7 @@ const PHOTO = "u/soak/photo.png";
 const CLIP = "u/soak/clip.mp4";
 const REVOKED = "u/soak/revoked.png";
 
-// The backend's token (CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
+// The backend's token (docs/CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
 // here), base64url, HMAC-SHA256 with the secret as UTF-8 text.
 const minted = new Set(); // every token sent: none may appear in a log line
 function mint(secret, key, mode, exp) {
@@ -99,17 +99,6 @@ function running(pid) {
   } catch (err) {
     return err.code === "EPERM";
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // Runs wrangler once (seeding local R2/KV); resolves when it exits 0.
@@ -237,11 +226,9 @@ async function main() {
   const seeded = Date.now();
 
   // wrangler dev in its own process group (setsid): wrangler, esbuild and workerd all stop with it.
-  const port = opt.port || (await freePort());
-  const inspector = await freePort();
   const dev = spawn(
     WRANGLER,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--env-file", path.join(DIR, "soak.env"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(opt.port), "--inspector-port", "0", "--env-file", path.join(DIR, "soak.env"),
       // Reload the revocation snapshot every second: the soak exercises the reload too.
       "--var", "MEDIA_REVOCATION_REFRESH_SECONDS:1", "--show-interactive-dev-session=false", "--log-level", "log", ...persist],
     { cwd: ROOT, env: WRANGLER_ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] },
@@ -261,11 +248,15 @@ async function main() {
   const lines = []; // the Worker's and wrangler's output, scanned for tokens at the end
   let done = 0;
   let devOutput = "";
+  let base = null; // set from wrangler dev's "Ready on" line
   for (const stream of [dev.stdout, dev.stderr]) {
     createInterface({ input: stream }).on("line", (line) => {
       log.write(line + "\n");
       lines.push(line);
       if (devOutput.length < 20000) devOutput += line + "\n";
+      // The port wrangler dev bound (port 0: the kernel's pick), from its "Ready on" line.
+      const ready = /Ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
+      if (ready && !base) base = `http://127.0.0.1:${ready[1]}`;
       const i = line.indexOf('{"ts":');
       if (i < 0 || !line.includes('"wasm_memory"')) return;
       try {
@@ -275,7 +266,6 @@ async function main() {
     });
   }
 
-  const base = `http://127.0.0.1:${port}`;
   const now = () => Math.floor(Date.now() / 1000);
   let privExp = now() + 3000;
   const t = {
@@ -291,6 +281,10 @@ async function main() {
   for (;;) {
     if (dev.exitCode !== null) throw new Error(`wrangler dev exited:\n${devOutput.slice(-3000)}`);
     if (Date.now() > readyBy) throw new Error(`wrangler dev not ready after 90 s:\n${devOutput.slice(-3000)}`);
+    if (!base) {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
     try {
       const res = await fetch(base + t.url(PHOTO, "pub"), { method: "HEAD" });
       if (res.status === 200) {
@@ -372,7 +366,7 @@ async function main() {
   stop();
 
   const unexpected = counts.reduce((n, c) => n + c.unexpected, 0);
-  // CONTRACT.md section 8 under the real runtime: no output line holds a token, either half of
+  // docs/CONTRACT.md section 8 under the real runtime: no output line holds a token, either half of
   // one, or a t= query.
   const needles = [...minted].flatMap((tok) => tok.split(".")).filter((p) => p.length >= 16);
   const leaks = lines.filter((l) => l.includes("?t=") || l.includes("&t=") || needles.some((n) => l.includes(n))).length;

@@ -6,7 +6,8 @@
 // per time window the rates the go-live alerts use (docs/OBSERVABILITY.md):
 //   worker 503 > 0.5% for 5 minutes, 401 > 10% for 5 minutes (usually a
 //   secret mismatch), 404 > 5% for 10 minutes; plus 206 counts and p95 R2
-//   latency. Successes are logged at a sampled rate; each line is weighted
+//   latency; storage 503s split into timeouts (R2 slow) and errors (R2
+//   failing), and edge cache lookups that timed out. Successes are logged at a sampled rate; each line is weighted
 //   by 1 / its sample_rate so the rates are of requests, not of lines.
 // Reads stdin when no FILE is given. Exit status 1 with --fail-on-alert when
 // a threshold is crossed.
@@ -17,21 +18,29 @@ const args = process.argv.slice(2);
 let windowSeconds = 300;
 let failOnAlert = false;
 const files = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === "--window") windowSeconds = Number(args[++i]);
-  else if (args[i] === "--fail-on-alert") failOnAlert = true;
-  else if (args[i] === "-h" || args[i] === "--help") {
-    console.log("usage: mediagate stats [--window SECONDS] [--fail-on-alert] [FILE...]   (stdin when no FILE)");
-    process.exit(0);
-  } else files.push(args[i]);
-}
-if (!(windowSeconds > 0)) {
-  console.error("mediagate stats: --window must be a positive number of seconds");
+const USAGE = "usage: mediagate stats [--window SECONDS] [--fail-on-alert] [FILE...]   (stdin when no FILE)\n" +
+  "  rates and alerts from the Worker's log lines (docs/OBSERVABILITY.md)";
+// A usage error: stderr, exit 2 (docs/CLI.md, "Conventions").
+function usageError(what) {
+  console.error(`mediagate stats: ${what}\n${USAGE}`);
   process.exit(2);
 }
+if (args.includes("-h") || args.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--window") {
+    if (i + 1 >= args.length) usageError("--window needs a value");
+    windowSeconds = Number(args[++i]);
+  } else if (args[i] === "--fail-on-alert") failOnAlert = true;
+  else if (args[i].startsWith("-")) usageError(`unknown option ${args[i]}`);
+  else files.push(args[i]);
+}
+if (!(windowSeconds > 0)) usageError("--window must be a positive number of seconds");
 
 const THRESHOLDS = [
-  { name: "503", match: (s) => s === 503, rate: 0.005, minutes: 5, hint: "see reasons: not_configured (a setting or binding, named in its log line) or storage_unavailable (R2/KV)" },
+  { name: "503", match: (s) => s === 503, rate: 0.005, minutes: 5, hint: "see reasons: not_configured (a setting or binding, named in its log line), storage_timeout (R2 slow: operations still pending at MEDIA_STORAGE_TIMEOUT_MS) or storage_unavailable (R2/KV failing)" },
   { name: "401", match: (s) => s === 401, rate: 0.10, minutes: 5, hint: "token_bad_signature dominating usually means the secrets differ: compare `mediagate fingerprint` with media.worker.config" },
   { name: "404", match: (s) => s === 404, rate: 0.05, minutes: 10, hint: "object_missing: keys the bucket lacks; prefix_not_allowed: MEDIA_KEY_PREFIXES" },
 ];
@@ -71,12 +80,14 @@ function* records(value, ts = null) {
 const windows = new Map();
 const settings = new Set();
 const fingerprints = new Set();
+// Weighted counts over the whole input: storage 503s by cause, and edge
+// cache lookups past their deadline.
+const storage = { storage_timeout: 0, storage_unavailable: 0, cache_timeout: 0 };
 let seen = 0;
 function add(r) {
-  if (r.event === "media.worker.config") {
-    if (r.fingerprint) fingerprints.add(`${r.fingerprint}${r.fingerprint_previous ? ` (previous ${r.fingerprint_previous})` : ""}`);
-    return;
-  }
+  // The config line, and every token_bad_signature line, carry the fingerprints.
+  if (r.fingerprint) fingerprints.add(`${r.fingerprint}${r.fingerprint_previous ? ` (previous ${r.fingerprint_previous})` : ""}`);
+  if (r.event === "media.worker.config") return;
   if (r.reason === "not_configured" && r.setting) settings.add(r.setting);
   if (typeof r.status !== "number" || r.at === null) return;
   seen++;
@@ -88,26 +99,34 @@ function add(r) {
   s.byStatus.set(r.status, (s.byStatus.get(r.status) ?? 0) + weight);
   const key = `${r.status} ${r.reason}`;
   s.reasons.set(key, (s.reasons.get(key) ?? 0) + weight);
+  if (r.reason === "storage_timeout" || r.reason === "storage_unavailable") storage[r.reason] += weight;
+  if (r.cache === "timeout") storage.cache_timeout += weight;
   if (typeof r.r2_ms === "number") s.r2.push(r.r2_ms);
+}
+
+// The JSON value a log line carries, wherever it starts: the bare line, or
+// after a prefix such as wrangler dev's "✘ [ERROR] " for console.error lines,
+// with the terminal colour codes wrangler wraps around it removed first.
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+function lineValue(line) {
+  const text = line.replace(ANSI, "").trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text); // a whole line of JSON (wrangler tail, Workers Logs exports)
+  } catch {}
+  const end = text.lastIndexOf("}");
+  for (let i = text.indexOf("{"); i >= 0 && i < end; i = text.indexOf("{", i + 1)) {
+    try {
+      return JSON.parse(text.slice(i, end + 1));
+    } catch {}
+  }
+  return undefined;
 }
 
 async function readAll(stream) {
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-    const text = line.trim();
-    if (!text) continue;
-    let value;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      const i = text.indexOf("{");
-      if (i < 0) continue;
-      try {
-        value = JSON.parse(text.slice(i));
-      } catch {
-        continue;
-      }
-    }
-    for (const r of records(value)) add(r);
+    const value = lineValue(line);
+    if (value !== undefined) for (const r of records(value)) add(r);
   }
 }
 
@@ -142,7 +161,10 @@ for (const w of keys) {
   }
 }
 if (settings.size) console.log(`missing or invalid settings logged: ${[...settings].join(", ")}`);
-if (fingerprints.size) console.log(`secret fingerprints seen (media.worker.config): ${[...fingerprints].join("; ")}`);
+if (fingerprints.size) console.log(`secret fingerprints seen (media.worker.config, token_bad_signature lines): ${[...fingerprints].join("; ")}`);
+if (storage.storage_timeout || storage.storage_unavailable)
+  console.log(`storage 503s: ${Math.round(storage.storage_timeout)} storage_timeout (R2 slow), ${Math.round(storage.storage_unavailable)} storage_unavailable (R2 failing)`);
+if (storage.cache_timeout) console.log(`edge cache lookups timed out (served from R2): ${Math.round(storage.cache_timeout)}`);
 for (const a of alerts) console.log(a);
 if (!alerts.length) console.log("no alert thresholds crossed");
 process.exit(failOnAlert && alerts.length ? 1 : 0);

@@ -8,6 +8,7 @@
 #     `wrangler deploy --dry-run` bundle, and the README's dev command
 #   - browser tests in headless Chromium (tests/browser/) and the recorded
 #     fixture sets replayed on native, Wasm and Worker (tests/fixtures/)
+#   - the docs' shell examples run as written (tests/docs/)
 #   - R2 operations per request kind, and a seconds-long smoke run of scripts/bench
 #   - a CI-sized soak (scripts/soak.mjs) against wrangler dev
 # Ends with one line "tests: N passed, M failed" and exits non-zero on any failure.
@@ -59,6 +60,9 @@ run_ctest "native unit tests" native
 rm -rf build/test-logs
 run_node "Worker tests" tests/worker/
 run_node "log scan (no token material in any Worker log line)" tests/logscan/
+# The shell examples of README.md and docs/*.md, run as written; links stay in the repository
+# (docs/TESTING.md, "The docs' examples").
+run_node "docs: examples and links" tests/docs/
 run_node "Browser tests (headless Chromium)" tests/browser/
 run_node "Fixture replay (native, Wasm, Worker)" tests/fixtures/
 # R2 operations per request kind, and a seconds-long smoke run of scripts/bench (every row

@@ -20,26 +20,26 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, revocationFailures: 88, revocationLoading: 92, strings: 96,
+  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, strings: 104,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
   fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28,
   op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64,
-  spanFirst: 72, spanLast: 80, storeLength: 88, headerCodes: 96,
+  spanFirst: 72, spanLast: 80, storeLength: 88, cacheDeadline: 96, headerCodes: 100,
 };
 // A header code (protocol.h): 0, name and value are strings; below this, a
 // static header (name and value from mg_configure); from this, a static name
 // and a value string.
 const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, wait: 32, stale: 64 };
-const WIRE_VERSION = 1;
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128 };
+const WIRE_VERSION = 3;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
 // revocationLoading when no snapshot load is in flight.
 export const NO_LOAD = 0xffffffff;
-export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3 };
+export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4 };
 const BODY = ["none", "text", "object"];
 export const OP = ["get", "head"];
 export const KIND = ["whole", "offset_length", "offset", "suffix"];
@@ -77,7 +77,8 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
-  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading };
+  // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
+  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -118,6 +119,7 @@ function writeInput(v, base, cap, facts, d, s) {
   v.u32[(base + IN.revocation) >> 2] = facts.revocation;
   v.u32[(base + IN.revocationFailures) >> 2] = facts.revocationFailures ?? 0;
   v.u32[(base + IN.revocationLoading) >> 2] = facts.revocationLoading ?? NO_LOAD;
+  v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
@@ -134,8 +136,10 @@ function writeInput(v, base, cap, facts, d, s) {
     v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
     strings += finishStrings(s);
   }
-  // Strings that do not fit are cut short; the core reads a cut input as none.
-  const { written } = encoder.encodeInto(strings, v.u8.subarray(base + IN.strings, base + cap));
+  // Strings that do not fit are cut short, and the input says so (IN.cut): the
+  // core reads none of them and answers (431).
+  const { read, written } = encoder.encodeInto(strings, v.u8.subarray(base + IN.strings, base + cap));
+  v.u32[(base + IN.cut) >> 2] = read < strings.length ? 1 : 0;
   return IN.strings + written;
 }
 
@@ -183,6 +187,8 @@ function readDecision(v, base, n, names) {
     span: flags & FLAG.span ? [f64(OUT.spanFirst), f64(OUT.spanLast)] : null,
     // The log line's sampling rate per million, or null: no log line.
     log: flags & FLAG.log ? u32(OUT.logRate) : null,
+    // The log line carries the configured secrets' fingerprints (a bad signature).
+    fingerprints: (flags & FLAG.fingerprints) !== 0,
     refresh: (flags & FLAG.refresh) !== 0,
     // Load the revocation snapshot (or wait for the load in flight) for up
     // to `deadline` ms, then begin again; `stale`: decided on a snapshot
@@ -194,6 +200,7 @@ function readDecision(v, base, n, names) {
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
     deadline: u32(OUT.deadline),
+    cacheDeadline: u32(OUT.cacheDeadline),
   };
 }
 

@@ -34,7 +34,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 // started (ms, 0: none) (docs/REVOCATION.md).
 function instantiate(module) {
   const core = createCore(module);
-  return Object.assign(core, { env: null, problem: "", rev: { state: "unavailable", attemptAt: 0, failures: 0, loadingSince: 0, count: 0, kvMs: 0 }, noRevocationLogged: false });
+  return Object.assign(core, { env: null, problem: "", fingerprints: { fingerprint: null, fingerprint_previous: null }, rev: { state: "unavailable", attemptAt: 0, failures: 0, loadingSince: 0, count: 0, kvMs: 0 }, noRevocationLogged: false });
 }
 
 let core = instantiate(wasmModule);
@@ -51,10 +51,12 @@ function configure(env) {
   const out = core.configure(text);
   core.env = env;
   core.problem = out.problem;
-  // Once per isolate: which secrets are configured, as fingerprints an
-  // operator compares with `mediagate fingerprint` (docs/RUNBOOK.md).
-  console.log(JSON.stringify({ event: "media.worker.config", fingerprint: out.fingerprint ?? null, fingerprint_previous: out.fingerprint_previous ?? null }));
-  // CONTRACT.md section 1: log which setting is missing, never its value.
+  // Once per isolate, and on every line the core marks (a bad signature):
+  // which secrets are configured, as fingerprints an operator compares with
+  // `mediagate fingerprint` (docs/RUNBOOK.md).
+  core.fingerprints = { fingerprint: out.fingerprint ?? null, fingerprint_previous: out.fingerprint_previous ?? null };
+  console.log(JSON.stringify({ event: "media.worker.config", ...core.fingerprints }));
+  // docs/CONTRACT.md section 1: log which setting is missing, never its value.
   if (core.problem) console.error(JSON.stringify({ event: "media.worker.error", reason: "not_configured", setting: core.problem }));
 }
 
@@ -248,22 +250,26 @@ function plan(d) {
   return { op: OP[p.op], range };
 }
 
-// `read`'s result, or a rejection once `ms` milliseconds have passed (the
-// core's deadline for the plan). A result that arrives late is released unread.
+// What beforeDeadline rejects with once the deadline has passed.
+const DEADLINE = new Error("deadline exceeded");
+
+// `read`'s result, or a rejection with DEADLINE once `ms` milliseconds have
+// passed (a deadline of the core's). A result that arrives late is released unread.
 function beforeDeadline(read, ms) {
   if (!(ms > 0)) return read;
   let timer;
   const expired = new Promise((_, reject) => {
     timer = setTimeout(() => {
       read.then(discard, () => {});
-      reject(new Error("storage deadline exceeded"));
+      reject(DEADLINE);
     }, ms);
   });
   return Promise.race([read, expired]).finally(() => clearTimeout(timer));
 }
 
 // Performs the storage operation of a fetch decision; never throws. An
-// operation still pending at the deadline is a failure (RESULT.error).
+// operation still pending at the deadline is RESULT.timeout, a failing one
+// RESULT.error.
 async function perform(bucket, d) {
   const { op, range } = plan(d);
   try {
@@ -272,6 +278,7 @@ async function perform(bucket, d) {
     if (obj === null) return { object: null, storage: { result: RESULT.missing, source: "storage" } };
     return { object: obj, storage: storedObject(obj) };
   } catch (err) {
+    if (err === DEADLINE) return { object: null, storage: { result: RESULT.timeout, source: "storage" } };
     // R2 refuses a range that starts at or past the end (InvalidRange, 10039).
     const invalidRange = /InvalidRange|10039/.test(String(err && err.message));
     return { object: null, storage: { result: invalidRange ? RESULT.invalid_range : RESULT.error, source: "storage" } };
@@ -279,7 +286,9 @@ async function perform(bucket, d) {
 }
 
 // The edge cache's answer to a fetch decision the core allowed it to
-// answer, or null for a miss (a cache failure is a miss, never an error).
+// answer, or null for a miss (a cache failure is a miss, never an error),
+// or DEADLINE: a lookup still pending at the core's cache deadline (a miss
+// the core is told of).
 async function fromCache(d, requestUrl) {
   try {
     const { op, range } = plan(d);
@@ -291,7 +300,7 @@ async function fromCache(d, requestUrl) {
         : `bytes=${range.offset}-`;
     }
     const url = new URL(d.cache, requestUrl);
-    const hit = await caches.default.match(new Request(url, { headers }));
+    const hit = await beforeDeadline(caches.default.match(new Request(url, { headers })), d.cacheDeadline);
     if (!hit) return null;
     // The entry's metadata, and its own length (the /N of a 206's
     // content-range), which the core checks against the metadata's size.
@@ -301,7 +310,7 @@ async function fromCache(d, requestUrl) {
     // so that the core can tell the object from a broken entry.
     if (hit.status === 416) {
       discard(hit);
-      const whole = await caches.default.match(new Request(url));
+      const whole = await beforeDeadline(caches.default.match(new Request(url)), d.cacheDeadline);
       discard(whole);
       if (!whole || whole.status !== 200 || !whole.headers.has(CACHE_OBJECT_HEADER)) return null;
       return { object: null, storage: entry(RESULT.invalid_range, whole, whole.headers.get("content-length")) };
@@ -313,8 +322,8 @@ async function fromCache(d, requestUrl) {
     const total = hit.status === 200 ? hit.headers.get("content-length") : (hit.headers.get("content-range") ?? "").split("/")[1];
     const body = op === "get" ? hit.body : null;
     return { object: body ? { body } : null, storage: entry(RESULT.ok, hit, total) };
-  } catch {
-    return null;
+  } catch (err) {
+    return err === DEADLINE ? DEADLINE : null;
   }
 }
 
@@ -369,7 +378,7 @@ function toResponse(d, obj) {
 }
 
 // One JSON log line (when the core says so) and one metric data point per
-// request (CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
+// request (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
 // logged; the token, the query string and the URL never are.
 function observe(d, request, env, io) {
   const bytes = d.body === "none" ? 0 : contentLength(d);
@@ -390,6 +399,7 @@ function observe(d, request, env, io) {
         r2_ms: io.r2Ms,
         kv_ms: io.kvMs,
         request_id: d.requestId,
+        ...(d.fingerprints ? core.fingerprints : {}),
         colo,
         // The core's linear memory, bytes: flat in a healthy isolate (it
         // grows only to hold a larger revocation snapshot; scripts/soak.mjs).
@@ -466,7 +476,11 @@ async function handle(request, env, ctx) {
     obj = null;
     if (rounds === 4) return fallback(request, env, io);
     let done = d.cache !== null ? await fromCache(d, request.url) : null;
-    if (d.cache !== null) io.cache = done ? "hit" : "miss";
+    if (done === DEADLINE) {
+      done = null;
+      facts.cacheTimedOut = true;
+    }
+    if (d.cache !== null) io.cache = done ? "hit" : facts.cacheTimedOut ? "timeout" : "miss";
     if (!done) {
       if (storageOps === 2) return fallback(request, env, io);
       storageOps++;

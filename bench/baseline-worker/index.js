@@ -1,7 +1,7 @@
 // The baseline Worker for scripts/bench: the old Worker's algorithm
 // (old-worker.js) behind a fetch handler. Run the same way as mediagate:
 //   wrangler dev -c bench/baseline-worker/wrangler.toml --local --ip 127.0.0.1 --port P
-// With BASELINE_LOG = "on" ([vars], or --var) it also writes CONTRACT.md
+// With BASELINE_LOG = "on" ([vars], or --var) it also writes docs/CONTRACT.md
 // section 8's log line for every denial and error, as mediagate must: the
 // end-to-end 401 row is measured both ways (docs/PERFORMANCE.md).
 import { decide } from "./old-worker.js";

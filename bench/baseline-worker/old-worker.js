@@ -1,4 +1,4 @@
-// The old hand-written Worker's algorithm, written from ../shared/CONTRACT.md
+// The old hand-written Worker's algorithm, written from docs/CONTRACT.md
 // as a measurement baseline for scripts/bench (docs/PERFORMANCE.md). Not
 // shipped, not a reference for behaviour: mediagate is. What matters here is
 // the cost profile the issue describes: per request, the secret is imported

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-// CONTRACT.md section 3's test secret: never a deployed one.
+// docs/CONTRACT.md section 3's test secret: never a deployed one.
 export const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 // Python's json.dumps(..., separators=(",", ":"), sort_keys=True), ASCII only.

@@ -1,15 +1,15 @@
-// End-to-end rows: each Worker under `wrangler dev --local` on 127.0.0.1,
+// End-to-end rows: each Worker under wrangler's local dev server (what
+// `wrangler dev --local` runs; started by bench/lib/dev-worker.mjs) on 127.0.0.1,
 // loaded by Debian's wrk. Traffic goes to 127.0.0.1 only, every wrk run is
 // bounded by its duration (and a kill timeout), and every process started
 // here is stopped by its process group when the run ends.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync, readFileSync, cpSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, BENCH_OBJECTS } from "./common.mjs";
 
-const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
+const DEV_WORKER = path.join(ROOT, "bench/lib/dev-worker.mjs");
 
 // Everything a run writes (local R2 state, the Workers' snapshots, the
 // secret file) is under build/bench/run-<pid>/, removed when the run stops:
@@ -37,26 +37,6 @@ export const E2E_WORKERS = [
   { name: "baseline-logged", config: "bench/baseline-worker/wrangler.toml", files: ["bench/baseline-worker"], vars: ["BASELINE_LOG:on"] },
   { name: "floor", config: "bench/floor-worker/wrangler.toml", files: ["bench/floor-worker"], vars: [] },
 ];
-
-// A port the OS reports free on 127.0.0.1 (not a fixed range: other test
-// runs on this machine start their own wrangler dev).
-const handedOut = new Set();
-async function freePort() {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const srv = createServer();
-      srv.once("error", reject);
-      srv.listen(0, "127.0.0.1", () => {
-        const { port } = srv.address();
-        srv.close(() => resolve(port));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
 
 // Seeds `<dir>/v3` (wrangler dev --persist-to <dir> reads it) with the bench
 // objects in bucket "media", through Miniflare (the same version wrangler
@@ -87,12 +67,11 @@ export async function startWorkers({ log = () => {} } = {}) {
   const envFile = path.join(state, "bench.env");
   writeFileSync(envFile, `MEDIA_TOKEN_SECRET=${SECRET}\n`);
   const started = [];
-  const retired = [];
   // Stops every process group started here (SIGTERM, then SIGKILL after 5 s
   // for anything left), then removes the run's directory.
   const stop = async () => {
     const signal = (sig) => {
-      for (const w of [...started, ...retired]) {
+      for (const w of started) {
         try {
           process.kill(-w.child.pid, sig);
         } catch {}
@@ -100,7 +79,7 @@ export async function startWorkers({ log = () => {} } = {}) {
     };
     signal("SIGTERM");
     const exited = (w) => w.child.exitCode !== null || w.child.signalCode !== null;
-    for (let waited = 0; waited < 5000 && ![...started, ...retired].every(exited); waited += 100) await new Promise((r) => setTimeout(r, 100));
+    for (let waited = 0; waited < 5000 && !started.every(exited); waited += 100) await new Promise((r) => setTimeout(r, 100));
     signal("SIGKILL");
     rmSync(RUN_DIR, { recursive: true, force: true });
   };
@@ -115,39 +94,21 @@ export async function startWorkers({ log = () => {} } = {}) {
         const file = path.join(snap, w.edit.file);
         writeFileSync(file, w.edit.prepend + readFileSync(file, "utf8"));
       }
-      const launch = async () => {
-        const port = await freePort();
-        const args = ["dev", "-c", path.join(snap, w.config), "--local", "--ip", "127.0.0.1", "--port", String(port),
-          "--persist-to", dir, "--env-file", envFile, "--inspector-port", String(await freePort()),
-          "--show-interactive-dev-session=false", "--log-level", "warn", ...w.vars.flatMap((v) => ["--var", v])];
-        // detached: its own process group (as setsid), so stop() ends npm,
-        // node, esbuild and workerd together.
-        const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
-        let out = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (out += d));
-        log(`started ${w.name}: wrangler ${args.join(" ")}`);
-        return { name: w.name, origin: `http://127.0.0.1:${port}`, child, output: () => out, launch };
-      };
-      started.push(await launch());
+      // bench/lib/dev-worker.mjs: wrangler's dev server on a port the
+      // kernel picks, reported back once bound and loaded (never a port
+      // picked free beforehand: docs/TESTING.md, "Ports"). detached: its own
+      // process group (as setsid), so stop() ends node, esbuild and workerd
+      // together.
+      const opts = { config: path.join(snap, w.config), persist: dir, envFile, vars: Object.fromEntries(w.vars.map((v) => v.split(":"))) };
+      const child = spawn(process.execPath, [DEV_WORKER, JSON.stringify(opts)], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      log(`started ${w.name}: node bench/lib/dev-worker.mjs ${JSON.stringify(opts)}`);
+      started.push({ name: w.name, child, output: () => out });
     }
-    // A port the OS reported free can be taken by another process (the other
-    // Workers' workerd sockets) before wrangler binds it: start that Worker
-    // again on other ports.
-    for (let i = 0; i < started.length; i++) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await waitReady(started[i]);
-          break;
-        } catch (err) {
-          if (attempt === 3 || !/Address already in use/.test(started[i].output())) throw err;
-          log(`${started[i].name}: its port was taken, starting it again`);
-          retired.push(started[i]); // stop() still ends its process group
-          started[i] = await started[i].launch();
-        }
-      }
-    }
+    for (const w of started) w.origin = await readyOrigin(w);
   } catch (err) {
     await stop();
     throw err;
@@ -155,20 +116,19 @@ export async function startWorkers({ log = () => {} } = {}) {
   return { workers: started, stop };
 }
 
-async function waitReady(w, limitMs = 60000) {
+// The origin the Worker's dev server reports once it listens ("ready
+// <origin>" from dev-worker.mjs).
+async function readyOrigin(w, limitMs = 90000) {
   const t0 = Date.now();
-  while (Date.now() - t0 < limitMs) {
+  for (;;) {
+    const m = /^ready (http:\/\/127\.0\.0\.1:\d+)$/m.exec(w.output());
+    if (m) return m[1];
     if (w.child.exitCode !== null || w.child.signalCode !== null) {
-      throw new Error(`${w.name}: wrangler dev exited (${w.child.exitCode ?? w.child.signalCode}):\n${w.output().slice(-2000)}`);
+      throw new Error(`${w.name}: its dev server exited (${w.child.exitCode ?? w.child.signalCode}):\n${w.output().slice(-2000)}`);
     }
-    try {
-      const res = await fetch(`${w.origin}/`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
+    if (Date.now() - t0 > limitMs) throw new Error(`${w.name}: not listening after ${limitMs} ms:\n${w.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${w.name}: not ready after ${limitMs} ms:\n${w.output().slice(-2000)}`);
 }
 
 // wrk's latency values: "812.00us", "1.23ms", "2.00s".

@@ -35,7 +35,7 @@
 
 namespace {
 
-// CONTRACT.md section 3: the test secret and vectors.
+// docs/CONTRACT.md section 3: the test secret and vectors.
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr std::string_view kPubPath = "/m/u/me_1/0123456789abcdef0123456789abcdef.png";
 constexpr std::string_view kPubQuery =

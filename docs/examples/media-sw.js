@@ -1,4 +1,4 @@
-// Reference service worker for the app's /m/* media (mediagate, CONTRACT.md section 5).
+// Reference service worker for the app's /m/* media (mediagate, docs/CONTRACT.md section 5).
 //
 // It keeps a copy of a media response only when mediagate has said the copy may be kept by
 // anyone for good: status 200, a `cache-control` whose directives are `public` and `immutable`

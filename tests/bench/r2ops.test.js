@@ -1,6 +1,6 @@
 // R2 operations per request kind, counted by wrapping the Worker's R2
 // binding under Miniflare (bench/r2count/): mediagate must match
-// docs/ARCHITECTURE.md's "Storage reads" table and CONTRACT.md section 6
+// docs/ARCHITECTURE.md's "Storage reads" table and docs/CONTRACT.md section 6
 // ("exactly one R2 operation" per successful response), and read nothing for
 // a denial or an edge-cache hit. The same counts are a table in
 // docs/PERFORMANCE.md (scripts/bench).

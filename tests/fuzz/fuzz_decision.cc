@@ -7,7 +7,7 @@
 // cache (a miss, a hit, a stale or unreadable entry), and sometimes storage faults (an error, a
 // missing object, a refused range, or an object that changed between the two reads).
 //
-// Invariants (CONTRACT.md sections 4-7, docs/ARCHITECTURE.md):
+// Invariants (docs/CONTRACT.md sections 4-7, docs/ARCHITECTURE.md):
 //  - at most two storage operations, the second one exact (cache lookups are not storage
 //    operations; the loop is bounded anyway);
 //  - no 5xx for any request: a 503 only when storage failed (an injected fault) or, in
@@ -67,7 +67,7 @@ const char* const kTypes[] = {"image/png", "", "image/svg+xml", "text/html", "vi
                               "IMAGE/JPEG", "application/octet-stream", "image/png\r\nx-evil: 1",
                               "image/", "image/x\x01", "image/png%20"};
 
-enum class Fault : std::uint8_t { none, error, missing, invalid_range, changed };
+enum class Fault : std::uint8_t { none, error, missing, invalid_range, changed, timeout };
 enum class CacheEntry : std::uint8_t { none, same, stale, unreadable };
 
 struct Scenario {
@@ -365,7 +365,7 @@ void build(FuzzedDataProvider& p, Scenario* s) {
   // Edge cache entry, and storage faults (one slot per storage operation).
   s->cache = static_cast<CacheEntry>(p.ConsumeIntegralInRange(0, 3));
   if (p.ConsumeIntegralInRange(0, 4) == 0) {
-    for (Fault& f : s->faults) f = static_cast<Fault>(p.ConsumeIntegralInRange(0, 4));
+    for (Fault& f : s->faults) f = static_cast<Fault>(p.ConsumeIntegralInRange(0, 5));
   }
 }
 
@@ -465,6 +465,7 @@ void run(const mg::Config& config, const mg::RequestFacts& req, const Scenario& 
         case Fault::error: facts.result = mg::StorageResult::error; break;
         case Fault::missing: facts.result = mg::StorageResult::missing; break;
         case Fault::invalid_range: facts.result = mg::StorageResult::invalid_range; break;
+        case Fault::timeout: facts.result = mg::StorageResult::timeout; break;
         case Fault::changed: {  // the object was replaced since the first read
           mg::ModelObject changed = s.object;
           changed.facts.size = facts.size * 2 + 7;
@@ -516,7 +517,13 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
   MG_FUZZ_CHECK(r.status == mg::reason_info(r.reason).status);
   bool head = req.method == "HEAD";
   bool get_or_head = head || req.method == "GET";
-  std::string_view key = d.key_view();
+  // The key as the gate decoded it (an answer's own key is the log's, redacted: loggable.h).
+  char decoded[mg::kMaxKeyBytes];
+  std::size_t decoded_len = 0;
+  std::string_view key;
+  if (d.key_len > 0 && req.path.substr(0, 3) == "/m/" && mg::key_decode(req.path.substr(3), decoded, &decoded_len))
+    key = std::string_view(decoded, decoded_len);
+  MG_FUZZ_CHECK(d.key_len <= key.size());
   bool good = token_good(s, c, key);
   mg::RevocationScope revoked = revoked_for(s, key);
   bool revoked_for_token = good && (revoked == mg::RevocationScope::all ||
@@ -527,8 +534,10 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
 
   // No 5xx for any request: storage failures, and a closed-mode revocation outage, only.
   if (r.status >= 500) {
-    MG_FUZZ_CHECK(r.reason == mg::Reason::storage_unavailable);
+    MG_FUZZ_CHECK(r.reason == mg::Reason::storage_unavailable || r.reason == mg::Reason::storage_timeout);
     MG_FUZZ_CHECK(run.injected || (rev_closed && !run.any_read));
+    // A timeout only when storage was slow, and never retried: it is the last read.
+    if (r.reason == mg::Reason::storage_timeout) MG_FUZZ_CHECK(run.storage_ops > 0 && s.faults[run.storage_ops - 1] == Fault::timeout);
   }
 
   // Headers: security headers once each, nothing twice, values without CR/LF/NUL.
@@ -611,7 +620,7 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
     MG_FUZZ_CHECK(r.find("content-range") == "bytes */" + mgfuzz::decimal(size));
   }
 
-  // Logs (CONTRACT.md section 8): denials and errors always; the request id only when it is an
+  // Logs (docs/CONTRACT.md section 8): denials and errors always; the request id only when it is an
   // id (never a URL or a pasted token); the debug header only when configured, naming the reason.
   if (!success) MG_FUZZ_CHECK(d.log && d.log_sample_ppm == 1000000);
   if (!d.request_id.empty()) {

@@ -1,5 +1,5 @@
 // Fuzz target `key`: the URL path after "/m/" (key_decode) and the query's `t` parameter
-// (query_token), CONTRACT.md sections 2 and 3.1. The whole input is used as both.
+// (query_token), docs/CONTRACT.md sections 2 and 3.1. The whole input is used as both.
 //
 // Invariants:
 //  - a decoded key is 1..1024 bytes of valid UTF-8 (checked against an independent decoder),

@@ -15,12 +15,13 @@
 //  - every decision is written into the ABI's 16 KiB output buffer, decodes (version, exactly
 //    the strings its header count says) and reads back as the decision it was written from;
 //  - every answer carries the five security headers once, no header value holds CR, LF or NUL,
-//    and its status is the reason's; a method other than GET/HEAD is 405, an unusable
-//    configuration 503;
+//    and its status is the reason's; facts the shim says it cut (kInputCut) are 431
+//    request_too_large at mg_begin and mg_finish alike; else a method other than GET/HEAD is
+//    405, an unusable configuration 503;
 //  - a fetch decision read back through protocol_read_finish (its mode and plan echoed after the
 //    request part, as the shim does) is valid and names the same operation and range;
 //  - mg_finish on unreadable facts (fewer than all fourteen strings, or a plan the core never
-//    writes) fails closed: 503 storage_unavailable, private, no-store;
+//    writes) fails closed: 503 storage_unavailable (431 when cut), private, no-store;
 //  - a 206 names a span inside the object size it was given, with a matching content-range
 //    and content-length.
 #include <cstring>
@@ -211,7 +212,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   req.cond.if_range.empty() && req.request_id.empty());
   mg::decide_begin(config, req, &g_decision);
   mgtest::Decoded out = write(g_decision);
-  if (g_decision.fetch) {
+  if (req.too_large) {
+    MG_FUZZ_CHECK(!g_decision.fetch && out.status == 431 && out.reason == "request_too_large");
+    MG_FUZZ_CHECK(out.key.empty() && out.header("cache-control") == "private, no-store");
+    check_answer(g_decision, out, false, 0);
+  } else if (g_decision.fetch) {
     MG_FUZZ_CHECK(ok && (req.method == "GET" || req.method == "HEAD"));
     check_fetch_roundtrip(g_decision, out, req);
   } else {
@@ -224,13 +229,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mg::FinishFacts fin;
   mg::protocol_read_finish(facts, &fin);
   if (n_strings < mg::wire::in_count_) MG_FUZZ_CHECK(!fin.valid);
+  if (req.too_large) MG_FUZZ_CHECK(!fin.valid);
   if (!fin.valid) {
-    g_decision.fetch = false;
-    mg::respond_reason(config, mg::Reason::storage_unavailable, fin.mode, req.method == "HEAD",
-                       &g_decision.response);
+    mg::decide_unreadable(config, fin.request, fin.mode, &g_decision);  // as mg_finish does
     out = write(g_decision);
     check_answer(g_decision, out, false, 0);
-    MG_FUZZ_CHECK(out.status == 503 && out.reason == "storage_unavailable");
+    if (req.too_large) MG_FUZZ_CHECK(out.status == 431 && out.reason == "request_too_large" && out.key.empty());
+    else MG_FUZZ_CHECK(out.status == 503 && out.reason == "storage_unavailable");
     MG_FUZZ_CHECK(out.header("cache-control") == "private, no-store");
     return 0;
   }

@@ -1,4 +1,4 @@
-// Fuzz target `revocation`: the revocation snapshot (CONTRACT.md section 7, wasm/src/revocation.h):
+// Fuzz target `revocation`: the revocation snapshot (docs/CONTRACT.md section 7, wasm/src/revocation.h):
 // the KV entry reader (revocation_parse_kv), the snapshot writer (revocation_snapshot_write), the
 // loader (revocation_view) and the lookup on every request (revocation_lookup).
 //

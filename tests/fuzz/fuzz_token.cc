@@ -1,5 +1,5 @@
 // Fuzz target `token`: token verification with a fixed secret (token_verify, token_inspect),
-// strict base64url (b64url_decode / b64url_encode), and minting (token_mint), CONTRACT.md
+// strict base64url (b64url_decode / b64url_encode), and minting (token_mint), docs/CONTRACT.md
 // section 3.
 //
 // Input: line 1 the request key, line 2 the token, line 3 (optional) `now` in decimal; the

@@ -1,5 +1,5 @@
 // Strict base64url (RFC 4648 section 5, no padding) as the token uses it
-// (CONTRACT.md section 3).
+// (docs/CONTRACT.md section 3).
 #include <doctest/doctest.h>
 
 #include <string>

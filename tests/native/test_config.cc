@@ -1,4 +1,4 @@
-// CONTRACT.md section 1: settings, defaults, and what "not configured" means.
+// docs/CONTRACT.md section 1: settings, defaults, and what "not configured" means.
 #include <doctest/doctest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// CONTRACT.md sections 4-6: the whole decision, against a model of R2.
+// docs/CONTRACT.md sections 4-6: the whole decision, against a model of R2.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -304,6 +304,96 @@ TEST_CASE("storage failures are 503 storage_unavailable, never a guess") {
   CHECK(d.response.status == 503);
   CHECK(mg::reason_info(d.response.reason).body == "storage_unavailable");
   CHECK(d.response.find("cache-control") == kNoStore);
+}
+
+TEST_CASE("a storage timeout is 503 storage_unavailable, reason storage_timeout, never retried") {
+  Setup s;
+  std::string path = "/m/u/a.png", query = "?t=" + mint("u/a.png", pub);
+  mg::RequestFacts req;
+  req.method = "GET";
+  req.path = path;
+  req.query = query;
+  req.now = kNow;
+  for (const char* range : {"", "bytes=0-1"}) {
+    CAPTURE(range);
+    req.range = range;
+    static mg::Decision d;
+    mg::decide_begin(s.config, req, &d);
+    REQUIRE(d.fetch);
+    mg::ObjectFacts facts;
+    facts.result = mg::StorageResult::timeout;
+    mg::Plan performed = d.plan;
+    mg::decide_finish(s.config, req, d.mode, performed, facts, &d);
+    CHECK_FALSE(d.fetch);  // slow, not refusing a range: no second read
+    CHECK(d.response.status == 503);
+    CHECK(d.response.reason == mg::Reason::storage_timeout);
+    CHECK(mg::reason_info(d.response.reason).body == "storage_unavailable");
+    CHECK(mg::reason_info(d.response.reason).name == "storage_timeout");
+    CHECK(mg::reason_info(d.response.reason).event == "media.worker.error");
+    CHECK(d.response.find("cache-control") == kNoStore);
+    CHECK(d.log);
+  }
+  // An edge cache lookup reported as timed out is a miss: storage is read.
+  static mg::Decision d;
+  req.range = "";
+  mg::decide_begin(s.config, req, &d);
+  REQUIRE(d.cache_lookup);
+  mg::ObjectFacts cache;
+  cache.source = mg::ObjectSource::cache;
+  cache.result = mg::StorageResult::timeout;
+  mg::Plan performed = d.plan;
+  mg::decide_finish(s.config, req, d.mode, performed, cache, &d);
+  CHECK(d.fetch);
+  CHECK_FALSE(d.cache_lookup);
+}
+
+TEST_CASE("a success after an edge cache timeout is logged whatever the sampling") {
+  Setup s;
+  s.text.log_sample_rate = "0";
+  s.text.log_sample_rate_set = true;
+  REQUIRE(mg::config_load(s.text, &s.config));
+  std::string path = "/m/u/a.png", query = "?t=" + mint("u/a.png", pub);
+  mg::RequestFacts req;
+  req.method = "GET";
+  req.path = path;
+  req.query = query;
+  req.now = kNow;
+  req.sample = 999999;
+  for (bool timed_out : {false, true}) {
+    CAPTURE(timed_out);
+    req.cache_timed_out = timed_out;
+    static mg::Decision d;
+    mg::decide_begin(s.config, req, &d);
+    REQUIRE(d.fetch);
+    mg::ObjectFacts obj;
+    obj.result = mg::StorageResult::ok;
+    obj.size = 1000;
+    obj.etag = "\"e\"";
+    obj.uploaded = kNow - 10;
+    mg::Plan performed = d.plan;
+    mg::decide_finish(s.config, req, d.mode, performed, obj, &d);
+    REQUIRE_FALSE(d.fetch);
+    CHECK(d.response.status == 200);
+    CHECK(d.log == timed_out);
+    if (timed_out) CHECK(d.log_sample_ppm == 1000000);
+  }
+}
+
+TEST_CASE("a bad signature's log line carries the secrets' fingerprints; no other line does") {
+  Setup s;
+  std::string path = "/m/u/a.png";
+  for (Tok t : {pub_old_secret, garbage, none, priv_expired, pub_other_key, pub}) {
+    CAPTURE(static_cast<int>(t));
+    std::string query = t == none ? "" : "?t=" + mint("u/a.png", t);
+    mg::RequestFacts req;
+    req.method = "GET";
+    req.path = path;
+    req.query = query;
+    req.now = kNow;
+    static mg::Decision d;
+    mg::decide_begin(s.config, req, &d);
+    CHECK(d.log_fingerprints == (t == pub_old_secret));
+  }
 }
 
 TEST_CASE("a failed ranged read is retried once as a whole read, then 503") {

@@ -1,4 +1,4 @@
-// CONTRACT.md section 2: the URL path after /m/ names the object key.
+// docs/CONTRACT.md section 2: the URL path after /m/ names the object key.
 #include <doctest/doctest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// CONTRACT.md section 5: cache-control, security headers, content type.
+// docs/CONTRACT.md section 5: cache-control, security headers, content type.
 #include <doctest/doctest.h>
 
 #include <string>

@@ -4,6 +4,7 @@
 // read are views into the input: its bytes are kept for as long as they are used.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -72,22 +73,25 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
   // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
-  static_assert(wire::kVersion == 1);
+  static_assert(wire::kVersion == 3);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
-  static_assert(wire::kRevocationFailures == 88 && wire::kRevocationLoading == 92);
-  static_assert(wire::kInStrings == 96 && wire::kRequestStrings == 10 && wire::in_count_ == 14);
+  static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kRevocationFailures == 96 &&
+                wire::kRevocationLoading == 100 && wire::kInStrings == 104 && wire::kRequestStrings == 10 &&
+                wire::in_count_ == 14);
+  static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
   static_assert(wire::kOutOp == 32 && wire::kOutKind == 36 && wire::kOutAttempt == 40 && wire::kOutVersion == 44);
   static_assert(wire::kOutOffset == 48 && wire::kOutLength == 56 && wire::kOutSuffix == 64);
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
-  static_assert(wire::kOutHeaderCodes == 96 && wire::out_count_ == 8);
+  static_assert(wire::kOutCacheDeadline == 96 && wire::kOutHeaderCodes == 100 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
-                wire::flag_span == 16 && wire::flag_wait == 32 && wire::flag_stale == 64);
+                wire::flag_span == 16 && wire::flag_fingerprints == 32 && wire::flag_wait == 64 &&
+                wire::flag_stale == 128);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -95,7 +99,8 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(code(mg::RevocationState::disabled) == 0 && code(mg::RevocationState::unavailable) == 1 &&
                 code(mg::RevocationState::loaded) == 2);
   static_assert(code(mg::StorageResult::ok) == 0 && code(mg::StorageResult::missing) == 1 &&
-                code(mg::StorageResult::invalid_range) == 2 && code(mg::StorageResult::error) == 3);
+                code(mg::StorageResult::invalid_range) == 2 && code(mg::StorageResult::error) == 3 &&
+                code(mg::StorageResult::timeout) == 4);
   static_assert(code(mg::StorageOp::get) == 0 && code(mg::StorageOp::head) == 1);
   static_assert(code(mg::RangeHintKind::whole) == 0 && code(mg::RangeHintKind::offset_length) == 1 &&
                 code(mg::RangeHintKind::offset) == 2 && code(mg::RangeHintKind::suffix) == 3);
@@ -122,6 +127,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
   in.sample = 999999;
   in.revocation = code(mg::RevocationState::loaded);
   in.revocation_age = 42;
+  in.cache_timed_out = 1;
   in.revocation_failures = 3;
   in.revocation_loading = 1500;
   // mg_begin's input, and mg_finish's (the same request part, then the rest).
@@ -142,6 +148,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
     CHECK(req.sample == 999999);
     CHECK(req.revocation == mg::RevocationState::loaded);
     CHECK(req.revocation_age == 42);
+    CHECK(req.cache_timed_out);
     CHECK(req.revocation_failures == 3);
     CHECK(req.revocation_loading_ms == 1500);
   }
@@ -159,6 +166,7 @@ TEST_CASE("protocol: request facts are read back exactly") {
   CHECK(req.request_id.empty());
   CHECK(req.now == -5);
   CHECK(req.revocation == mg::RevocationState::unavailable);
+  CHECK_FALSE(req.cache_timed_out);
   CHECK(req.revocation_failures == 0);
   CHECK(req.revocation_loading_ms == mg::RequestFacts::kNoLoad);
 }
@@ -358,11 +366,18 @@ TEST_CASE("protocol: finish facts") {
   mg::protocol_read_finish(missing_bytes, &h);
   CHECK(h.valid);
   CHECK(h.object.result == mg::StorageResult::missing);
-  missing.result = 9;
-  const std::string unknown_bytes = mgtest::encode_finish(missing);
-  mg::protocol_read_finish(unknown_bytes, &h);
+  missing.result = code(mg::StorageResult::timeout);
+  const std::string timeout_bytes = mgtest::encode_finish(missing);
+  mg::protocol_read_finish(timeout_bytes, &h);
   CHECK(h.valid);
-  CHECK(h.object.result == mg::StorageResult::error);
+  CHECK(h.object.result == mg::StorageResult::timeout);
+  for (std::uint32_t unknown : {5u, 9u}) {
+    missing.result = unknown;
+    const std::string unknown_bytes = mgtest::encode_finish(missing);
+    mg::protocol_read_finish(unknown_bytes, &h);
+    CHECK(h.valid);
+    CHECK(h.object.result == mg::StorageResult::error);
+  }
 }
 
 TEST_CASE("protocol: an edge cache hit is read from its metadata; an entry of another length is a miss") {
@@ -507,6 +522,16 @@ TEST_CASE("protocol: every storage plan carries the configured deadline, in both
   CHECK(again.attempt == 2);
   CHECK(again.mode == code(mg::Mode::priv));
   CHECK(again.deadline == 2500);
+  // The edge cache lookup's deadline: kCacheDeadlineMs, or the storage
+  // deadline when that is shorter.
+  CHECK(again.cache_deadline == 1000);
+  t.storage_timeout = "200";
+  REQUIRE(mg::config_load(t, &config));
+  mg::decide_finish(config, req, mg::Mode::priv, first, refused, &d);
+  REQUIRE(d.fetch);
+  mgtest::Decoded shorter = write_decision(d);
+  CHECK(shorter.deadline == 200);
+  CHECK(shorter.cache_deadline == 200);
 }
 
 TEST_CASE("protocol: decisions are written as documented") {
@@ -757,4 +782,134 @@ TEST_CASE("protocol: headers that never change are sent by number, names by numb
       CHECK_FALSE((mg::kStaticHeaders[i].name == mg::kStaticHeaders[j].name &&
                    mg::kStaticHeaders[i].value == mg::kStaticHeaders[j].value));
   CHECK(mg::kStaticHeaderCount < mg::kHeaderCodeName);
+}
+
+namespace {
+
+// The input as worker-shim/core.js writes it into the core's buffer: whole when it fits in
+// wire::kInCap bytes, else cut at the capacity with kInputCut set (ASCII strings here, so the
+// cut is exact, as encodeInto's would be).
+std::string shim_input(mgtest::Input in, bool finish) {
+  std::string b = finish ? mgtest::encode_finish(in) : mgtest::encode_begin(in);
+  if (b.size() <= wire::kInCap) return b;
+  in.cut = 1;
+  b = finish ? mgtest::encode_finish(in) : mgtest::encode_begin(in);
+  b.resize(wire::kInCap);
+  return b;
+}
+
+// What mg_begin / mg_finish (wasm/abi/abi.cc) answer to that input.
+mgtest::Decoded decide_input(const mg::Config& config, const std::string& bytes, bool finish) {
+  static mg::Decision d;
+  if (!finish) {
+    mg::RequestFacts req;
+    mg::protocol_read_request(bytes, &req);
+    mg::decide_begin(config, req, &d);
+  } else {
+    static mg::FinishFacts f;
+    mg::protocol_read_finish(bytes, &f);
+    if (!f.valid) mg::decide_unreadable(config, f.request, f.mode, &d);
+    else mg::decide_finish(config, f.request, f.mode, f.performed, f.object, &d);
+  }
+  return write_decision(d);
+}
+
+void check_too_large(const mgtest::Decoded& got) {
+  CHECK(got.fetch == 0);
+  CHECK(got.status == 431);
+  CHECK(got.reason == "request_too_large");
+  CHECK(got.text == "request_too_large");
+  CHECK(got.event == "media.worker.deny");
+  CHECK(got.mode_name == "none");
+  CHECK(got.key.empty());  // logged without a key: none was read
+  CHECK(got.request_id.empty());
+  CHECK(got.has(wire::flag_log));
+  CHECK_FALSE(got.has(wire::flag_store));
+  CHECK(got.header("cache-control") == "private, no-store");
+  CHECK(got.header("content-type") == "text/plain; charset=utf-8");
+  CHECK(got.header("content-length") == "17");
+  CHECK(got.header("x-content-type-options") == "nosniff");
+  CHECK(got.header("content-security-policy") == "default-src 'none'; sandbox");
+  CHECK(got.count("allow") == 0);
+}
+
+mg::Config configured() {
+  mg::ConfigText t;
+  t.secret = "s";
+  t.secret_set = true;
+  t.has_bucket = true;
+  mg::Config config;
+  REQUIRE(mg::config_load(t, &config));
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("protocol: request facts that do not fit the input buffer are 431 request_too_large") {
+  const mg::Config config = configured();
+  SUBCASE("mg_begin: at, just under and just over the buffer") {
+    mgtest::Input in;
+    in.method = "GET";
+    in.path = "/m/u/a.png";
+    in.query = "?t=x";
+    in.now = 1767225600;
+    in.request_id = "req-1";
+    const std::size_t base = mgtest::encode_begin(in).size();
+    for (std::size_t total : {wire::kInCap - 1, wire::kInCap, wire::kInCap + 1, wire::kInCap + 70000}) {
+      CAPTURE(total);
+      in.if_none_match = std::string(total - base, 'a');
+      const std::string bytes = shim_input(in, false);
+      CHECK(bytes.size() == std::min(total, wire::kInCap));
+      const mgtest::Decoded got = decide_input(config, bytes, false);
+      if (total <= wire::kInCap) {
+        CHECK(got.status == 401);  // read whole: the token "x" is malformed
+        CHECK(got.reason == "token_malformed");
+        CHECK(got.request_id == "req-1");
+      } else {
+        check_too_large(got);
+      }
+    }
+    // HEAD too: no body, the same status and headers.
+    in.method = "HEAD";
+    in.if_none_match = std::string(wire::kInCap, 'a');
+    const mgtest::Decoded head = decide_input(config, shim_input(in, false), false);
+    CHECK(head.status == 431);  // the method was not read either
+    CHECK(head.text == "request_too_large");
+  }
+  SUBCASE("mg_finish: the request fit at begin, not with what storage said") {
+    mgtest::Input in = storage_read();  // a private ranged read storage answered (206)
+    in.query = "?t=x";
+    const std::size_t base = mgtest::encode_finish(in).size();
+    for (std::size_t total : {wire::kInCap - 1, wire::kInCap, wire::kInCap + 1}) {
+      CAPTURE(total);
+      in.if_none_match = std::string(total - base, 'a');
+      CHECK(mgtest::encode_begin(in).size() < wire::kInCap);  // begin's facts fit
+      const mgtest::Decoded got = decide_input(config, shim_input(in, true), true);
+      if (total <= wire::kInCap) {
+        CHECK(got.status == 206);
+        CHECK(got.reason == "serve_partial");
+      } else {
+        check_too_large(got);
+      }
+    }
+  }
+  SUBCASE("the flag decides, not the strings") {
+    mgtest::Input in;
+    in.method = "GET";
+    in.path = "/m/u/a.png";
+    in.cut = 1;  // whole strings, flag set: still 431 (the shim says they were cut)
+    check_too_large(decide_input(config, mgtest::encode_begin(in), false));
+    mgtest::Input fin = storage_read();
+    fin.cut = 1;
+    check_too_large(decide_input(config, mgtest::encode_finish(fin), true));
+    // Cut short without the flag (the shim broke the protocol): no input, as before.
+    in.cut = 0;
+    std::string cut = mgtest::encode_begin(in);
+    cut.resize(cut.size() - 1);
+    CHECK(decide_input(config, cut, false).status == 405);
+    std::string cut_finish = mgtest::encode_finish(fin);
+    cut_finish.resize(cut_finish.size() - 1);
+    cut_finish[wire::kInputCut] = 0;
+    CHECK(decide_input(config, cut_finish, true).status == 503);
+  }
 }

@@ -1,4 +1,4 @@
-// CONTRACT.md section 7: the revocation snapshot, its lookup, and where the
+// docs/CONTRACT.md section 7: the revocation snapshot, its lookup, and where the
 // decision consults it.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Media tokens: CONTRACT.md section 3. The bulk of the rows live in
+// Media tokens: docs/CONTRACT.md section 3. The bulk of the rows live in
 // tests/vectors/tokens.jsonl, made with the backend's own algorithm by
 // tests/vectors/make_token_vectors.py and shared with the Worker tests.
 #include <doctest/doctest.h>
@@ -24,7 +24,7 @@ using mg::Reason;
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr std::int64_t kE = 1767226200;
 
-// CONTRACT.md section 3, "Test vectors".
+// docs/CONTRACT.md section 3, "Test vectors".
 struct ContractVector {
   const char* name;
   std::string_view mint_key;     // as handed to the backend

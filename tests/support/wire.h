@@ -43,6 +43,8 @@ struct Input {
   std::uint32_t source = 0;   // ObjectSource code
   double size = 0, uploaded = 0;
   std::string etag, type, cached, cached_size;
+  std::uint32_t cache_timed_out = 0;  // 1: the request's edge cache lookup outlived its deadline
+  std::uint32_t cut = 0;      // nonzero: the shim's strings did not fit (kInputCut)
   // The snapshot's load state (both phases).
   std::uint32_t revocation_failures = 0;
   std::uint32_t revocation_loading = 0xffffffffu;  // none in flight
@@ -119,6 +121,8 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_u32(&b, w::kSource, in.source);
   detail::put_f64(&b, w::kSize, in.size);
   detail::put_f64(&b, w::kUploaded, in.uploaded);
+  detail::put_u32(&b, w::kCacheTimedOut, in.cache_timed_out);
+  detail::put_u32(&b, w::kInputCut, in.cut);
   detail::put_u32(&b, w::kRevocationFailures, in.revocation_failures);
   detail::put_u32(&b, w::kRevocationLoading, in.revocation_loading);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
@@ -144,6 +148,7 @@ struct Decoded {
   std::uint32_t fetch = 0, status = 0, mode = 0, flags = 0, body = 0, n_headers = 0;
   std::uint32_t log_rate = 0, deadline = 0, op = 0, kind = 0, attempt = 0, version = 0;
   double offset = 0, length = 0, suffix = 0, span_first = 0, span_last = 0, store_length = 0;
+  std::uint32_t cache_deadline = 0;
   std::string reason, event, mode_name, key, cache_path, request_id, text, store_meta;
   std::vector<std::pair<std::string, std::string>> headers;
 
@@ -185,6 +190,7 @@ inline Decoded decode(std::string_view b) {
   d.span_first = detail::get_f64(b, w::kOutSpanFirst);
   d.span_last = detail::get_f64(b, w::kOutSpanLast);
   d.store_length = detail::get_f64(b, w::kOutStoreLength);
+  d.cache_deadline = detail::get_u32(b, w::kOutCacheDeadline);
 
   // One code per header (response.h: kStaticHeaders, kHeaderNames), then the strings.
   if (b.size() < w::kOutHeaderCodes + d.n_headers) return d;

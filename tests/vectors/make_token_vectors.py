@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/vectors/tokens.jsonl: media token vectors (CONTRACT.md section 3).
+"""Writes tests/vectors/tokens.jsonl: media token vectors (docs/CONTRACT.md section 3).
 
 Tokens are made exactly as the backend makes them:
 
@@ -158,7 +158,7 @@ for label, e in [("zero", 0), ("negative", -5), ("small", 7), ("js_safe_max", 2*
 
 CONTRACT_KEY = "u/me_1/café 😀.jpg"
 ctok = backend_mint(CONTRACT_KEY, "priv", E)
-# The generator reproduces the contract's three vectors (CONTRACT.md section 3).
+# The generator reproduces the contract's three vectors (docs/CONTRACT.md section 3).
 assert ctok == ("eyJlIjoxNzY3MjI2MjAwLCJrIjoidS9tZV8xL2NhZlx1MDBlOSBcdWQ4M2RcdWRlMDAuanBnIiwibSI6InByaXYifQ"
                 ".dqyQa-PkJ2Wn8EavPak6uZQHF91QkLcqvsZSsOIYKuE")
 assert backend_mint("u/me_1/0123456789abcdef0123456789abcdef.png", "pub") == (

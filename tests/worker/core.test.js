@@ -42,12 +42,18 @@ describe("core.js", () => {
     assert.equal(d.fetch, true);
     assert.equal(d.key, key);
     assert.deepEqual([d.plan.op, d.plan.kind, d.plan.offset, d.plan.length], [0, 1, 0, 2]);
-    // The same facts cut short (no terminators) are no request at all: 405.
+    // Facts larger than the input buffer are cut short, and the input says so: 431.
     const bytes = encodeInput(facts);
-    assert.ok(bytes.length > 88);
+    assert.ok(bytes.length > 96);
+    assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(92, true), 0);
     const cut = requestFacts("GET".repeat(60000), url.pathname, url.search, headers, 0, 0, REVOCATION.disabled, 0);
+    const cutBytes = encodeInput(cut);
+    assert.equal(cutBytes.length, core.inCap);
+    assert.equal(new DataView(cutBytes.buffer, cutBytes.byteOffset).getUint32(92, true), 1);
     const refused = core.begin(cut);
     assert.equal(refused.fetch, false);
-    assert.equal(refused.status, 405);
+    assert.equal(refused.status, 431);
+    assert.equal(refused.reason, "request_too_large");
+    assert.equal(refused.key, "");
   });
 });

@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "./helpers.js";
 
-const PORT = String(18000 + (process.pid % 1000));
+// PORT=0: wrangler dev (and the recording proxy) bind a port the kernel picks, and dev.sh
+// prints the URLs with it. A port picked here could be taken before wrangler binds it.
+const PORT = "0";
 
 describe("scripts/dev.sh", () => {
   let child;
@@ -21,7 +23,7 @@ describe("scripts/dev.sh", () => {
     }
   });
 
-  it("serves the printed public, private and Range sample URLs on 127.0.0.1", { timeout: 240000 }, async () => {
+  it("serves the printed public, private, Range and video sample URLs on 127.0.0.1", { timeout: 240000 }, async () => {
     child = spawn("bash", ["scripts/dev.sh"], { cwd: ROOT, detached: true, env: { ...process.env, PORT }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -61,6 +63,30 @@ describe("scripts/dev.sh", () => {
     assert.match(part.headers.get("content-range"), /^bytes 0-1\/\d+$/);
     assert.equal((await part.arrayBuffer()).byteLength, 2);
 
+    // The demo video: each printed URL plays, i.e. answers a Range with a 206 of
+    // the right type and the container's first bytes.
+    const videos = [
+      ["public MP4 \\(H\\.264\\)", "video/mp4", "public, max-age=31536000, immutable"],
+      ["public WebM", "video/webm", "public, max-age=31536000, immutable"],
+      ["private MP4 \\(1 hour\\)", "video/mp4", "private, no-store"],
+      ["private WebM \\(1 hour\\)", "video/webm", "private, no-store"],
+    ];
+    assert.match(out, /Range: bytes=1000- answers 206, 206, 206, 206\)/);
+    for (const [label, type, cc] of videos) {
+      const m = out.match(new RegExp(`${label}:\\s+(\\S+)`));
+      assert.ok(m, `no ${label} URL in:\n${out}`);
+      const head = await fetch(m[1], { headers: { range: "bytes=0-11" } });
+      assert.equal(head.status, 206, label);
+      assert.equal(head.headers.get("content-type"), type);
+      assert.equal(head.headers.get("cache-control"), cc);
+      assert.match(head.headers.get("content-range"), /^bytes 0-11\/\d+$/);
+      const bytes = new Uint8Array(await head.arrayBuffer());
+      if (type === "video/mp4") assert.equal(Buffer.from(bytes.slice(4, 8)).toString("latin1"), "ftyp");
+      else assert.deepEqual([...bytes.slice(0, 4)], [0x1a, 0x45, 0xdf, 0xa3]); // EBML
+    }
+    // The hints print a verify that carries the secret (a bare verify answers not_configured).
+    assert.match(out, /export MEDIA_TOKEN_SECRET="\$\(sed -n 's\/\^MEDIA_TOKEN_SECRET=\/\/p' \.dev\.vars\)"/);
+
     const denied = await fetch(pub[2].replace(/t=[^&]+/, "t=x.y"));
     assert.equal(denied.status, 401);
     assert.equal(await denied.text(), "forbidden");
@@ -80,5 +106,12 @@ describe("scripts/dev.sh", () => {
     assert.match(wrong.stdout, /checks FAILED/);
     assert.match(wrong.stdout, /the secrets probably differ/);
     assert.ok(!/t=[A-Za-z0-9_-]{10}/.test(wrong.stdout), "the report prints no token");
+    // ...and when the canary object was never uploaded, it stops at its first check
+    // with one message saying how to upload it, not a list of failures.
+    const missing = spawnSync("bash", ["scripts/media_canary_smoke.sh", base], { cwd: ROOT, env: { ...process.env, MEDIA_TOKEN_SECRET: secret, MEDIA_CANARY_KEY: "u/canary/never-uploaded.png" }, encoding: "utf8" });
+    assert.equal(missing.status, 1, missing.stdout + missing.stderr);
+    assert.match(missing.stdout, /canary: STOP: u\/canary\/never-uploaded\.png is not in the deployment's bucket \(404 not_found\)/);
+    assert.match(missing.stdout, /npx wrangler r2 object put <bucket>\/u\/canary\/never-uploaded\.png/);
+    assert.doesNotMatch(missing.stdout, /FAIL/);
   });
 });

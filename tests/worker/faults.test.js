@@ -1,4 +1,4 @@
-// Fault injection under Miniflare (issue 6; CONTRACT.md section 4): R2 that
+// Fault injection under Miniflare (issue 6; docs/CONTRACT.md section 4): R2 that
 // throws, hangs past the deadline, or hands back bytes that disagree with
 // what was asked; KV failing after a good load; the Cache API failing or
 // holding garbage. Every answer is the contract's: 503 storage_unavailable
@@ -131,6 +131,7 @@ describe("R2 hanging past MEDIA_STORAGE_TIMEOUT_MS", { timeout: 120000 }, () => 
   let mf;
   before(async () => {
     mf = await startGate({
+      metrics: true,
       bindings: { ...DEFAULT_BINDINGS, MEDIA_STORAGE_TIMEOUT_MS: "200" },
       bucketFaults: { [PNG]: { get: "hang", head: "hang" }, [JPG]: { head: "hang" } },
     });
@@ -147,6 +148,26 @@ describe("R2 hanging past MEDIA_STORAGE_TIMEOUT_MS", { timeout: 120000 }, () => 
       assertUnavailable(await attempt(mf, url, { method: c.method, headers: c.range ? { range: c.range } : {} }), c.method, c.label);
     }
     assert.equal(await settled(mf, PNG), null);
+  });
+
+  it("a timeout and an R2 error log distinct reasons, with the same 503 body", { timeout: 30000 }, async () => {
+    const failing = await startGate({ metrics: true, bucketFaults: { [PNG]: { get: "throw", head: "throw" } } });
+    try {
+      for (const [gate, reason] of [[mf, "storage_timeout"], [failing, "storage_unavailable"]]) {
+        for (const c of CASES(PNG)) {
+          const from = workerLog.length;
+          const url = mediaUrl(PNG, mint(PNG, { mode: c.mode }));
+          assertUnavailable(await attempt(gate, url, { method: c.method, headers: c.range ? { range: c.range } : {} }), c.method, `${reason} ${c.label}`);
+          const lines = () => loggedEvents(from).filter((e) => e.status !== undefined);
+          const points = () => workerLog.slice(from).filter((l) => l.includes("METRIC {")).map((l) => JSON.parse(l.slice(l.indexOf("METRIC ") + 7)));
+          for (let i = 0; i < 100 && (lines().length === 0 || points().length === 0); i++) await sleep(10);
+          assert.deepEqual(lines().map((e) => [e.event, e.reason, e.status]), [["media.worker.error", reason, 503]], `${reason} ${c.label}`);
+          assert.deepEqual(points().map((p) => [p.indexes[0], p.blobs[1], p.doubles[0]]), [[reason, reason, 503]], `${reason} ${c.label}`);
+        }
+      }
+    } finally {
+      await failing.dispose();
+    }
   });
 
   it("a hanging head does not hold up GETs of the same key, nor other keys", { timeout: 30000 }, async () => {
@@ -307,6 +328,37 @@ describe("Cache API failing", { timeout: 120000 }, () => {
       }
     });
   }
+});
+
+describe("Cache API match never answering", { timeout: 120000 }, () => {
+  // The cache deadline is the core's: 1000 ms, or the storage deadline when
+  // shorter (here 300 ms). Without it these requests would wait forever.
+  it("public media is answered from R2 after the core's cache deadline, and the line says cache timeout", { timeout: 30000 }, async () => {
+    const mf = await startGate({
+      entry: "tests/worker/stand-ins/cache-faults.js",
+      metrics: true,
+      bindings: { ...DEFAULT_BINDINGS, TEST_CACHE_FAULT: "hang", MEDIA_STORAGE_TIMEOUT_MS: "300", MEDIA_LOG_SAMPLE_RATE: "0" },
+    });
+    try {
+      const from = workerLog.length;
+      const url = mediaUrl(PNG, mint(PNG));
+      assertServed(await attempt(mf, url), PNG, {}, "GET");
+      assertServed(await attempt(mf, url, { method: "HEAD" }), PNG, { head: true }, "HEAD");
+      assertServed(await attempt(mf, url, { headers: { range: "bytes=0-1" } }), PNG, { status: 206, span: [0, 1] }, "Range");
+      assert.equal((await get(mf, url, { headers: { range: "bytes=5000-" } })).status, 416);
+      // Private media never asks the cache.
+      assertServed(await attempt(mf, mediaUrl(MP4, mint(MP4, { mode: "priv" }))), MP4, {}, "private MP4");
+      const served = () => loggedEvents(from).filter((e) => e.status !== undefined);
+      for (let i = 0; i < 100 && served().length < 4; i++) await sleep(10);
+      // Successes are sampled at 0 here: these lines are logged because the
+      // cache timed out, each once, with cache "timeout".
+      assert.deepEqual(served().map((e) => [e.status, e.cache, e.sample_rate]), [[200, "timeout", 1], [200, "timeout", 1], [206, "timeout", 1], [416, "timeout", 1]]);
+      const points = workerLog.slice(from).filter((l) => l.includes("METRIC {")).map((l) => JSON.parse(l.slice(l.indexOf("METRIC ") + 7)));
+      assert.deepEqual(points.map((p) => p.blobs[3]), ["timeout", "timeout", "timeout", "timeout", "none"]);
+    } finally {
+      await mf.dispose();
+    }
+  });
 });
 
 describe("edge cache entries that are garbage", { timeout: 120000 }, () => {

@@ -239,7 +239,7 @@ export const SECURITY_HEADERS = {
   "content-security-policy": "default-src 'none'; sandbox",
 };
 
-// The backend's revocation write (CONTRACT.md section 7).
+// The backend's revocation write (docs/CONTRACT.md section 7).
 export function revocationName(key) {
   return "rev:" + createHash("sha256").update(Buffer.from(key, "utf8")).digest("hex");
 }

@@ -1,4 +1,4 @@
-// CONTRACT.md section 8 and docs/OBSERVABILITY.md: one JSON log line per
+// docs/CONTRACT.md section 8 and docs/OBSERVABILITY.md: one JSON log line per
 // request where sampled (denials and errors always), one metric data point
 // per request, the secrets' fingerprints at startup, the debug header, and a
 // secret rotation that never answers 401.
@@ -124,6 +124,43 @@ describe("secret fingerprints and the debug header", () => {
       assert.ok(!workerLog.slice(from).some((l) => l.includes(SECRET) || l.includes("old-secret")));
     } finally {
       await mf.dispose();
+    }
+  });
+
+  it("a bad signature's deny line carries the fingerprints of the config line; no other line does", async () => {
+    for (const previous of ["old-secret", undefined]) {
+      const from = workerLog.length;
+      const bindings = { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "1" };
+      if (previous) bindings.MEDIA_TOKEN_SECRET_PREVIOUS = previous;
+      const mf = await startGate({ bindings });
+      try {
+        const requests = [
+          [mediaUrl(PNG, mint(PNG, { secret: "the-backend-holds-another-secret" })), 401, "token_bad_signature"],
+          [mediaUrl(PNG), 401, "token_missing"],
+          [mediaUrl(PNG, mint(MP4)), 401, "token_key_mismatch"],
+          [mediaUrl(PNG, mint(PNG)), 200, "serve_full"],
+        ];
+        for (const [url, status] of requests) assert.equal((await get(mf, url)).status, status, url);
+        const lines = () => loggedEvents(from).filter((e) => e.status !== undefined);
+        for (let i = 0; i < 100 && lines().length < requests.length; i++) await new Promise((r) => setTimeout(r, 10));
+        const config = loggedEvents(from).find((e) => e.event === "media.worker.config");
+        assert.match(config.fingerprint, /^[0-9a-f]{8}$/);
+        if (previous) assert.match(config.fingerprint_previous, /^[0-9a-f]{8}$/);
+        else assert.equal(config.fingerprint_previous, null);
+        assert.deepEqual(lines().map((l) => l.reason), requests.map((r) => r[2]));
+        for (const line of lines()) {
+          if (line.reason === "token_bad_signature") {
+            assert.equal(line.event, "media.worker.deny");
+            assert.equal(line.fingerprint, config.fingerprint);
+            assert.equal(line.fingerprint_previous, config.fingerprint_previous);
+            assert.ok("fingerprint_previous" in line, "null, not absent, when not configured");
+          } else {
+            assert.ok(!("fingerprint" in line) && !("fingerprint_previous" in line), line.reason);
+          }
+        }
+      } finally {
+        await mf.dispose();
+      }
     }
   });
 

@@ -231,7 +231,7 @@ describe("snapshot loads belong to their request", { timeout: 60000 }, () => {
         assert.equal(res.status, 503, "closed: no snapshot could be had");
         const failed = events(from, "revocations_unavailable");
         assert.equal(failed.length, 1);
-        assert.equal(failed[0].error, mode === "hang" ? "storage deadline exceeded" : "simulated KV outage");
+        assert.equal(failed[0].error, mode === "hang" ? "deadline exceeded" : "simulated KV outage");
         // Backoff: 30 s doubled after one failure (60 s). No load before it ends.
         const reads = (await stats(mf)).snapshotReads;
         assert.equal((await get(mf, url)).status, 503);

@@ -1,4 +1,4 @@
-// CONTRACT.md section 7 and the public edge cache (docs/REVOCATION.md),
+// docs/CONTRACT.md section 7 and the public edge cache (docs/REVOCATION.md),
 // under Miniflare: revocation beats the cache, public-only revocations
 // spare private viewers, KV failure behaves as configured, and cache hits
 // are byte-for-byte what R2 would have answered. Nothing private is ever

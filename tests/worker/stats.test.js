@@ -68,10 +68,54 @@ describe("mediagate stats", () => {
     assert.ok(requests > 9000 && requests < 11000, first);
   });
 
+  it("tells a slow R2 (storage_timeout) from a failing one (storage_unavailable), and counts cache timeouts", () => {
+    const lines = [];
+    // 03:00-03:10: R2 slow, then 03:10-03:20: R2 failing; a few cache lookups time out.
+    for (let m = 0; m < 10; m++) lines.push(...minute(T0 + m * MIN, 1000, [[200, "serve_full", 0.9], [503, "storage_timeout", 0.1]]));
+    for (let m = 10; m < 20; m++) lines.push(...minute(T0 + m * MIN, 1000, [[200, "serve_full", 0.95], [503, "storage_unavailable", 0.05]]));
+    for (let i = 0; i < 7; i++) lines.push({ ts: T0 + i * 1000, event: "media.worker.serve", reason: "serve_full", status: 200, cache: "timeout", sample_rate: 1 });
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input: lines.map((o) => JSON.stringify(o)).join("\n") + "\n", encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /storage 503s: 1000 storage_timeout \(R2 slow\), 500 storage_unavailable \(R2 failing\)/);
+    assert.match(r.stdout, /edge cache lookups timed out \(served from R2\): 7/);
+    const alerts = r.stdout.split("\n").filter((l) => l.startsWith("ALERT"));
+    assert.match(alerts[0], /^ALERT 503 above 0\.50% for 5 min, at 2026-11-24T03:00:00Z: storage_timeout \d+\. .*storage_timeout \(R2 slow/);
+  });
+
+  it("reads the fingerprints off a token_bad_signature line", () => {
+    const line = { ts: T0, event: "media.worker.deny", reason: "token_bad_signature", status: 401, fingerprint: "0a1b2c3d", fingerprint_previous: null, sample_rate: 1 };
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input: JSON.stringify(line) + "\n", encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /secret fingerprints seen \(media\.worker\.config, token_bad_signature lines\): 0a1b2c3d\n/);
+  });
+
   it("normal traffic alone crosses nothing", () => {
     const normal = generate({ normalOnly: true });
     const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats", "--fail-on-alert"], { input: normal, encoding: "utf8" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /no alert thresholds crossed/);
+  });
+
+  it("reads lines as wrangler dev prints them: console.error's \"✘ [ERROR] \" prefix and colour codes", () => {
+    // Byte for byte what wrangler dev 4 printed (colours on, even into a pipe) for a
+    // request to a Worker without MEDIA_TOKEN_SECRET, plus the same record behind a
+    // prefix that itself holds a brace.
+    const E = "\x1b";
+    const error = (o) => `${E}[31m✘ ${E}[41;31m[${E}[41;97mERROR${E}[41;31m]${E}[0m ${E}[1m${JSON.stringify(o)}${E}[0m`;
+    const line = (o) => JSON.stringify({ ts: T0, event: "media.worker.error", reason: "not_configured", status: 503, method: "GET", key: null, sample_rate: 1, ...o });
+    const input = [
+      "[wrangler:info] Ready on http://127.0.0.1:8787",
+      error({ event: "media.worker.error", reason: "not_configured", setting: "MEDIA_TOKEN_SECRET" }),
+      "",
+      line({}),
+      `${E}[2m[worker {mediagate}]${E}[0m ${error({ event: "media.worker.error", reason: "not_configured", setting: "MEDIA_BUCKET" })}`,
+      error(JSON.parse(line({}))),
+      "[wrangler:info] GET /m/u/demo/photo.png 503 Service Unavailable (14ms)",
+    ].join("\n");
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^mediagate stats: 2 request lines,/m);
+    assert.match(r.stdout, /missing or invalid settings logged: MEDIA_TOKEN_SECRET, MEDIA_BUCKET/);
+    assert.match(r.stdout, /100\.00%\s+0\.00%\s+0\.00%.*503 not_configured \(2\)/);
   });
 });

@@ -21,10 +21,9 @@
 
 namespace {
 
-// Request facts: the URL (at most 16 KiB at Cloudflare) and seven headers
-// (at most 128 KiB of headers in all), with room to spare. Input that does
-// not fit is not cut short: the core reads a truncated input as no input.
-constexpr std::size_t kInCap = 160 * 1024;
+// Request facts (protocol.h, wire::kInCap). Strings that do not fit are cut
+// short by the shim, which says so (wire::kInputCut): the core answers 431.
+constexpr std::size_t kInCap = mg::wire::kInCap;
 // A decision is a few hundred bytes; the largest carries a 1024-byte key, its
 // quoted cache path (up to 3 bytes per key byte) and the entry's metadata.
 constexpr std::size_t kOutCap = 16 * 1024;

@@ -19,6 +19,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "bearssl_hash.h"
+#include "cli.h"
 #include "config.h"
 #include "decision.h"
 #include "fingerprint.h"
@@ -27,9 +29,11 @@
 #include "protocol.h"
 #include "storage_model.h"
 #include "token.h"
+#include "url_path.h"
 
 namespace {
 
+using mgcli::usage_error;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 const char* env(const char* name, bool* set) {
@@ -61,18 +65,80 @@ std::int64_t now_or(const char* arg) {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-int usage() {
+// Each command's usage: printed on stdout for `mediagate help CMD` and
+// `mediagate CMD --help` (exit 0), on stderr after a usage error (exit 2).
+struct Command {
+  std::string_view name;
+  const char* synopsis;  // "mediagate ..." lines
+  const char* summary;   // one line for the command list
+};
+const Command kCommands[] = {
+    {"mint", "mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n",
+     "a token (or with --url the whole path), byte-identical to the backend's"},
+    {"verify", "mediagate verify URL [--now T]\n", "what the gate thinks of a URL's token (exit 1 unless valid)"},
+    {"explain", "mediagate explain < requests.jsonl > answers.jsonl\n",
+     "the Worker's answer for each JSON request line on stdin"},
+    {"fingerprint", "mediagate fingerprint\n",
+     "fingerprints of MEDIA_TOKEN_SECRET [and _PREVIOUS]: compare with the Worker's log"},
+    {"revoke", "mediagate revoke KEY [--scope all|public] [--local] [--apply]\n",
+     "the KV write that revokes KEY (printed, or run with --apply)"},
+    {"revocations",
+     "mediagate revocations build-snapshot --out FILE [--bulk FILE.json] [--scope all|public] < keys.txt\n",
+     "a revocation snapshot (and bulk entries) from a list of keys"},
+    {"stats", "mediagate stats [--window SECONDS] [--fail-on-alert] [FILE...]\n",
+     "rates and alerts from the Worker's log lines (Node, through scripts/mediagate)"},
+    {"fixtures", "mediagate fixtures (from-har | replay | record) ...\n",
+     "fixture sets: convert HAR, replay on every target (Node, through scripts/mediagate)"},
+    {"abi", "mediagate abi < frames\n", "the core's ABI over stdin frames (tests only)"},
+};
+
+const Command* find_command(std::string_view name) {
+  for (const Command& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+void print_help(std::FILE* out) {
   std::fputs(
-      "usage:\n"
-      "  mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n"
-      "  mediagate verify URL [--now T]\n"
-      "  mediagate explain   < requests.jsonl > answers.jsonl\n"
-      "  mediagate fingerprint   (of MEDIA_TOKEN_SECRET [and _PREVIOUS]: compare with the Worker's log)\n"
-      "  mediagate revoke KEY [--scope all|public] [--local] [--apply]\n"
-      "  mediagate revocations build-snapshot --out FILE [--bulk FILE.json] [--scope all|public] < keys.txt\n"
-      "environment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n",
-      stderr);
-  return 2;
+      "usage: mediagate COMMAND [ARGS]   (scripts/mediagate builds and runs it)\n"
+      "       mediagate help [COMMAND] | --help | --version\n"
+      "       mediagate COMMAND --help\n\ncommands:\n",
+      out);
+  for (const Command& c : kCommands)
+    if (c.name != "abi") std::fprintf(out, "  %-12.*s %s\n", static_cast<int>(c.name.size()), c.name.data(), c.summary);
+  std::fputs(
+      "\nenvironment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n"
+      "exit status: 0 done, 1 a negative answer (verify: not valid), 2 a usage error\n",
+      out);
+}
+
+void print_command_help(const Command& c, std::FILE* out) {
+  std::fprintf(out, "usage: %s  %s\n", c.synopsis, c.summary);
+  if (c.name == "mint" || c.name == "verify" || c.name == "explain" || c.name == "fingerprint")
+    std::fputs("environment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n", out);
+}
+
+// `mediagate --version`: the project version (package.json's, passed in by
+// CMake) and the sha256 of the Wasm module the Worker ships.
+int print_version() {
+  std::printf("mediagate %s\n", MG_VERSION);
+  unsigned char digest[br_sha256_SIZE];
+  std::FILE* f = std::fopen(MG_WASM_PATH, "rb");
+  if (!f) {
+    std::printf("worker-shim/mediagate.wasm: absent (scripts/build.sh builds it)\n");
+    return 0;
+  }
+  br_sha256_context ctx;
+  br_sha256_init(&ctx);
+  unsigned char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) br_sha256_update(&ctx, buf, n);
+  std::fclose(f);
+  br_sha256_out(&ctx, digest);
+  std::printf("worker-shim/mediagate.wasm sha256 ");
+  for (unsigned char b : digest) std::printf("%02x", b);
+  std::printf("\n");
+  return 0;
 }
 
 // Python's urllib.parse.quote(key, safe="/~"): every byte but
@@ -130,9 +196,9 @@ int cmd_mint(int argc, char** argv) {
     else if (a == "--ttl" && i + 1 < argc) ttl = std::strtol(argv[++i], nullptr, 10);
     else if (a == "--url") url = true;
     else if (a == "--now" && i + 1 < argc) now_arg = argv[++i];
-    else return usage();
+    else return usage_error("mint", "unknown or incomplete argument");
   }
-  if (!key || !mode) return usage();
+  if (!key || !mode) return usage_error("mint", "needs --key and --public or --private");
   bool set;
   std::string_view secret = mg::trim_ascii_space(env("MEDIA_TOKEN_SECRET", &set));
   if (secret.empty()) {
@@ -157,8 +223,11 @@ int cmd_mint(int argc, char** argv) {
   return 0;
 }
 
-// Splits "https://host/m/...?t=..#frag" or "/m/...?t=..." into path and query.
-void split_url(std::string_view url, std::string_view* path, std::string_view* query) {
+// Splits "https://host/m/...?t=..#frag" or "/m/...?t=..." into path and query,
+// the path's dot segments resolved into `resolved` as the runtime resolves
+// them before the Worker sees the path (url_path.h): the CLI answers for the
+// path the Worker would receive.
+void split_url(std::string_view url, std::string_view* path, std::string_view* query, std::string* resolved) {
   std::size_t hash = url.find('#');
   if (hash != std::string_view::npos) url = url.substr(0, hash);
   std::size_t scheme = url.find("://");
@@ -167,8 +236,11 @@ void split_url(std::string_view url, std::string_view* path, std::string_view* q
     url = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
   }
   std::size_t q = url.find('?');
-  *path = url.substr(0, q);
   *query = q == std::string_view::npos ? std::string_view{} : url.substr(q);
+  std::string_view raw = url.substr(0, q);
+  resolved->assign(raw.size() + 1, '\0');
+  resolved->resize(mg::path_resolve_dots(raw, resolved->data(), resolved->size()));
+  *path = *resolved;
 }
 
 int cmd_verify(int argc, char** argv) {
@@ -178,12 +250,13 @@ int cmd_verify(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--now" && i + 1 < argc) now_arg = argv[++i];
     else if (!url_arg) url_arg = argv[i];
-    else return usage();
+    else return usage_error("verify", "takes one URL");
   }
-  if (!url_arg) return usage();
+  if (!url_arg) return usage_error("verify", "needs a URL");
   mg::Config config = load_config();
   std::string_view path, query;
-  split_url(url_arg, &path, &query);
+  std::string resolved;
+  split_url(url_arg, &path, &query, &resolved);
   std::int64_t now = now_or(now_arg);
 
   rapidjson::StringBuffer sb;
@@ -305,7 +378,8 @@ void explain_line(const mg::Config& config, const std::string& line) {
   req.method = str_member(doc, "method");
   if (req.method.empty()) req.method = "GET";
   std::string_view url = str_member(doc, "url");
-  split_url(url, &req.path, &req.query);
+  std::string resolved;
+  split_url(url, &req.path, &req.query, &resolved);
   auto nit = doc.FindMember("now");
   req.now = (nit != doc.MemberEnd() && nit->value.IsInt64()) ? nit->value.GetInt64() : now_or(nullptr);
   req.range = headers[0];
@@ -383,15 +457,62 @@ int cmd_explain() {
 
 }  // namespace
 
+namespace mgcli {
+
+int usage_error(std::string_view cmd, std::string_view what) {
+  std::fprintf(stderr, "mediagate %.*s: %.*s\n", static_cast<int>(cmd.size()), cmd.data(),
+               static_cast<int>(what.size()), what.data());
+  if (const Command* c = find_command(cmd)) std::fprintf(stderr, "usage: %s", c->synopsis);
+  else print_help(stderr);
+  return 2;
+}
+
+}  // namespace mgcli
+
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
+  if (argc < 2) {
+    print_help(stderr);
+    return 2;
+  }
   std::string_view cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h") {
+    print_help(stdout);
+    return 0;
+  }
+  if (cmd == "--version") return print_version();
+  if (cmd == "help") {
+    if (argc == 2) {
+      print_help(stdout);
+      return 0;
+    }
+    const Command* c = find_command(argv[2]);
+    if (!c || argc > 3) return usage_error("help", "takes one command name");
+    print_command_help(*c, stdout);
+    return 0;
+  }
+  const Command* c = find_command(cmd);
+  if (!c) {
+    std::fprintf(stderr, "mediagate: unknown command '%s'\n", argv[1]);
+    print_help(stderr);
+    return 2;
+  }
+  // COMMAND --help (or -h) anywhere among its arguments: its usage, before
+  // anything reads the environment or stdin.
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      print_command_help(*c, stdout);
+      return 0;
+    }
+  }
   if (cmd == "mint") return cmd_mint(argc - 2, argv + 2);
   if (cmd == "verify") return cmd_verify(argc - 2, argv + 2);
-  if (cmd == "explain") return cmd_explain();
-  if (cmd == "fingerprint") return cmd_fingerprint();
+  if (cmd == "explain") return argc == 2 ? cmd_explain() : usage_error("explain", "takes no arguments");
+  if (cmd == "fingerprint") return argc == 2 ? cmd_fingerprint() : usage_error("fingerprint", "takes no arguments");
   if (cmd == "revoke") { int cmd_revoke(int, char**); return cmd_revoke(argc - 2, argv + 2); }  // revoke_cmd.cc
   if (cmd == "revocations") { int cmd_revocations(int, char**); return cmd_revocations(argc - 2, argv + 2); }
   if (cmd == "abi") { int cmd_abi(int, char**); return cmd_abi(argc - 2, argv + 2); }  // abi_cmd.cc: tests only
-  return usage();
+  // stats and fixtures are Node tools: scripts/mediagate runs them.
+  std::fprintf(stderr, "mediagate %s: a Node tool; run it through scripts/mediagate\n", argv[1]);
+  return 2;
 }

@@ -1,5 +1,5 @@
 // mediagate revoke / mediagate revocations build-snapshot: the operator's
-// and the backend team's side of CONTRACT.md section 7 (docs/REVOCATION.md).
+// and the backend team's side of docs/CONTRACT.md section 7 (docs/REVOCATION.md).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli.h"
 #include "key.h"
 #include "revocation.h"
 
@@ -45,14 +46,6 @@ std::string_view strip_slashes(std::string_view key) {
   return key;
 }
 
-int usage() {
-  std::fputs(
-      "usage:\n"
-      "  mediagate revoke KEY [--scope all|public] [--local] [--apply]\n"
-      "  mediagate revocations build-snapshot --out FILE [--bulk FILE.json] [--scope all|public] < keys.txt\n",
-      stderr);
-  return 2;
-}
 
 }  // namespace
 
@@ -67,9 +60,10 @@ int cmd_revoke(int argc, char** argv) {
     else if (a == "--apply") apply = true;
     else if (a == "--local") local = true;
     else if (!key_arg && !a.empty() && a[0] != '-') key_arg = argv[i];
-    else return usage();
+    else return mgcli::usage_error("revoke", "unknown or incomplete argument");
   }
-  if (!key_arg || (scope != "all" && scope != "public")) return usage();
+  if (!key_arg) return mgcli::usage_error("revoke", "needs a KEY");
+  if (scope != "all" && scope != "public") return mgcli::usage_error("revoke", "--scope is all or public");
   std::string_view key = strip_slashes(key_arg);
   if (key.empty() || !mg::utf8_valid(key)) {
     std::fputs("mediagate revoke: KEY must be a non-empty UTF-8 object key\n", stderr);
@@ -111,7 +105,8 @@ int cmd_revoke(int argc, char** argv) {
 // must exist too; re-putting old entries this way also moves them to the
 // metadata form).
 int cmd_revocations(int argc, char** argv) {
-  if (argc < 1 || std::string_view(argv[0]) != "build-snapshot") return usage();
+  if (argc < 1 || std::string_view(argv[0]) != "build-snapshot")
+    return mgcli::usage_error("revocations", "the only subcommand is build-snapshot");
   const char* out_path = nullptr;
   const char* bulk_path = nullptr;
   std::string scope = "all";
@@ -120,9 +115,10 @@ int cmd_revocations(int argc, char** argv) {
     if (a == "--out" && i + 1 < argc) out_path = argv[++i];
     else if (a == "--bulk" && i + 1 < argc) bulk_path = argv[++i];
     else if (a == "--scope" && i + 1 < argc) scope = argv[++i];
-    else return usage();
+    else return mgcli::usage_error("revocations", "unknown or incomplete argument");
   }
-  if (!out_path || (scope != "all" && scope != "public")) return usage();
+  if (!out_path) return mgcli::usage_error("revocations", "build-snapshot needs --out FILE");
+  if (scope != "all" && scope != "public") return mgcli::usage_error("revocations", "--scope is all or public");
   std::vector<std::uint64_t> entries;
   std::FILE* bulk = bulk_path ? std::fopen(bulk_path, "w") : nullptr;
   if (bulk_path && !bulk) {

@@ -1,5 +1,5 @@
 // Configuration: the Worker's secrets, bindings and [vars], validated once
-// per isolate (CONTRACT.md section 1). Names match wrangler.toml.
+// per isolate (docs/CONTRACT.md section 1). Names match wrangler.toml.
 #pragma once
 #include <string_view>
 

@@ -3,6 +3,7 @@
 #include "edge_cache.h"
 #include "httpdate.h"
 #include "key.h"
+#include "loggable.h"
 #include "policy.h"
 #include "revocation.h"
 
@@ -159,7 +160,10 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   // load is retried after a backoff, not on every request.
   out->refresh_revocations = req.revocation != RevocationState::disabled && may_load(config, req);
 
-  // CONTRACT.md section 4 order: method, configuration, key syntax, key
+  // Facts that did not fit were not read at all (not even the method):
+  // RFC 6585 section 5, request header fields too large.
+  if (req.too_large) return answer(config, req, Reason::request_too_large, Mode::none, out);
+  // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
   if (req.method != "GET" && req.method != "HEAD")
     return answer(config, req, Reason::method_not_allowed, Mode::none, out);
@@ -186,7 +190,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
 
-  // Revocation (CONTRACT.md section 7): after the token, before any cache
+  // Revocation (docs/CONTRACT.md section 7): after the token, before any cache
   // or storage read, so a copy in the edge cache is never served once revoked.
   if (req.revocation != RevocationState::disabled) {
     bool held = req.revocation == RevocationState::loaded;
@@ -257,6 +261,9 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
       // fails too, and the answer is the same 503.
       if (ranged_first_read) return ask_storage(out, whole_plan(), mode);
       return answer(config, req, Reason::storage_unavailable, mode, out);
+    case StorageResult::timeout:
+      // Slow, not failing: a second read would wait out another deadline.
+      return answer(config, req, Reason::storage_timeout, mode, out);
     case StorageResult::missing:
       return answer(config, req, Reason::object_missing, mode, out);
     case StorageResult::invalid_range:
@@ -379,29 +386,24 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
 }
 
 
-// x-request-id is logged only when it looks like an id: 1-128 characters of
-// [A-Za-z0-9._:-]. Anything else (a URL, a token pasted by a client) is not.
-bool request_id_loggable(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-              c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // What every final answer carries besides status and headers: whether to
-// log it, the request id, and the debug header.
+// log it (a cache lookup that timed out is logged like a fault), the request
+// id and the key as the log line may show them (loggable.h), the
+// fingerprints for a bad signature, and the debug header.
 void observe(const Config& config, const RequestFacts& req, Decision* out) {
   out->log = false;
   out->request_id = {};
+  out->log_fingerprints = false;
+  out->cache_deadline_ms = cache_deadline(config);
   if (out->fetch) return;
   Response& r = out->response;
   bool success = r.status >= 200 && r.status < 400;
-  out->log = !success || req.sample < config.log_sample_ppm;
-  out->log_sample_ppm = success ? config.log_sample_ppm : 1000000;
+  bool unsampled = !success || req.cache_timed_out;
+  out->log = unsampled || req.sample < config.log_sample_ppm;
+  out->log_sample_ppm = unsampled ? 1000000 : config.log_sample_ppm;
   if (request_id_loggable(req.request_id)) out->request_id = req.request_id;
+  out->key_len = key_redact(out->key, out->key_len);
+  out->log_fingerprints = out->log && r.reason == Reason::token_bad_signature;
   if (config.debug_headers) r.add_static("x-mediagate-reason", reason_info(r.reason).name);
 }
 
@@ -409,6 +411,10 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 
 bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
   return now - view.built_at <= config.revocation_max_stale;
+}
+
+std::int64_t cache_deadline(const Config& config) {
+  return config.storage_timeout_ms < kCacheDeadlineMs ? config.storage_timeout_ms : kCacheDeadlineMs;
 }
 
 void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
@@ -419,6 +425,7 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
 
 void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
                    const ObjectFacts& obj, Decision* out) {
+  if (req.too_large) return decide_unreadable(config, req, mode, out);
   finish(config, req, mode, performed, obj, out);
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
@@ -433,7 +440,8 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   out->refresh_revocations = false;
   out->wait_revocations = false;
   out->revocations_stale = false;
-  answer(config, req, Reason::storage_unavailable, mode, out);
+  if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
+  else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }

@@ -36,7 +36,7 @@ struct Config {
   std::int64_t max_ttl = 3600;
   bool corp_same_site = false;
   bool has_bucket = false;
-  // Revocation (CONTRACT.md section 7, docs/REVOCATION.md).
+  // Revocation (docs/CONTRACT.md section 7, docs/REVOCATION.md).
   bool revocation_fail_closed = false;      // MEDIA_REVOCATION_MODE = "closed"
   // The hard snapshot age, from its build time (docs/REVOCATION.md, "The
   // bound"): past it a request waits for a fresh snapshot before deciding;
@@ -45,12 +45,13 @@ struct Config {
   std::int64_t revocation_refresh = 30;     // load attempts at most this often (doubling after failures)
   // The public edge cache (Cache API) for public GET/HEAD.
   bool edge_cache = true;                   // MEDIA_EDGE_CACHE = "on" | "off"
-  // Logs (CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
+  // Logs (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
   // sampled at this rate (per million); denials and errors always logged.
   std::uint32_t log_sample_ppm = 10000;     // MEDIA_LOG_SAMPLE_RATE, default 0.01
   bool debug_headers = false;               // MEDIA_DEBUG_HEADERS = "on": x-mediagate-reason
-  // How long the shim waits for one storage operation before treating it as
-  // failed (`result error`: 503 storage_unavailable). MEDIA_STORAGE_TIMEOUT_MS.
+  // How long the shim waits for one storage operation before reporting
+  // `result timeout` (503 storage_unavailable, reason storage_timeout).
+  // MEDIA_STORAGE_TIMEOUT_MS.
   std::int64_t storage_timeout_ms = 10000;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
@@ -85,6 +86,12 @@ struct RequestFacts {
   // A uniform random number in 0..999999 from the shim, for log sampling.
   std::uint32_t sample = 0;
   std::string_view request_id;  // the x-request-id header, if any
+  // The edge cache lookup of this request outlived its deadline (read as a
+  // miss): the answer is logged whatever the sampling says.
+  bool cache_timed_out = false;
+  // The shim could not fit the request's facts in the input (protocol.h,
+  // kInputCut): nothing above was read, and the answer is 431.
+  bool too_large = false;
 };
 
 enum class StorageOp : std::uint8_t { get, head };
@@ -100,6 +107,7 @@ enum class StorageResult : std::uint8_t {
   missing,        // no such object
   invalid_range,  // storage refused the range (it starts at or past the end)
   error,          // anything else went wrong
+  timeout,        // the operation outlived the decision's deadline
 };
 
 enum class ObjectSource : std::uint8_t { storage, cache };
@@ -125,6 +133,9 @@ struct Decision {
   // With fetch: the storage operation's deadline, milliseconds (the
   // `deadline` line; Config::storage_timeout_ms).
   std::int64_t deadline_ms = 10000;
+  // With fetch and cache_lookup: the edge cache lookup's deadline, ms; a
+  // lookup still pending is a miss (cache_deadline()).
+  std::int64_t cache_deadline_ms = 1000;
   Mode mode = Mode::none;  // token mode, to hand back to decide_finish
   Response response;       // valid when !fetch
   // With fetch: the edge cache may answer the plan (a public token). The
@@ -146,17 +157,28 @@ struct Decision {
   bool cache_store = false;
   char cache_object[256];
   std::size_t cache_object_len = 0;
-  // With a response: write the log line (CONTRACT.md section 8), sampled for
+  // With a response: write the log line (docs/CONTRACT.md section 8), sampled for
   // 2xx/3xx, always for denials and errors; the request id, if it is a
   // plain token (never echoed otherwise).
   bool log = false;
   std::uint32_t log_sample_ppm = 1000000;  // the rate this answer was logged at
   std::string_view request_id;
-  // The decoded object key (valid when the key parsed).
+  // With log: the line carries the configured secrets' fingerprints (a bad
+  // signature: one line settles whether the secrets match).
+  bool log_fingerprints = false;
+  // The decoded object key (valid when the key parsed): the storage key with
+  // fetch; with a response, the key for the log line, token-shaped text
+  // redacted (loggable.h).
   char key[kMaxKeyBytes];
   std::size_t key_len = 0;
   std::string_view key_view() const { return std::string_view(key, key_len); }
 };
+
+// The edge cache's deadline: the cache answers from the colo in
+// milliseconds, so a lookup gets kCacheDeadlineMs, or the storage deadline
+// when that is shorter; past it the object is read from storage.
+constexpr std::int64_t kCacheDeadlineMs = 1000;
+std::int64_t cache_deadline(const Config& config);
 
 // Checks method, configuration, key, prefix, token (and, later, revocation)
 // in the contract's order. Either answers now or asks for one storage op.
@@ -170,7 +192,8 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
 
 // The answer when decide_finish's inputs cannot be read (the shim broke the
 // protocol): 503 storage_unavailable, private, no-store, logged as every
-// answer is; nothing of an earlier decision is carried over.
+// answer is; nothing of an earlier decision is carried over. When they did
+// not fit the input (req.too_large): 431 request_too_large instead.
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out);
 
 // The snapshot was built at most the hard age (revocation_max_stale) before

@@ -1,5 +1,5 @@
 // HMAC-SHA256 (RFC 2104 / FIPS 198-1) over BearSSL, and the constant-time
-// MAC comparison the token check relies on (CONTRACT.md section 3).
+// MAC comparison the token check relies on (docs/CONTRACT.md section 3).
 #include <cstring>
 
 #include "bearssl_hash.h"

@@ -1,4 +1,4 @@
-// The object key carried in the URL path (CONTRACT.md section 2).
+// The object key carried in the URL path (docs/CONTRACT.md section 2).
 #pragma once
 #include <cstddef>
 #include <string_view>
@@ -40,7 +40,7 @@ enum class QueryToken { absent, found, malformed };
 // Finds the first `t` parameter in a URL query (with or without the leading
 // '?'), percent-decoding it ('+' as space, as forms do) into `out` (cap
 // bytes). A value longer than `cap` or with a bad escape is malformed.
-// An empty value is `absent` (CONTRACT.md 3.1: missing or empty).
+// An empty value is `absent` (docs/CONTRACT.md section 3, step 1: missing or empty).
 QueryToken query_token(std::string_view query, char* out, std::size_t cap, std::size_t* out_len);
 
 }  // namespace mg

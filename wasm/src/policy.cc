@@ -43,7 +43,7 @@ struct Inferred {
   std::string_view ext;
   std::string_view type;
 };
-// CONTRACT.md section 5: the extensions whose type we infer.
+// docs/CONTRACT.md section 5: the extensions whose type we infer.
 constexpr Inferred kByExtension[] = {
     {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"}, {"png", "image/png"},
     {"gif", "image/gif"},   {"webp", "image/webp"}, {"avif", "image/avif"},

@@ -1,4 +1,4 @@
-// Response header policy (CONTRACT.md section 5): what every response
+// Response header policy (docs/CONTRACT.md section 5): what every response
 // carries, how it may be cached, and which content type is safe to serve.
 #pragma once
 #include <string_view>

@@ -120,6 +120,10 @@ struct Writer {
   }
 };
 
+std::uint32_t ms_code(std::int64_t ms) {
+  return ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms);
+}
+
 std::uint32_t kind_code(RangeHintKind k) {
   // needs_size is fetched whole, then decided with the size.
   return k == RangeHintKind::needs_size ? 0 : static_cast<std::uint32_t>(k);
@@ -151,6 +155,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   req->cond.if_unmodified_since = s[wire::in_if_unmodified_since];
   req->cond.if_range = s[wire::in_if_range];
   req->request_id = s[wire::in_request_id];
+  req->too_large = get_u32(in, wire::kInputCut) != 0;
   std::int64_t v;
   if (to_i64(get_f64(in, wire::kNow), &v)) req->now = v;
   if (to_i64(get_f64(in, wire::kRevocationAge), &v)) req->revocation_age = v;
@@ -159,6 +164,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   req->revocation_failures = get_u32(in, wire::kRevocationFailures);
   // Missing (a short input) reads as 0: a load in flight that just started.
   req->revocation_loading_ms = get_u32(in, wire::kRevocationLoading);
+  req->cache_timed_out = get_u32(in, wire::kCacheTimedOut) == 1;
   std::uint32_t rev = get_u32(in, wire::kRevocation);
   // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
   req->revocation = rev == 0 ? RevocationState::disabled : rev == 2 ? RevocationState::loaded : RevocationState::unavailable;
@@ -188,11 +194,11 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   bool nums = to_u64(get_f64(in, wire::kOffset), &p.range.offset) &&
               to_u64(get_f64(in, wire::kLength), &p.range.length) &&
               to_u64(get_f64(in, wire::kSuffix), &p.range.suffix);
-  f->valid = complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
+  f->valid = !f->request.too_large && complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
 
   ObjectFacts& o = f->object;
   std::uint32_t result = get_u32(in, wire::kResult);
-  o.result = result <= 3 ? static_cast<StorageResult>(result) : StorageResult::error;
+  o.result = result <= 4 ? static_cast<StorageResult>(result) : StorageResult::error;
   o.source = get_u32(in, wire::kSource) == 1 ? ObjectSource::cache : ObjectSource::storage;
   std::string_view cached = s[wire::in_cached];
   std::uint64_t cached_size = 0;
@@ -254,8 +260,8 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.f64(wire::kOutOffset, p.range.offset);
     w.f64(wire::kOutLength, p.range.length);
     w.f64(wire::kOutSuffix, p.range.suffix);
-    std::int64_t ms = d.deadline_ms;
-    w.u32(wire::kOutDeadline, ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms));
+    w.u32(wire::kOutDeadline, ms_code(d.deadline_ms));
+    w.u32(wire::kOutCacheDeadline, ms_code(d.cache_deadline_ms));
     if (d.cache_lookup) flags |= wire::flag_cache;
     w.u32(wire::kOutFlags, flags);
     w.str("");
@@ -283,6 +289,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     flags |= wire::flag_log;
     // The sampling rate, per million, so that counts can be weighted back.
     w.u32(wire::kOutLogRate, d.log_sample_ppm);
+    if (d.log_fingerprints) flags |= wire::flag_fingerprints;
   }
   if (d.wait_revocations) flags |= wire::flag_wait;
   // The snapshot load's deadline, for a wait or a background refresh.
@@ -295,7 +302,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
   }
   w.u32(wire::kOutFlags, flags);
-  // For the log line and the metric (CONTRACT.md section 8): the event, the
+  // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
   w.str(info.name);
   w.str(info.event);

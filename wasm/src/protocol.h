@@ -17,7 +17,12 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 3;
+
+// The input buffer's capacity (wasm/abi/abi.cc): request facts are the URL (at
+// most 16 KiB at Cloudflare) and seven headers (at most 128 KiB of headers in
+// all), as UTF-8, which can be longer than the bytes the client sent.
+constexpr std::size_t kInCap = 160 * 1024;
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 // Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
@@ -33,14 +38,18 @@ constexpr std::size_t kAttempt = 36;        // u32 1 | 2
 constexpr std::size_t kOffset = 40;         // f64
 constexpr std::size_t kLength = 48;         // f64
 constexpr std::size_t kSuffix = 56;         // f64
-constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missing, 2 invalid_range, 3 error
+constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missing, 2 invalid_range, 3 error, 4 timeout
 constexpr std::size_t kSource = 68;         // u32 ObjectSource: 0 storage, 1 cache
 constexpr std::size_t kSize = 72;           // f64 object size (storage)
 constexpr std::size_t kUploaded = 80;       // f64 unix seconds (storage)
+constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache lookup outlived its deadline (read as a miss)
+// mg_begin and mg_finish: nonzero when the shim's strings did not fit the
+// input buffer (cut short). The core reads none of them and answers 431.
+constexpr std::size_t kInputCut = 92;       // u32 0 | 1
 // mg_begin and mg_finish: the revocation snapshot's load state.
-constexpr std::size_t kRevocationFailures = 88;  // u32 consecutive failed load attempts (0 after a success)
-constexpr std::size_t kRevocationLoading = 92;   // u32 ms since the load in flight started; 0xffffffff none
-constexpr std::size_t kInStrings = 96;      // first string byte
+constexpr std::size_t kRevocationFailures = 96;  // u32 consecutive failed load attempts (0 after a success)
+constexpr std::size_t kRevocationLoading = 100;  // u32 ms since the load in flight started; 0xffffffff none
+constexpr std::size_t kInStrings = 104;     // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {
@@ -81,10 +90,11 @@ constexpr std::size_t kOutSuffix = 64;      // f64 (fetch)
 constexpr std::size_t kOutSpanFirst = 72;   // f64 object bytes sent, inclusive (flag span)
 constexpr std::size_t kOutSpanLast = 80;    // f64
 constexpr std::size_t kOutStoreLength = 88; // f64 content-length of the edge cache entry (flag store)
+constexpr std::size_t kOutCacheDeadline = 96; // u32 ms the shim may wait for the edge cache lookup (flag cache)
 // Then one u8 per header: 0, the header's name and value follow as strings;
 // 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i,
 // its name is kHeaderNames[i] and its value follows as one string.
-constexpr std::size_t kOutHeaderCodes = 96;
+constexpr std::size_t kOutHeaderCodes = 100;
 // The strings start right after the codes: at kOutHeaderCodes + headers.
 enum OutFlag : std::uint32_t {
   flag_refresh = 1,       // reload the revocation snapshot in the background
@@ -92,8 +102,9 @@ enum OutFlag : std::uint32_t {
   flag_log = 4,           // respond: write the log line
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
-  flag_wait = 32,         // load the revocation snapshot (or wait for the load in flight), then mg_begin again
-  flag_stale = 64,        // decided on a snapshot older than the hard age, or none: log and count it
+  flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints
+  flag_wait = 64,         // load the revocation snapshot (or wait for the load in flight), then mg_begin again
+  flag_stale = 128,       // decided on a snapshot older than the hard age, or none: log and count it
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {

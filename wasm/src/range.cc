@@ -7,19 +7,31 @@
 //   int-range        = first-pos "-" [ last-pos ]
 //   suffix-range     = "-" suffix-length
 //
-// Whitespace: OWS is accepted only where the list rule puts it, around the
-// commas (RFC 9110 section 5.6.1.2: [ element ] *( OWS "," OWS [ element ] )),
-// plus leading/trailing whitespace of the whole value, which is not part of a
-// field value (section 5.5). There is no OWS in "bytes=": "bytes =0-1" and
-// "bytes= 0-1" are malformed and ignored (a full 200, which is always safe).
-// Read literally, the list rule does allow "bytes= ,0-1" (an empty first
-// element followed by OWS and a comma); we accept that as the grammar says.
+// Whitespace. OWS is SP or HTAB. It is accepted where the list rule puts it,
+// around the commas (section 5.6.1.2: [ element ] *( OWS "," OWS [ element ] )),
+// plus the leniency every server we compared with shares (Go net/http,
+// nginx, Node's range-parser, werkzeug; docs/ARCHITECTURE.md has the table):
+//   - after "=", before the first element:      "bytes= 0-1";
+//   - around the "-" of an int-range:           "bytes=0 - 1", "bytes=5 -";
+//   - leading/trailing whitespace of the value, which is not part of a field
+//     value (section 5.5).
+// Not accepted, so the header is ignored (a full 200, always safe), because
+// at least two of those servers refuse it too: OWS between "-" and a
+// suffix-length ("bytes=- 5": nginx and werkzeug refuse, Go and range-parser
+// accept), and OWS before "=" ("bytes =0-1": Go and nginx refuse).
+// nginx takes SP only; we take HTAB wherever we take SP, as OWS is defined.
+//
+// Large numbers. Section 14.1.1: recipients anticipate decimal numerals
+// larger than any object and read them for what they mean. A numeral of
+// more than 64 bits saturates at 2^64 - 1, which is past the last byte of
+// every object, so: "a-<huge>" runs to the end (206), "<huge>-" starts past
+// the end (416), "-<huge>" is the whole object (206). Only the comparison
+// first-pos <= last-pos looks at the exact digits (two huge numerals).
+// Work stays linear in the header, which is bounded (kMaxRangeHeaderBytes).
 //
 // Anything malformed anywhere makes the whole header ignored: section 14.1.1
 // calls such a ranges-specifier invalid and section 14.2 lets a server ignore
-// it. That includes other-range, which is undefined for bytes, and numbers
-// that do not fit in 64 bits (no object is that large, and refusing them
-// keeps every later sum and comparison free of overflow).
+// it. That includes other-range, which is undefined for bytes.
 #include "range.h"
 
 #include <algorithm>
@@ -68,38 +80,74 @@ bool is_bytes_unit(std::string_view unit) {
   return true;
 }
 
-// 1*DIGIT at s[*i]; false if there is none or it overflows uint64.
-bool parse_u64(std::string_view s, std::size_t* i, std::uint64_t* out) {
+// A decimal numeral, 1*DIGIT. Above 2^64 - 1 its value saturates there;
+// `digits` keeps the exact magnitude (leading zeros dropped) to compare two
+// saturated numerals.
+struct Numeral {
+  std::uint64_t value = 0;
+  bool saturated = false;
+  std::string_view digits;
+};
+
+// 1*DIGIT at s[*i]; false if there is none.
+bool parse_numeral(std::string_view s, std::size_t* i, Numeral* out) {
   constexpr std::uint64_t kMax = ~std::uint64_t{0};
   const std::size_t start = *i;
-  std::uint64_t v = 0;
-  while (*i < s.size() && is_digit(s[*i])) {
-    const auto d = static_cast<std::uint64_t>(s[*i] - '0');
-    if (v > (kMax - d) / 10) return false;
-    v = v * 10 + d;
-    ++*i;
+  while (*i < s.size() && is_digit(s[*i])) ++*i;
+  if (*i == start) return false;
+  std::size_t lead = start;
+  while (lead + 1 < *i && s[lead] == '0') ++lead;
+  out->digits = s.substr(lead, *i - lead);
+  out->value = 0;
+  out->saturated = false;
+  for (char c : out->digits) {
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (out->value > (kMax - d) / 10) {
+      out->value = kMax;
+      out->saturated = true;
+      break;
+    }
+    out->value = out->value * 10 + d;
   }
-  *out = v;
-  return *i > start;
+  return true;
+}
+
+// a <= b for numerals of any length.
+bool numeral_le(const Numeral& a, const Numeral& b) {
+  if (!a.saturated && !b.saturated) return a.value <= b.value;
+  if (a.digits.size() != b.digits.size()) return a.digits.size() < b.digits.size();
+  return a.digits <= b.digits;
+}
+
+void skip_ows(std::string_view s, std::size_t* i) {
+  while (*i < s.size() && is_ows(s[*i])) ++*i;
 }
 
 // range-spec at s[*i], which starts with a digit or '-'.
 bool parse_spec(std::string_view s, std::size_t* i, Spec* spec) {
-  if (s[*i] == '-') {  // suffix-range
+  Numeral n;
+  if (s[*i] == '-') {  // suffix-range: no OWS between "-" and the digits
     ++*i;
     spec->suffix = true;
-    return parse_u64(s, i, &spec->last);
+    if (!parse_numeral(s, i, &n)) return false;
+    spec->last = n.value;
+    return true;
   }
-  if (!parse_u64(s, i, &spec->first)) return false;
+  Numeral first;
+  if (!parse_numeral(s, i, &first)) return false;
+  spec->first = first.value;
+  skip_ows(s, i);
   if (*i >= s.size() || s[*i] != '-') return false;
   ++*i;
+  skip_ows(s, i);
   if (*i >= s.size() || !is_digit(s[*i])) {  // "a-"
     spec->open = true;
     return true;
   }
-  if (!parse_u64(s, i, &spec->last)) return false;
+  if (!parse_numeral(s, i, &n)) return false;
+  spec->last = n.value;
   // An int-range with last-pos < first-pos is invalid (section 14.1.2).
-  return spec->first <= spec->last;
+  return numeral_le(first, n);
 }
 
 // Parses a bytes ranges-specifier. False means "ignore the header": too long,
@@ -119,16 +167,16 @@ bool parse_ranges(std::string_view header, ParsedRanges* out) {
 
   out->count = 0;
   for (;;) {
+    skip_ows(s, &i);
     if (i < s.size() && (is_digit(s[i]) || s[i] == '-')) {
       if (out->count == kMaxRangeSpecs) return false;
       if (!parse_spec(s, &i, &out->specs[out->count])) return false;
       ++out->count;
     }
-    while (i < s.size() && is_ows(s[i])) ++i;
+    skip_ows(s, &i);
     if (i == s.size()) break;
     if (s[i] != ',') return false;
     ++i;
-    while (i < s.size() && is_ows(s[i])) ++i;
   }
   return out->count > 0;  // 1#range-spec: at least one non-empty element
 }
@@ -262,8 +310,9 @@ RangeHint range_hint_unbounded(std::string_view header) {
       h.suffix = sp.last;
     }
   } else if (sp.open || sp.last == ~std::uint64_t{0}) {
-    // A last-pos of 2^64-1 is past the end of every object, so it reads as
-    // "a-"; this also keeps the length below from overflowing.
+    // A last-pos of 2^64-1 (or a longer numeral, saturated there) is past
+    // the end of every object, so it reads as "a-"; this also keeps the
+    // length below from overflowing.
     h.kind = RangeHintKind::offset;
     h.offset = sp.first;
   } else {

@@ -31,8 +31,11 @@ constexpr std::size_t kMaxRangeHeaderBytes = 8192;  // longer: ignored
 constexpr std::size_t kMaxRangeSpecs = 64;           // more specs: ignored
 
 // Resolves a Range header against an object of `size` bytes.
-//   "bytes=a-b", "bytes=a-", "bytes=-n", comma lists with optional
-//   whitespace (OWS) around commas; unit case-insensitive ("bytes").
+//   "bytes=a-b", "bytes=a-", "bytes=-n", comma lists; optional whitespace
+//   (SP / HTAB) after "=", around commas and around the "-" of "a-b" / "a-"
+//   (not between "-" and n); unit case-insensitive ("bytes"). Numerals longer
+//   than 64 bits mean "past every object": "a-<huge>" runs to the end,
+//   "<huge>-" is unsatisfiable, "-<huge>" is the whole object (range.cc).
 //   Overlapping or touching ranges coalesce into one span; ranges that stay
 //   apart give `ignored` (we never send multipart/byteranges).
 //   size == 0: any header gives `ignored` (nothing to range over).

@@ -31,6 +31,8 @@ constexpr ReasonInfo kInfo[] = {
     {416, "range_not_satisfiable", "range_not_satisfiable", kDeny},
     {412, "precondition_failed", "precondition_failed", kDeny},
     {503, "storage_unavailable", "storage_unavailable", kError},
+    {503, "storage_unavailable", "storage_timeout", kError},
+    {431, "request_too_large", "request_too_large", kDeny},
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == static_cast<int>(Reason::count_),
               "one ReasonInfo row per Reason");

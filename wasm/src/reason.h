@@ -1,6 +1,6 @@
 // One enum names every outcome of the gate. The same value gives the HTTP
-// status, the response body word (CONTRACT.md section 4) and the log/metric
-// reason bucket (CONTRACT.md section 8). Nothing else decides these strings.
+// status, the response body word (docs/CONTRACT.md section 4) and the log/metric
+// reason bucket (docs/CONTRACT.md section 8). Nothing else decides these strings.
 #pragma once
 #include <cstdint>
 #include <string_view>
@@ -12,7 +12,7 @@ enum class Reason : std::uint8_t {
   serve_full = 0,        // 200
   serve_partial,         // 206
   not_modified,          // 304
-  // Denials and errors, in the order the checks run (CONTRACT.md section 4).
+  // Denials and errors, in the order the checks run (docs/CONTRACT.md section 4).
   method_not_allowed,    // 405 method_not_allowed
   not_configured,        // 503 worker_not_configured
   bad_key,               // 400 bad_request
@@ -31,6 +31,8 @@ enum class Reason : std::uint8_t {
   range_not_satisfiable, // 416 range_not_satisfiable
   precondition_failed,   // 412 precondition_failed
   storage_unavailable,   // 503 storage_unavailable
+  storage_timeout,       // 503 storage_unavailable: the operation outlived its deadline
+  request_too_large,     // 431 request_too_large: the facts did not fit the core's input (checked first)
   count_
 };
 
@@ -38,7 +40,7 @@ struct ReasonInfo {
   int status;
   std::string_view body;   // empty for 200/206/304: they carry object bytes or nothing
   std::string_view name;   // log / metric bucket, stable identifier
-  std::string_view event;  // log event name (CONTRACT.md section 8)
+  std::string_view event;  // log event name (docs/CONTRACT.md section 8)
 };
 
 // Total over every Reason value; Reason::count_ maps to storage_unavailable.

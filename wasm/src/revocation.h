@@ -1,4 +1,4 @@
-// Revocation (CONTRACT.md section 7): the compact snapshot of revoked keys
+// Revocation (docs/CONTRACT.md section 7): the compact snapshot of revoked keys
 // the Wasm holds, its binary format, and the lookup on every request.
 // docs/REVOCATION.md argues the design.
 //

@@ -1,4 +1,4 @@
-// Media token verification and minting (CONTRACT.md section 3).
+// Media token verification and minting (docs/CONTRACT.md section 3).
 //
 // Check order: shape (two strict base64url parts, bounded sizes), then the
 // HMAC against every configured secret, and only then the JSON, read from

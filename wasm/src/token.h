@@ -1,4 +1,4 @@
-// Media token verification and minting (CONTRACT.md section 3).
+// Media token verification and minting (docs/CONTRACT.md section 3).
 //   t = b64url(payload) "." b64url(HMAC-SHA256(secret, payload bytes))
 #pragma once
 #include <cstddef>
@@ -20,7 +20,7 @@ constexpr std::size_t kMaxPayloadBytes = 3584;
 // b64url(3584 bytes) is 4779 characters, "." and a 43-character MAC follow.
 constexpr std::size_t kMaxTokenBytes = 4864;     // longer: token_malformed
 constexpr std::size_t kMaxSecrets = 2;           // current + previous
-constexpr std::size_t kMaxKeyBytes = 1024;       // CONTRACT.md section 2
+constexpr std::size_t kMaxKeyBytes = 1024;       // docs/CONTRACT.md section 2
 
 struct TokenPolicy {
   std::int64_t now = 0;      // unix seconds, handed in by the caller

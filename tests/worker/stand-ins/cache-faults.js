@@ -4,6 +4,7 @@
 //   reject       caches.default.match/put/delete return rejected promises
 //   throw        they throw before returning a promise
 //   unavailable  reading `caches` itself throws
+//   hang         caches.default.match never settles; put and delete are the real ones
 // Unset: the real Cache API.
 import gate from "../../../worker-shim/index.js";
 
@@ -14,6 +15,13 @@ const fail = () => {
 const FAULTY = {
   reject: { default: { match: async () => fail(), put: async () => fail(), delete: async () => fail() } },
   throw: { default: { match: fail, put: fail, delete: fail } },
+  hang: {
+    default: {
+      match: () => new Promise(() => {}),
+      put: (...args) => realCaches.default.put(...args),
+      delete: (...args) => realCaches.default.delete(...args),
+    },
+  },
 };
 let fault;
 Object.defineProperty(globalThis, "caches", {
