@@ -84,7 +84,7 @@ int cmd_revoke(int argc, char** argv) {
     std::perror("mediagate revoke: npx wrangler");
     return 1;
   }
-  std::printf("key:      %.*s\nkv:       %s\nvalue:    %s\nmetadata: %s\n\n", static_cast<int>(key.size()), key.data(),
+  std::printf("key:   %.*s\nkv:    %s\nvalue: %s\nmetadata: %s\n\n", static_cast<int>(key.size()), key.data(),
               name.c_str(), value.c_str(), metadata.c_str());
   std::printf("wrangler (from the repository, with wrangler.toml's MEDIA_REVOCATIONS namespace):\n");
   std::printf("  npx wrangler kv key put --binding MEDIA_REVOCATIONS %s --metadata %s %s %s\n\n", where.c_str(),
