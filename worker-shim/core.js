@@ -23,6 +23,9 @@ const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// revocationLoading when no snapshot load is in flight.
+export const NO_LOAD = 0xffffffff;
+
 // A protocol string holds no NUL (its terminator). Request headers and URLs
 // cannot (the runtime refuses them); storage metadata is uploader-controlled.
 function clean(v) {
@@ -47,14 +50,17 @@ export function pathAndQuery(url) {
 
 // The request part of the input, built once per request: its strings in the
 // core's order, and its numbers. `headers` is a Headers (or anything with get()).
-export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge) {
+// The snapshot's load state: revocationAge (s since the last load attempt
+// started), revocationFailures (consecutive failed loads), revocationLoading
+// (ms since the load in flight started, NO_LOAD for none).
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD) {
   let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
   for (const name of REQUEST_HEADERS) {
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
   // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
-  return { strings, now, sample, revocation, revocationAge, cacheTimedOut: false };
+  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -95,6 +101,8 @@ function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.revocationAge) >> 3] = facts.revocationAge;
   v.u32[(base + IN.sample) >> 2] = facts.sample;
   v.u32[(base + IN.revocation) >> 2] = facts.revocation;
+  v.u32[(base + IN.revocationFailures) >> 2] = facts.revocationFailures ?? 0;
+  v.u32[(base + IN.revocationLoading) >> 2] = facts.revocationLoading ?? NO_LOAD;
   v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
   let strings = facts.strings;
   if (d) {
@@ -166,6 +174,11 @@ function readDecision(v, base, n, names) {
     // The log line carries the configured secrets' fingerprints (a bad signature).
     fingerprints: (flags & FLAG.fingerprints) !== 0,
     refresh: (flags & FLAG.refresh) !== 0,
+    // Load the revocation snapshot (or wait for the load in flight) for up
+    // to `deadline` ms, then begin again; `stale`: decided on a snapshot
+    // past the hard age (or none).
+    wait: (flags & FLAG.wait) !== 0,
+    stale: (flags & FLAG.stale) !== 0,
     store: flags & FLAG.store ? { path: str[S.cachePath], length: f64(OUT.storeLength), meta: str[S.storeMeta] } : null,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
@@ -259,6 +272,19 @@ export function createCore(module) {
     },
     buildAdd(lines) {
       return x.mg_snapshot_build_add(text(lines));
+    },
+    // Keeps the installed snapshot's entries outside the KV-name span
+    // (after, through] ("" for an open end); the count kept, or -1.
+    buildKeep(after, through) {
+      return x.mg_snapshot_build_keep(text(`${after}\t${through}`));
+    },
+    // The installed snapshot's build time, unix seconds (0: none).
+    builtAt() {
+      return x.mg_snapshot_built_at();
+    },
+    // The installed snapshot is older than the configured hard age at `now`.
+    snapshotStale(now) {
+      return x.mg_snapshot_stale(now) === 1;
     },
     buildFinish(builtAt) {
       const n = x.mg_snapshot_build_finish(builtAt);

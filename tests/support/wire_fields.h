@@ -9,7 +9,7 @@ namespace mgtest {
 struct Input {
   std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, etag, type, cached, cached_size;
   double now = 0;  // now, unix seconds
-  double revocation_age = 0;  // revocation snapshot age, seconds (since loaded; since the last failed load when 
+  double revocation_age = 0;  // seconds since the last snapshot load attempt started (an isolate that never trie
   std::uint32_t sample = 0;  // sample: 0..999999, uniform random, for log sampling
   std::uint32_t revocation = 0;  // revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: un
   std::uint32_t mode = 0;  // mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv), echoed
@@ -25,6 +25,8 @@ struct Input {
   double uploaded = 0;  // storage: uploaded (unix seconds)
   std::uint32_t cache_timed_out = 0;  // 1: this request's edge cache lookup outlived its deadline (read as a miss); the 
   std::uint32_t cut = 0;  // cut: 1 when the strings did not fit the input buffer and were cut short where it
+  std::uint32_t revocation_failures = 0;  // consecutive failed snapshot loads (0 after a success): the backoff
+  std::uint32_t revocation_loading = 4294967295;  // ms since the snapshot load in flight started; 0xffffffff none
 };
 
 namespace detail {
@@ -47,6 +49,8 @@ inline void put_numbers(const Input& in, std::string* b) {
   put_f64(b, mg::wire::kUploaded, in.uploaded);
   put_u32(b, mg::wire::kCacheTimedOut, in.cache_timed_out);
   put_u32(b, mg::wire::kInputCut, in.cut);
+  put_u32(b, mg::wire::kRevocationFailures, in.revocation_failures);
+  put_u32(b, mg::wire::kRevocationLoading, in.revocation_loading);
 }
 
 inline const std::string* in_strings(const Input& in, std::size_t s) {

@@ -41,12 +41,18 @@ function explainAll(requests, meta, env) {
   return out.stdout.trim().split("\n").map((l) => JSON.parse(l));
 }
 
-// The Worker's options and explain's environment for one setting at value `v`.
+// The Worker's options and explain's environment for one setting at value `v`. The
+// Worker runs without the revocation KV binding: what KV holds is a request fact, not a
+// setting, and explain's requests carry none (revocation disabled, as without the binding).
 function under(setting, v) {
-  if (setting.kind === "binding") return { gate: { bucket: false }, env: { ...DEFAULT_BINDINGS, [setting.name]: "0" } };
+  if (setting.kind === "binding") return { gate: { bucket: false, revocations: false }, env: { ...DEFAULT_BINDINGS, [setting.name]: "0" } };
   const bindings = { ...DEFAULT_BINDINGS, [setting.name]: v };
-  return { gate: { bindings }, env: bindings };
+  return { gate: { bindings, revocations: false }, env: bindings };
 }
+
+// A value the setting's type refuses (the Worker and explain then both answer 503
+// worker_not_configured).
+const invalid = (setting) => (setting.type === "list" ? " , " : "not a value");
 
 describe("settings parity: explain honours every setting the Worker honours", () => {
   const core = SETTINGS.filter((s) => s.kind !== "doc");
@@ -56,9 +62,13 @@ describe("settings parity: explain honours every setting the Worker honours", ()
     assert.ok(core.length >= 14);
   });
 
-  for (const setting of core) {
-    it(`${setting.name} = ${setting.kind === "binding" ? "(unbound)" : JSON.stringify(setting.example)}`, async () => {
-      const { gate, env } = under(setting, setting.example);
+  const cases = [
+    ...core.map((setting) => [setting, setting.example]),
+    ...core.filter((setting) => setting.kind === "var").map((setting) => [setting, invalid(setting)]),
+  ];
+  for (const [setting, value] of cases) {
+    it(`${setting.name} = ${setting.kind === "binding" ? "(unbound)" : JSON.stringify(value)}`, async () => {
+      const { gate, env } = under(setting, value);
       const mf = await startGate(gate);
       try {
         const meta = {};

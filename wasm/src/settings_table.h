@@ -50,7 +50,7 @@ inline constexpr Setting kSettings[count_] = {
     {"MEDIA_MAX_TOKEN_TTL_SECONDS", Kind::var, &ConfigText::max_ttl, &ConfigText::max_ttl_set, 60, 86400, "3600", {}},
     {"MEDIA_CORP", Kind::var, &ConfigText::corp, &ConfigText::corp_set, 0, 0, "same-origin", {"same-origin", "same-site"}},
     {"MEDIA_REVOCATION_MODE", Kind::var, &ConfigText::revocation_mode, &ConfigText::revocation_mode_set, 0, 0, "open", {"open", "closed"}},
-    {"MEDIA_REVOCATION_MAX_STALENESS_SECONDS", Kind::var, &ConfigText::revocation_max_stale, &ConfigText::revocation_max_stale_set, 0, 86400, "900", {}},
+    {"MEDIA_REVOCATION_MAX_STALENESS_SECONDS", Kind::var, &ConfigText::revocation_max_stale, &ConfigText::revocation_max_stale_set, 0, 86400, "300", {}},
     {"MEDIA_REVOCATION_REFRESH_SECONDS", Kind::var, &ConfigText::revocation_refresh, &ConfigText::revocation_refresh_set, 0, 3600, "30", {}},
     {"MEDIA_EDGE_CACHE", Kind::var, &ConfigText::edge_cache, &ConfigText::edge_cache_set, 0, 0, "on", {"on", "off"}},
     {"MEDIA_LOG_SAMPLE_RATE", Kind::var, &ConfigText::log_sample_rate, &ConfigText::log_sample_rate_set, 0, 0, "0.01", {}},

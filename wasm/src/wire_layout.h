@@ -11,12 +11,12 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 2;  // 2: the cache deadline, the cache timeout flag and the fingerprints flag added
+constexpr std::uint32_t kVersion = 3;  // 3: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags
 constexpr std::size_t kInCap = 163840;  // the input buffer (wasm/abi/abi.cc)
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 constexpr std::size_t kNow           = 0;   // f64 now, unix seconds
-constexpr std::size_t kRevocationAge = 8;   // f64 revocation snapshot age, seconds (since loaded; since the last failed load when unavailable)
+constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the last snapshot load attempt started (an isolate that never tried: since 0)
 constexpr std::size_t kSample        = 16;  // u32 sample: 0..999999, uniform random, for log sampling
 constexpr std::size_t kRevocation    = 20;  // u32 revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: unavailable)
 constexpr std::size_t kMode          = 24;  // u32 (mg_finish) mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv), echoed
@@ -32,7 +32,9 @@ constexpr std::size_t kSize          = 72;  // f64 (mg_finish) storage: object s
 constexpr std::size_t kUploaded      = 80;  // f64 (mg_finish) storage: uploaded (unix seconds)
 constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache lookup outlived its deadline (read as a miss); the answer is logged unsampled
 constexpr std::size_t kInputCut      = 92;  // u32 cut: 1 when the strings did not fit the input buffer and were cut short where it ends (encodeInto read fewer characters than there were); the core then reads no string and answers 431 request_too_large. 0 otherwise
-constexpr std::size_t kInStrings     = 96;  // first string byte
+constexpr std::size_t kRevocationFailures= 96;  // u32 consecutive failed snapshot loads (0 after a success): the backoff
+constexpr std::size_t kRevocationLoading= 100; // u32 ms since the snapshot load in flight started; 0xffffffff none
+constexpr std::size_t kInStrings     = 104; // first string byte
 // The strings, each NUL-terminated, in this order. mg_begin reads the first
 // 10 (kRequestStrings); mg_finish needs all 14.
 enum InString : std::size_t {
@@ -62,7 +64,7 @@ constexpr std::size_t kOutFlags         = 12;  // u32 flags (below)
 constexpr std::size_t kOutBody          = 16;  // u32 body: 0 none, 1 text, 2 object (stream what storage returned)
 constexpr std::size_t kOutHeaders       = 20;  // u32 number of headers
 constexpr std::size_t kOutLogRate       = 24;  // u32 log sampling rate of this answer, per million
-constexpr std::size_t kOutDeadline      = 28;  // u32 the plan's deadline, ms (MEDIA_STORAGE_TIMEOUT_MS: an operation still pending is result timeout)
+constexpr std::size_t kOutDeadline      = 28;  // u32 the plan's deadline, ms (MEDIA_STORAGE_TIMEOUT_MS: an operation still pending is result timeout); with flag refresh or wait, the snapshot load's
 constexpr std::size_t kOutOp            = 32;  // u32 the plan: op
 constexpr std::size_t kOutKind          = 36;  // u32 the plan: kind
 constexpr std::size_t kOutAttempt       = 40;  // u32 the plan: attempt
@@ -86,6 +88,8 @@ enum OutFlag : std::uint32_t {
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
   flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints (a bad signature)
+  flag_wait = 64,         // load the revocation snapshot (or wait for the load in flight) within the deadline, then call mg_begin again (the 503 the decision holds is the answer if the shim cannot)
+  flag_stale = 128,       // decided on a snapshot past the hard age, or none: log and count it
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
