@@ -98,7 +98,9 @@ function cppLayout() {
   L.push("  out_count_");
   L.push("};");
   L.push("");
-  L.push("// The core's enums carry the wire codes as their values.");
+  L.push("// How many codes each enum has on the wire (0 .. count - 1); the core's enums carry them as");
+  L.push("// their values.");
+  for (const e of wire.enums) L.push(`constexpr std::uint32_t k${e.cpp}Codes = ${e.codes.length};`);
   for (const e of wire.enums)
     for (const [code, name] of e.codes.entries())
       L.push(`static_assert(static_cast<std::uint32_t>(${e.cpp}::${name}) == ${code});`);

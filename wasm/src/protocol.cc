@@ -190,16 +190,17 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   f->mode = mode == 1 ? Mode::pub : mode == 2 ? Mode::priv : Mode::none;
   Plan& p = f->performed;
   p.op = op == 1 ? StorageOp::head : StorageOp::get;
-  p.range.kind = kind <= 3 ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;
+  p.range.kind = kind < wire::kRangeHintKindCodes ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;
   p.attempt = attempt == 2 ? 2 : 1;
   bool nums = to_u64(get_f64(in, wire::kOffset), &p.range.offset) &&
               to_u64(get_f64(in, wire::kLength), &p.range.length) &&
               to_u64(get_f64(in, wire::kSuffix), &p.range.suffix);
-  f->valid = !f->request.too_large && complete && mode <= 2 && op <= 1 && kind <= 3 && (attempt == 1 || attempt == 2) && nums;
+  f->valid = !f->request.too_large && complete && mode < wire::kModeCodes && op < wire::kStorageOpCodes &&
+             kind < wire::kRangeHintKindCodes && (attempt == 1 || attempt == 2) && nums;
 
   ObjectFacts& o = f->object;
   std::uint32_t result = get_u32(in, wire::kResult);
-  o.result = result <= 4 ? static_cast<StorageResult>(result) : StorageResult::error;
+  o.result = result < wire::kStorageResultCodes ? static_cast<StorageResult>(result) : StorageResult::error;
   o.source = get_u32(in, wire::kSource) == 1 ? ObjectSource::cache : ObjectSource::storage;
   std::string_view cached = s[wire::in_cached];
   std::uint64_t cached_size = 0;

@@ -104,7 +104,15 @@ enum OutString : std::size_t {
   out_count_
 };
 
-// The core's enums carry the wire codes as their values.
+// How many codes each enum has on the wire (0 .. count - 1); the core's enums carry them as
+// their values.
+constexpr std::uint32_t kRevocationStateCodes = 3;
+constexpr std::uint32_t kStorageResultCodes = 5;
+constexpr std::uint32_t kStorageOpCodes = 2;
+constexpr std::uint32_t kRangeHintKindCodes = 4;
+constexpr std::uint32_t kObjectSourceCodes = 2;
+constexpr std::uint32_t kBodySourceCodes = 3;
+constexpr std::uint32_t kModeCodes = 3;
 static_assert(static_cast<std::uint32_t>(RevocationState::disabled) == 0);
 static_assert(static_cast<std::uint32_t>(RevocationState::unavailable) == 1);
 static_assert(static_cast<std::uint32_t>(RevocationState::loaded) == 2);
