@@ -120,14 +120,27 @@ function cppSettings() {
   L.push(`// ${BANNER}.`);
   L.push("// Every setting the core reads, in validation order: config_load names the first invalid one");
   L.push("// (protocol_read_config reads the vars, the CLI reads all of them from its environment).");
+  L.push("// Included by config.h; each setting's range, default and meaning: wasm/spec/settings.json.");
   L.push("#pragma once");
   L.push("#include <cstddef>");
   L.push("#include <cstdint>");
   L.push("#include <string_view>");
   L.push("");
-  L.push('#include "config.h"');
-  L.push("");
   L.push("namespace mg {");
+  L.push("");
+  L.push("// Raw setting values as the environment holds them; `*_set` false means the variable (or");
+  L.push("// binding) is absent. Strings are caller-owned and must outlive the Config built from them.");
+  L.push("struct ConfigText {");
+  for (const s of CORE_SETTINGS) {
+    if (s.kind === "binding") {
+      L.push(`  bool ${s.field} = false;  // ${s.name} bound`);
+      continue;
+    }
+    L.push(`  std::string_view ${s.field};  // ${s.name}`);
+    L.push(`  bool ${s.field}_set = false;`);
+  }
+  L.push("};");
+  L.push("");
   L.push("namespace settings {");
   L.push("");
   L.push("enum class Kind : std::uint8_t { binding, secret, var };");
