@@ -20,7 +20,7 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, strings: 88,
+  result: 64, source: 68, size: 72, uploaded: 80, logRecent: 88, strings: 92,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
@@ -32,7 +32,7 @@ const OUT = {
 // static header (name and value from mg_configure); from this, a static name
 // and a value string.
 const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16 };
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fill: 32, budget: 64 };
 const WIRE_VERSION = 1;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
@@ -66,13 +66,15 @@ export function pathAndQuery(url) {
 
 // The request part of the input, built once per request: its strings in the
 // core's order, and its numbers. `headers` is a Headers (or anything with get()).
-export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge) {
+// `logRecent`: the denial and error lines this isolate wrote in the second
+// `now` (the core's log budget); the caller may update it before finish().
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, logRecent = 0) {
   let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
   for (const name of REQUEST_HEADERS) {
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
-  return { strings, now, sample, revocation, revocationAge };
+  return { strings, now, sample, revocation, revocationAge, logRecent };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -111,6 +113,7 @@ function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.revocationAge) >> 3] = facts.revocationAge;
   v.u32[(base + IN.sample) >> 2] = facts.sample;
   v.u32[(base + IN.revocation) >> 2] = facts.revocation;
+  v.u32[(base + IN.logRecent) >> 2] = facts.logRecent ?? 0;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
@@ -178,6 +181,10 @@ function readDecision(v, base, n, names) {
     log: flags & FLAG.log ? u32(OUT.logRate) : null,
     refresh: (flags & FLAG.refresh) !== 0,
     store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
+    // Fill the edge cache in the background with a whole read of the object (`length` bytes).
+    fill: flags & FLAG.fill ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
+    // The log line counts against the isolate's denial budget (requestFacts' logRecent).
+    budget: (flags & FLAG.budget) !== 0,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,

@@ -122,6 +122,8 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->cache_lookup = false;
   out->cache_path_len = 0;
   out->cache_store = false;
+  out->cache_fill = false;
+  out->cache_fill_length = 0;
   out->cache_object_len = 0;
   // Keep the snapshot fresh whatever this request's answer is; a failed
   // load is retried at the same pace, not on every request.
@@ -192,6 +194,8 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   out->fetch = false;
   out->mode = mode;
   out->cache_store = false;
+  out->cache_fill = false;
+  out->cache_fill_length = 0;
   out->cache_object_len = 0;
   out->refresh_revocations = false;
   out->cache_lookup = false;
@@ -330,13 +334,19 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   }
   r.body = (!is_head(req) && !empty) ? BodySource::object : BodySource::none;
 
-  // Fill the edge cache from a storage read that returned the whole object
-  // under a public token (never a 206 span, never private, never an error).
+  // The edge cache, from a storage read under a public token (never private,
+  // never an error, never a HEAD): a read of the whole object is stored as it
+  // streams; a Range read fills the entry in the background with a second,
+  // whole read, when the object is small enough for that read to finish
+  // within the runtime's waitUntil time (Config::edge_cache_fill_max).
+  bool whole = want.first == 0 && want.last + 1 == obj.size;
+  bool fill = !whole && obj.size <= config.edge_cache_fill_max;
   if (mode == Mode::pub && config.edge_cache && !is_head(req) && obj.source == ObjectSource::storage &&
-      !empty && want.first == 0 && want.last + 1 == obj.size && obj.size <= kMaxCacheableBytes &&
-      key_quote_into(key, out)) {
+      !empty && (whole || fill) && obj.size <= kMaxCacheableBytes && key_quote_into(key, out)) {
     out->cache_object_len = cache_object_write(obj, out->cache_object, sizeof out->cache_object);
-    out->cache_store = out->cache_object_len > 0;
+    out->cache_store = whole && out->cache_object_len > 0;
+    out->cache_fill = fill && out->cache_object_len > 0;
+    out->cache_fill_length = out->cache_fill ? obj.size : 0;
   }
 }
 
@@ -354,15 +364,21 @@ bool request_id_loggable(std::string_view id) {
 }
 
 // What every final answer carries besides status and headers: whether to
-// log it, the request id, and the debug header.
+// log it, the request id, and the debug header. Successes are sampled.
+// Denials and errors are logged up to the isolate's budget per second (every
+// one is counted in the metric regardless), then sampled as successes are;
+// each line says its rate, so counts weight back (docs/OBSERVABILITY.md).
 void observe(const Config& config, const RequestFacts& req, Decision* out) {
   out->log = false;
+  out->log_budget = false;
   out->request_id = {};
   if (out->fetch) return;
   Response& r = out->response;
   bool success = r.status >= 200 && r.status < 400;
-  out->log = !success || req.sample < config.log_sample_ppm;
-  out->log_sample_ppm = success ? config.log_sample_ppm : 1000000;
+  bool within_budget = !success && req.log_recent < config.log_denial_budget;
+  out->log = within_budget || req.sample < config.log_sample_ppm;
+  out->log_sample_ppm = within_budget ? 1000000 : config.log_sample_ppm;
+  out->log_budget = out->log && !success;
   if (request_id_loggable(req.request_id)) out->request_id = req.request_id;
   if (config.debug_headers) r.add_static("x-mediagate-reason", reason_info(r.reason).name);
 }
@@ -387,6 +403,8 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   out->cache_lookup = false;
   out->cache_path_len = 0;
   out->cache_store = false;
+  out->cache_fill = false;
+  out->cache_fill_length = 0;
   out->cache_object_len = 0;
   out->refresh_revocations = false;
   answer(config, req, Reason::storage_unavailable, mode, out);

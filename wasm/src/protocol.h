@@ -37,7 +37,9 @@ constexpr std::size_t kResult = 64;         // u32 StorageResult: 0 ok, 1 missin
 constexpr std::size_t kSource = 68;         // u32 ObjectSource: 0 storage, 1 cache
 constexpr std::size_t kSize = 72;           // f64 object size (storage)
 constexpr std::size_t kUploaded = 80;       // f64 unix seconds (storage)
-constexpr std::size_t kInStrings = 88;      // first string byte
+// Both: denial/error log lines the isolate wrote in the second `now` (the log budget).
+constexpr std::size_t kLogRecent = 88;      // u32
+constexpr std::size_t kInStrings = 92;      // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {
@@ -89,6 +91,9 @@ enum OutFlag : std::uint32_t {
   flag_log = 4,           // respond: write the log line
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
+  flag_fill = 32,         // respond: fill the edge cache in the background with a whole read
+                          // (cache path, store meta, store length = the object's size)
+  flag_budget = 64,       // respond: the log line counts against the denial budget (kLogRecent)
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
@@ -96,10 +101,10 @@ enum OutString : std::size_t {
   out_event,        // log event
   out_mode,         // none | pub | priv
   out_key,          // decoded key: the storage key (fetch), for the log line (respond)
-  out_cache_path,   // token-free canonical path: the edge cache key
+  out_cache_path,   // token-free canonical path: the edge cache key (fetch, flag store, flag fill)
   out_request_id,   // x-request-id when it is a plain id, else empty
   out_text,         // text body (body = text)
-  out_store_meta,   // x-mediagate-object value of the entry to store (flag store)
+  out_store_meta,   // x-mediagate-object value of the entry to store (flag store, flag fill)
   out_count_
 };
 
@@ -126,7 +131,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f);
 // Configuration [vars] and bindings, as name<TAB>value lines: MEDIA_KEY_PREFIXES,
 // MEDIA_CLOCK_SKEW_SECONDS, MEDIA_MAX_TOKEN_TTL_SECONDS, MEDIA_CORP, the
 // revocation, edge cache, log and debug settings, MEDIA_STORAGE_TIMEOUT_MS,
-// and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
+// MEDIA_EDGE_CACHE_FILL_MAX_BYTES, MEDIA_LOG_DENIAL_BUDGET, and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
 void protocol_read_config(std::string_view text, ConfigText* cfg);
 
 // Writes a decision in the layout above. Returns bytes written, 0 if `cap`
