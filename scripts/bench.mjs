@@ -19,6 +19,9 @@
 //                    `wrangler deploy --dry-run` bundle on workerd through
 //                    Miniflare on 127.0.0.1 (no wrangler dev proxy), wrk,
 //                    workerd CPU per request, R2 operations per request
+//   --direct-compare DIR  also run the mediagate of another checkout (its
+//                    wrangler.toml and built worker-shim/) in the direct rows,
+//                    as "mediagate-before"
 //   --smoke          a seconds-long run of every row (tests/bench/): small
 //                    counts, 1 s wrk cells, 1 round; figures meaningless
 //   --json FILE      also write every row as JSON (default build/bench/results.json)
@@ -42,7 +45,7 @@ import { encodeInput, decodeDecision } from "../worker-shim/core.js";
 import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
 import { startWorkers, runWrk, runWrkAsync, E2E_WORKERS } from "../bench/lib/e2e.mjs";
 import { e2eKinds } from "../bench/lib/common.mjs";
-import { startDirect, directKinds, countR2, cpuMs } from "../bench/lib/direct.mjs";
+import { startDirect, directKinds, countR2, cpuMs, addDirectWorker } from "../bench/lib/direct.mjs";
 
 // ---- options ----------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -397,6 +400,8 @@ async function e2eSection() {
 // Each bundle on workerd through Miniflare, wrk against it directly: no
 // wrangler dev proxy Worker, no inspector log pipe (bench/lib/direct.mjs).
 async function directSection() {
+  const compare = opt("--direct-compare", null);
+  if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
   const { workers, stop } = await startDirect({ log });
   const onSignal = () => {
     stop().finally(() => process.exit(130));
@@ -609,6 +614,17 @@ function report() {
     const ops = (w) => `${w.r2.first} / ${f2(w.r2.per_request_after)}`;
     for (const r of of("direct")) {
       p(`| ${r.what} | ${f2(r.mediagate.rps)} | ${c(r.mediagate)} | ${f2(r.mediagate.cpu_ms_per_request)} | ${ops(r.mediagate)} | ${f2(r.baseline.rps)} | ${c(r.baseline)} | ${f2(r.baseline.cpu_ms_per_request)} | ${ops(r.baseline)} | ${f2(r.ratio_rps_mediagate_over_baseline)} | ${f2(r.ratio_cpu_mediagate_over_baseline)} |`);
+    }
+    if (of("direct")[0]["mediagate-before"]) {
+      p();
+      p("The same rows for mediagate as built from the --direct-compare checkout (same run):");
+      p();
+      p("| request | before req/s | p50 / p99 ms | CPU ms/req | R2 ops first / after | before / old Worker (req/s) |");
+      p("|---|---|---|---|---|---|");
+      for (const r of of("direct")) {
+        const b = r["mediagate-before"];
+        p(`| ${r.what} | ${f2(b.rps)} | ${c(b)} | ${f2(b.cpu_ms_per_request)} | ${ops(b)} | ${f2(b.rps / r.baseline.rps)} |`);
+      }
     }
   }
   return out.join("\n");

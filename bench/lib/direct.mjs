@@ -9,7 +9,7 @@
 // behind a counting R2 binding (a wrapper entry module), so that the timed
 // pass runs the bundle alone.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, mint, forge, quotePath, bytes, PRIVATE_KEY, BENCH_OBJECTS } from "./common.mjs";
@@ -36,6 +36,16 @@ export const DIRECT_WORKERS = [
   { name: "mediagate", config: "wrangler.toml", kv: ["MEDIA_REVOCATIONS"] },
   { name: "baseline", config: "bench/baseline-worker/wrangler.toml", kv: [] },
 ];
+
+// Another build of mediagate to run beside these (a checkout of an earlier
+// version, say): its wrangler.toml and worker-shim/ (with the .wasm built)
+// are copied into the run's directory first, then bundled like the others.
+export function addDirectWorker(name, dir) {
+  const copy = path.join(RUN_DIR, "copies", name);
+  rmSync(copy, { recursive: true, force: true });
+  for (const f of ["wrangler.toml", "worker-shim"]) cpSync(path.join(dir, f), path.join(copy, f), { recursive: true });
+  DIRECT_WORKERS.push({ name, config: path.relative(ROOT, path.join(copy, "wrangler.toml")), kv: ["MEDIA_REVOCATIONS"] });
+}
 
 // The request kinds: repeated Range requests on one public 2 MiB video (a
 // probe and a 64 KiB chunk in the middle), a private image, a tampered token
