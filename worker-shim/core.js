@@ -52,15 +52,17 @@ export function pathAndQuery(url) {
 // core's order, and its numbers. `headers` is a Headers (or anything with get()).
 // The snapshot's load state: revocationAge (s since the last load attempt
 // started), revocationFailures (consecutive failed loads), revocationLoading
-// (ms since the load in flight started, NO_LOAD for none).
-export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD) {
+// (ms since the load in flight started, NO_LOAD for none). `logRecent`: the
+// denial and error lines this isolate wrote in the second `now` (the core's
+// log budget); the caller may update it before finish().
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD, logRecent = 0) {
   let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
   for (const name of REQUEST_HEADERS) {
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
   // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
-  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, cacheTimedOut: false };
+  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, logRecent, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -104,6 +106,7 @@ function writeInput(v, base, cap, facts, d, s) {
   v.u32[(base + IN.revocationFailures) >> 2] = facts.revocationFailures ?? 0;
   v.u32[(base + IN.revocationLoading) >> 2] = facts.revocationLoading ?? NO_LOAD;
   v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
+  v.u32[(base + IN.logRecent) >> 2] = facts.logRecent ?? 0;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
@@ -180,6 +183,10 @@ function readDecision(v, base, n, names) {
     wait: (flags & FLAG.wait) !== 0,
     stale: (flags & FLAG.stale) !== 0,
     store: flags & FLAG.store ? { path: str[S.cachePath], length: f64(OUT.storeLength), meta: str[S.storeMeta] } : null,
+    // Fill the edge cache in the background with a whole read of the object (`length` bytes).
+    fill: flags & FLAG.fill ? { path: str[S.cachePath], length: f64(OUT.storeLength), meta: str[S.storeMeta] } : null,
+    // The log line counts against the isolate's denial budget (requestFacts' logRecent).
+    budget: (flags & FLAG.budget) !== 0,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,

@@ -2,9 +2,9 @@
 // The wire layout and the settings as worker-shim/core.js and index.js use them
 // (docs/ARCHITECTURE.md, "The Wasm ABI"). Offsets in bytes: u32 at multiples of 4, f64 of 8.
 
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 export const IN_CAP = 163840;
-export const IN = { now: 0, revocationAge: 8, sample: 16, revocation: 20, mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56, result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, strings: 104 };
+export const IN = { now: 0, revocationAge: 8, sample: 16, revocation: 20, mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56, result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, logRecent: 104, strings: 108 };
 // The input strings, in order: the request's (mg_begin), then storage's (mg_finish).
 export const IN_STRINGS = ["method","path","query","range","if_match","if_none_match","if_modified_since","if_unmodified_since","if_range","request_id","etag","type","cached","cached_size"];
 export const REQUEST_STRINGS = 10;
@@ -14,7 +14,7 @@ export const OUT = { fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers:
 // The output strings' indices; each header's strings follow them.
 export const OUT_STRING = { reason: 0, event: 1, mode: 2, key: 3, cachePath: 4, requestId: 5, text: 6, storeMeta: 7 };
 export const OUT_STRING_COUNT = 8;
-export const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128 };
+export const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128, fill: 256, budget: 512 };
 // A header code: 0, name and value are strings; from staticFirst, a static header
 // (mg_configure lists them); from nameFirst, a static name and a value string.
 export const HEADER_CODE = { literal: 0, staticFirst: 1, nameFirst: 128 };
@@ -34,6 +34,6 @@ export const BODY = { none: 0, text: 1, object: 2 };
 export const MODE_NAMES = ["none","pub","priv"];
 export const MODE = { none: 0, pub: 1, priv: 2 };
 // The [vars] the shim hands mg_configure (the core validates them and applies the defaults).
-export const VARS = ["MEDIA_KEY_PREFIXES","MEDIA_CLOCK_SKEW_SECONDS","MEDIA_MAX_TOKEN_TTL_SECONDS","MEDIA_CORP","MEDIA_REVOCATION_MODE","MEDIA_REVOCATION_MAX_STALENESS_SECONDS","MEDIA_REVOCATION_REFRESH_SECONDS","MEDIA_EDGE_CACHE","MEDIA_LOG_SAMPLE_RATE","MEDIA_DEBUG_HEADERS","MEDIA_STORAGE_TIMEOUT_MS"];
+export const VARS = ["MEDIA_KEY_PREFIXES","MEDIA_CLOCK_SKEW_SECONDS","MEDIA_MAX_TOKEN_TTL_SECONDS","MEDIA_CORP","MEDIA_REVOCATION_MODE","MEDIA_REVOCATION_MAX_STALENESS_SECONDS","MEDIA_REVOCATION_REFRESH_SECONDS","MEDIA_EDGE_CACHE","MEDIA_LOG_SAMPLE_RATE","MEDIA_DEBUG_HEADERS","MEDIA_STORAGE_TIMEOUT_MS","MEDIA_EDGE_CACHE_FILL_MAX_BYTES","MEDIA_LOG_DENIAL_BUDGET"];
 // The module's exports the shim relies on.
 export const EXPORTS = ["_initialize","memory","mg_in_ptr","mg_in_cap","mg_out_ptr","mg_set_secret","mg_configure","mg_begin","mg_finish","mg_bench_verify","mg_snapshot_alloc","mg_snapshot_install","mg_snapshot_build_reset","mg_snapshot_build_add","mg_snapshot_build_finish","mg_snapshot_build_ptr","mg_snapshot_clear","mg_snapshot_build_keep","mg_snapshot_built_at","mg_snapshot_stale"];

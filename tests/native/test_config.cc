@@ -4,7 +4,6 @@
 #include <string>
 
 #include "config.h"
-#include "settings_table.h"
 
 TEST_CASE("contract 1: defaults when [vars] are absent") {
   mg::ConfigText t;
@@ -103,6 +102,44 @@ TEST_CASE("config: MEDIA_STORAGE_TIMEOUT_MS, the storage deadline (default 10000
   }
 }
 
+TEST_CASE("config: MEDIA_EDGE_CACHE_FILL_MAX_BYTES (default 16 MiB, 0..512 MiB) and MEDIA_LOG_DENIAL_BUDGET (default 20, 0..100000)") {
+  struct Row {
+    const char* fill;    // nullptr: unset
+    const char* budget;  // nullptr: unset
+    const char* problem;
+    std::uint64_t fill_max;
+    std::uint32_t lines;
+  } rows[] = {{nullptr, nullptr, "", 16777216, 20},
+              {"0", "0", "", 0, 0},
+              {"536870912", "100000", "", 536870912, 100000},
+              {" 1048576 ", " 5 ", "", 1048576, 5},
+              {"536870913", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"-1", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"32MiB", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {nullptr, "100001", "MEDIA_LOG_DENIAL_BUDGET", 0, 0},
+              {nullptr, "1.5", "MEDIA_LOG_DENIAL_BUDGET", 0, 0},
+              {nullptr, "", "MEDIA_LOG_DENIAL_BUDGET", 0, 0}};
+  for (const auto& row : rows) {
+    CAPTURE(std::string(row.fill ? row.fill : "(unset)"));
+    CAPTURE(std::string(row.budget ? row.budget : "(unset)"));
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    if (row.fill) { t.edge_cache_fill_max = row.fill; t.edge_cache_fill_max_set = true; }
+    if (row.budget) { t.log_denial_budget = row.budget; t.log_denial_budget_set = true; }
+    mg::Config c;
+    bool ok = *row.problem == '\0';
+    CHECK(mg::config_load(t, &c) == ok);
+    CHECK(c.problem == row.problem);
+    if (ok) {
+      CHECK(c.edge_cache_fill_max == row.fill_max);
+      CHECK(c.log_denial_budget == row.lines);
+    }
+  }
+}
+
 // wasm/spec/settings.json, through the generated table: each var's documented default is
 // what an absent var means, and each integer var accepts its range's ends and nothing past
 // them, naming the setting.
@@ -137,6 +174,8 @@ TEST_CASE("config: the settings table's defaults and ranges are config_load's") 
     CHECK(c.log_sample_ppm == absent.log_sample_ppm);
     CHECK(c.debug_headers == absent.debug_headers);
     CHECK(c.storage_timeout_ms == absent.storage_timeout_ms);
+    CHECK(c.edge_cache_fill_max == absent.edge_cache_fill_max);
+    CHECK(c.log_denial_budget == absent.log_denial_budget);
     if (s.max == 0) continue;  // not an integer setting
     struct Case {
       std::int64_t value;

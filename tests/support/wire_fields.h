@@ -27,6 +27,7 @@ struct Input {
   std::uint32_t cut = 0;  // cut: 1 when the strings did not fit the input buffer and were cut short where it
   std::uint32_t revocation_failures = 0;  // consecutive failed snapshot loads (0 after a success): the backoff
   std::uint32_t revocation_loading = 4294967295;  // ms since the snapshot load in flight started; 0xffffffff none
+  std::uint32_t log_recent = 0;  // denial and error log lines this isolate wrote in the second now (the log budget;
 };
 
 namespace detail {
@@ -51,6 +52,7 @@ inline void put_numbers(const Input& in, std::string* b) {
   put_u32(b, mg::wire::kInputCut, in.cut);
   put_u32(b, mg::wire::kRevocationFailures, in.revocation_failures);
   put_u32(b, mg::wire::kRevocationLoading, in.revocation_loading);
+  put_u32(b, mg::wire::kLogRecent, in.log_recent);
 }
 
 inline const std::string* in_strings(const Input& in, std::size_t s) {

@@ -57,6 +57,9 @@ bool choice_setting(const ConfigText& in, settings::Id id, bool* second) {
   return !(in.*spec.set) || parse_choice(in.*spec.value, spec, second);
 }
 
+static_assert(settings::kSettings[settings::edge_cache_fill_max].max == static_cast<std::int64_t>(kMaxCacheableBytes),
+              "MEDIA_EDGE_CACHE_FILL_MAX_BYTES's range (wasm/spec/settings.json) ends at kMaxCacheableBytes");
+
 }  // namespace
 
 std::string_view trim_ascii_space(std::string_view s) {
@@ -106,6 +109,12 @@ bool config_load(const ConfigText& in, Config* out) {
   ok[set::log_sample_rate] = !in.log_sample_rate_set || parse_rate(in.log_sample_rate, &out->log_sample_ppm);
   ok[set::debug_headers] = choice_setting(in, set::debug_headers, &out->debug_headers);
   ok[set::storage_timeout] = int_setting(in, set::storage_timeout, &out->storage_timeout_ms);
+  std::int64_t fill_max = static_cast<std::int64_t>(out->edge_cache_fill_max);
+  ok[set::edge_cache_fill_max] = int_setting(in, set::edge_cache_fill_max, &fill_max);
+  out->edge_cache_fill_max = static_cast<std::uint64_t>(fill_max);
+  std::int64_t budget = out->log_denial_budget;
+  ok[set::log_denial_budget] = int_setting(in, set::log_denial_budget, &budget);
+  out->log_denial_budget = static_cast<std::uint32_t>(budget);
 
   // The first problem found names the setting in the log line; the table's
   // order (wasm/spec/settings.json) is the order an operator would check them in.

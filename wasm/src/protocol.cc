@@ -169,6 +169,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   std::uint32_t rev = get_u32(in, wire::kRevocation);
   // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
   req->revocation = rev == 0 ? RevocationState::disabled : rev == 2 ? RevocationState::loaded : RevocationState::unavailable;
+  req->log_recent = get_u32(in, wire::kLogRecent);
 }
 
 }  // namespace
@@ -296,6 +297,11 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     flags |= wire::flag_store;
     w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
   }
+  if (d.cache_fill) {
+    flags |= wire::flag_fill;
+    w.f64(wire::kOutStoreLength, d.cache_fill_length);
+  }
+  if (d.log_budget) flags |= wire::flag_budget;
   w.u32(wire::kOutFlags, flags);
   // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
@@ -303,10 +309,11 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   w.str(info.event);
   w.str(mode_name(r.mode));
   w.str(d.key_view());
-  w.str(d.cache_store ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
+  bool entry = d.cache_store || d.cache_fill;
+  w.str(entry ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
   w.str(d.request_id);
   w.str(r.body == BodySource::text ? info.body : std::string_view());
-  w.str(d.cache_store ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
+  w.str(entry ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
   for (std::size_t i = 0; i < r.n_headers; ++i) {
     const Header& h = r.headers[i];
     if (h.code == 0) w.str(h.name);

@@ -39,6 +39,10 @@ struct ConfigText {
   bool debug_headers_set = false;
   std::string_view storage_timeout;  // MEDIA_STORAGE_TIMEOUT_MS
   bool storage_timeout_set = false;
+  std::string_view edge_cache_fill_max;  // MEDIA_EDGE_CACHE_FILL_MAX_BYTES
+  bool edge_cache_fill_max_set = false;
+  std::string_view log_denial_budget;  // MEDIA_LOG_DENIAL_BUDGET
+  bool log_denial_budget_set = false;
 };
 
 namespace settings {
@@ -70,6 +74,8 @@ enum Id : std::size_t {
   log_sample_rate,
   debug_headers,
   storage_timeout,
+  edge_cache_fill_max,
+  log_denial_budget,
   count_
 };
 
@@ -88,6 +94,8 @@ inline constexpr Setting kSettings[count_] = {
     {"MEDIA_LOG_SAMPLE_RATE", Kind::var, &ConfigText::log_sample_rate, &ConfigText::log_sample_rate_set, 0, 0, "0.01", {}},
     {"MEDIA_DEBUG_HEADERS", Kind::var, &ConfigText::debug_headers, &ConfigText::debug_headers_set, 0, 0, "off", {"off", "on"}},
     {"MEDIA_STORAGE_TIMEOUT_MS", Kind::var, &ConfigText::storage_timeout, &ConfigText::storage_timeout_set, 100, 60000, "10000", {}},
+    {"MEDIA_EDGE_CACHE_FILL_MAX_BYTES", Kind::var, &ConfigText::edge_cache_fill_max, &ConfigText::edge_cache_fill_max_set, 0, 536870912, "16777216", {}},
+    {"MEDIA_LOG_DENIAL_BUDGET", Kind::var, &ConfigText::log_denial_budget, &ConfigText::log_denial_budget_set, 0, 100000, "20", {}},
 };
 
 }  // namespace settings

@@ -11,7 +11,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 3;  // 3: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags
+constexpr std::uint32_t kVersion = 4;  // 4: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags
 constexpr std::size_t kInCap = 163840;  // the input buffer (wasm/abi/abi.cc)
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
@@ -34,7 +34,8 @@ constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache 
 constexpr std::size_t kInputCut      = 92;  // u32 cut: 1 when the strings did not fit the input buffer and were cut short where it ends (encodeInto read fewer characters than there were); the core then reads no string and answers 431 request_too_large. 0 otherwise
 constexpr std::size_t kRevocationFailures= 96;  // u32 consecutive failed snapshot loads (0 after a success): the backoff
 constexpr std::size_t kRevocationLoading= 100; // u32 ms since the snapshot load in flight started; 0xffffffff none
-constexpr std::size_t kInStrings     = 104; // first string byte
+constexpr std::size_t kLogRecent     = 104; // u32 denial and error log lines this isolate wrote in the second now (the log budget; both calls)
+constexpr std::size_t kInStrings     = 108; // first string byte
 // The strings, each NUL-terminated, in this order. mg_begin reads the first
 // 10 (kRequestStrings); mg_finish needs all 14.
 enum InString : std::size_t {
@@ -74,7 +75,7 @@ constexpr std::size_t kOutLength        = 56;  // f64 the plan: length
 constexpr std::size_t kOutSuffix        = 64;  // f64 the plan: suffix
 constexpr std::size_t kOutSpanFirst     = 72;  // f64 the span sent, first byte (flag span)
 constexpr std::size_t kOutSpanLast      = 80;  // f64 the span sent, last byte (flag span)
-constexpr std::size_t kOutStoreLength   = 88;  // f64 content-length of the edge cache entry to store (flag store)
+constexpr std::size_t kOutStoreLength   = 88;  // f64 content-length of the edge cache entry to store or fill (flag store; a fill: the object's size)
 constexpr std::size_t kOutCacheDeadline = 96;  // u32 the edge cache lookup's deadline, ms (flag cache): 1000, or the plan's deadline when that is shorter; a lookup still pending is a miss
 // Then one u8 per header: 0, the header's name and value follow as strings;
 // 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i, its
@@ -90,6 +91,8 @@ enum OutFlag : std::uint32_t {
   flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints (a bad signature)
   flag_wait = 64,         // load the revocation snapshot (or wait for the load in flight) within the deadline, then call mg_begin again (the 503 the decision holds is the answer if the shim cannot)
   flag_stale = 128,       // decided on a snapshot past the hard age, or none: log and count it
+  flag_fill = 256,        // respond: fill the edge cache in the background with a whole read (cache path, entry value, store length = the object's size)
+  flag_budget = 512,      // respond: the log line counts against the denial budget (logRecent)
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
@@ -97,10 +100,10 @@ enum OutString : std::size_t {
   out_event,        // log event
   out_mode,         // mode name: none, pub or priv
   out_key,          // decoded key (with a plan: the storage key; with an answer: the log's key, token-shaped text redacted)
-  out_cache_path,   // cache path (the token-free canonical path: the edge cache key)
+  out_cache_path,   // cache path (the token-free canonical path: the edge cache key; fetch, flag store, flag fill)
   out_request_id,   // request id (only a plain id that is not token-shaped)
   out_text,         // text body (body text)
-  out_store_meta,   // the entry's x-mediagate-object value (flag store)
+  out_store_meta,   // the entry's x-mediagate-object value (flag store, flag fill)
   out_count_
 };
 
