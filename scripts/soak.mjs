@@ -19,11 +19,12 @@
 // Each run keeps its state, log and summary in build/soak/<pid>/ (never .wrangler/ or .dev.vars),
 // so runs never share state; a later run removes the directories of runs that have ended.
 import { spawn, spawnSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { mint as mintToken, bytes as lcgBytes } from "../tests/lib/token.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = path.join(ROOT, "build/soak");
@@ -59,16 +60,8 @@ const say = opt.json ? () => {} : (...a) => console.log(...a);
 
 // --- Media, tokens and the revocation snapshot ----------------------------------------------------
 
-// Deterministic bytes, so every body can be checked byte for byte.
-function bytes(n, seed) {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+// Deterministic bytes (tests/lib/token.mjs), so every body can be checked byte for byte.
+const bytes = (n, seed) => Buffer.from(lcgBytes(n, seed).buffer);
 const MEDIA = {
   "u/soak/photo.png": { body: bytes(20000, 1), type: "image/png" },
   "u/soak/revoked.png": { body: bytes(500, 2), type: "image/png" },
@@ -79,13 +72,10 @@ const PHOTO = "u/soak/photo.png";
 const CLIP = "u/soak/clip.mp4";
 const REVOKED = "u/soak/revoked.png";
 
-// The backend's token (docs/CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
-// here), base64url, HMAC-SHA256 with the secret as UTF-8 text.
+// The backend's token (docs/CONTRACT.md section 3), by the one minter of tests/lib/token.mjs.
 const minted = new Set(); // every token sent: none may appear in a log line
 function mint(secret, key, mode, exp) {
-  const payload = mode === "pub" ? JSON.stringify({ k: key, m: "pub" }) : JSON.stringify({ e: exp, k: key, m: "priv" });
-  const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(payload).digest();
-  const token = Buffer.from(payload).toString("base64url") + "." + mac.toString("base64url");
+  const token = mintToken(key, { mode, exp, secret });
   minted.add(token);
   return token;
 }

@@ -5,7 +5,8 @@
 // results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
 // Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
-import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, RESULT, OP, KIND } from "./core.js";
+import { createCore, requestFacts, pathAndQuery, REVOCATION, RESULT } from "./core.js";
+import { storageRequest, rangeHeader, DEADLINE, beforeDeadline, perform, exactLength, discard } from "./storage.js";
 
 // [vars] handed to the core; it validates them and applies the defaults.
 const VARS = [
@@ -153,67 +154,15 @@ async function compactRevocations(env) {
 
 // --- Storage and the edge cache -------------------------------------------
 
-// The storage operation and R2 range options of a fetch decision's plan.
-function plan(d) {
-  const p = d.plan;
-  const kind = KIND[p.kind];
-  const range =
-    kind === "offset_length" ? { offset: p.offset, length: p.length }
-    : kind === "offset" ? { offset: p.offset }
-    : kind === "suffix" ? { suffix: p.suffix }
-    : undefined;
-  return { op: OP[p.op], range };
-}
-
-// What beforeDeadline rejects with once the deadline has passed.
-const DEADLINE = new Error("deadline exceeded");
-
-// `read`'s result, or a rejection with DEADLINE once `ms` milliseconds have
-// passed (a deadline of the core's). A result that arrives late is released unread.
-function beforeDeadline(read, ms) {
-  if (!(ms > 0)) return read;
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      read.then(discard, () => {});
-      reject(DEADLINE);
-    }, ms);
-  });
-  return Promise.race([read, expired]).finally(() => clearTimeout(timer));
-}
-
-// Performs the storage operation of a fetch decision; never throws. An
-// operation still pending at the deadline is RESULT.timeout, a failing one
-// RESULT.error.
-async function perform(bucket, d) {
-  const { op, range } = plan(d);
-  try {
-    const read = op === "head" ? bucket.head(d.key) : bucket.get(d.key, range ? { range } : {});
-    const obj = await beforeDeadline(read, d.deadline);
-    if (obj === null) return { object: null, storage: { result: RESULT.missing, source: "storage" } };
-    return { object: obj, storage: storedObject(obj) };
-  } catch (err) {
-    if (err === DEADLINE) return { object: null, storage: { result: RESULT.timeout, source: "storage" } };
-    // R2 refuses a range that starts at or past the end (InvalidRange, 10039).
-    const invalidRange = /InvalidRange|10039/.test(String(err && err.message));
-    return { object: null, storage: { result: invalidRange ? RESULT.invalid_range : RESULT.error, source: "storage" } };
-  }
-}
-
 // The edge cache's answer to a fetch decision the core allowed it to
 // answer, or null for a miss (a cache failure is a miss, never an error),
 // or DEADLINE: a lookup still pending at the core's cache deadline (a miss
 // the core is told of).
 async function fromCache(d, requestUrl) {
   try {
-    const { op, range } = plan(d);
-    const headers = {};
-    if (op === "get" && range) {
-      headers.range =
-        range.suffix !== undefined ? `bytes=-${range.suffix}`
-        : range.length !== undefined ? `bytes=${range.offset}-${range.offset + range.length - 1}`
-        : `bytes=${range.offset}-`;
-    }
+    const { op, options } = storageRequest(d.plan);
+    const range = rangeHeader(options.range);
+    const headers = range ? { range } : {};
     const url = new URL(d.cache, requestUrl);
     const hit = await beforeDeadline(caches.default.match(new Request(url, { headers })), d.cacheDeadline);
     if (!hit) return null;
@@ -242,23 +191,6 @@ async function fromCache(d, requestUrl) {
   }
 }
 
-// workerd's FixedLengthStream (absent only where this file is loaded outside
-// workerd, as the decision benchmark does in Node with stand-in bodies).
-const FIXED_LENGTH = typeof FixedLengthStream === "function";
-
-// `body` held to `length` bytes, the content-length the core decided: storage
-// that hands back fewer or more bytes errors the stream (the client sees a
-// truncated transfer) instead of completing it with the wrong bytes. The
-// length stays known to the runtime, so content-length is sent as decided.
-function exactLength(body, length) {
-  if (!FIXED_LENGTH) return body;
-  const { readable, writable } = new FixedLengthStream(length);
-  // A mismatch, or the reader gone, ends the copy. A copy that could not
-  // even start leaves the writable open: error it, so no reader waits forever.
-  body.pipeTo(writable).catch((err) => writable.abort(err).catch(() => {}));
-  return readable;
-}
-
 // Stores the whole object under the core's canonical key; tees the body.
 // The stored copy is held to its length too: bytes that do not match fail
 // the put (a tee of a checked stream alone does not: the cache kept the
@@ -276,10 +208,6 @@ function toCache(d, obj, requestUrl, ctx) {
     theirs.cancel().catch(() => {});
   }
   return { body: mine };
-}
-
-function discard(obj) {
-  if (obj && obj.body) obj.body.cancel().catch(() => {});
 }
 
 function toResponse(d, obj) {
