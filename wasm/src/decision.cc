@@ -116,6 +116,36 @@ void respond_reason(const Config& config, Reason reason, Mode mode, bool head, R
 
 namespace {
 
+// The wait before the next load attempt: the refresh interval, doubled per
+// consecutive failure, at most kMaxLoadBackoff.
+constexpr std::int64_t kMaxLoadBackoff = 300;
+std::int64_t load_backoff(const Config& config, std::uint32_t failures) {
+  std::int64_t wait = config.revocation_refresh;
+  // At most 9 doublings reach the cap from 1 s (a refresh of 0 stays 0).
+  for (std::uint32_t i = 0; i < failures && i < 9; ++i) wait *= 2;
+  return failures > 0 && wait > kMaxLoadBackoff ? kMaxLoadBackoff : wait;
+}
+
+// A load is in flight and within its deadline (one older is given up on:
+// its request may be gone).
+bool load_in_flight(const Config& config, const RequestFacts& req) {
+  return req.revocation_loading_ms != RequestFacts::kNoLoad &&
+         static_cast<std::int64_t>(req.revocation_loading_ms) < config.storage_timeout_ms;
+}
+
+// A load may start now: none in flight, and the backoff has passed. A
+// request waits for at most one load it starts itself: never for a second
+// in the second its own started (min_age 1).
+bool may_load(const Config& config, const RequestFacts& req, std::int64_t min_age = 0) {
+  std::int64_t backoff = load_backoff(config, req.revocation_failures);
+  return !load_in_flight(config, req) && req.revocation_age >= (backoff > min_age ? backoff : min_age);
+}
+
+// A snapshot is held, built (its coverage started) at most the hard age ago.
+bool snapshot_fresh(const Config& config, const RequestFacts& req) {
+  return req.revocation == RevocationState::loaded && revocation_fresh(config, req.revocations, req.now);
+}
+
 void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->fetch = false;
   out->key_len = 0;
@@ -124,10 +154,11 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   out->cache_path_len = 0;
   out->cache_store = false;
   out->cache_object_len = 0;
+  out->wait_revocations = false;
+  out->revocations_stale = false;
   // Keep the snapshot fresh whatever this request's answer is; a failed
-  // load is retried at the same pace, not on every request.
-  out->refresh_revocations = req.revocation != RevocationState::disabled &&
-                             req.revocation_age >= config.revocation_refresh;
+  // load is retried after a backoff, not on every request.
+  out->refresh_revocations = req.revocation != RevocationState::disabled && may_load(config, req);
 
   // Facts that did not fit were not read at all (not even the method):
   // RFC 6585 section 5, request header fields too large.
@@ -161,20 +192,25 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
 
   // Revocation (docs/CONTRACT.md section 7): after the token, before any cache
   // or storage read, so a copy in the edge cache is never served once revoked.
-  switch (req.revocation) {
-    case RevocationState::disabled:
-      break;
-    case RevocationState::unavailable:
-      if (config.revocation_fail_closed)
-        return answer(config, req, Reason::storage_unavailable, v.mode, out);
-      break;
-    case RevocationState::loaded: {
-      if (config.revocation_fail_closed && req.revocation_age > config.revocation_max_stale)
-        return answer(config, req, Reason::storage_unavailable, v.mode, out);
+  if (req.revocation != RevocationState::disabled) {
+    bool held = req.revocation == RevocationState::loaded;
+    if (!snapshot_fresh(config, req)) {
+      // Past the hard age (or none held): a fresh snapshot first, from the
+      // load in flight or a new one if the backoff allows; the 503 held
+      // meanwhile is what a shim that cannot wait answers.
+      if (load_in_flight(config, req) || may_load(config, req, 1)) {
+        answer(config, req, Reason::storage_unavailable, v.mode, out);
+        out->refresh_revocations = false;
+        out->wait_revocations = true;
+        return;
+      }
+      out->revocations_stale = true;
+      if (config.revocation_fail_closed) return answer(config, req, Reason::storage_unavailable, v.mode, out);
+    }
+    if (held) {
       RevocationScope scope = revocation_lookup(req.revocations, key);
       if (scope == RevocationScope::all || (scope == RevocationScope::pub && v.mode == Mode::pub))
         return answer(config, req, Reason::revoked, v.mode, out);
-      break;
     }
   }
 
@@ -198,6 +234,8 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   out->cache_store = false;
   out->cache_object_len = 0;
   out->refresh_revocations = false;
+  out->wait_revocations = false;
+  out->revocations_stale = false;
   out->cache_lookup = false;
   // The key was checked by decide_begin; decode again for the extension.
   std::string_view key;
@@ -371,6 +409,10 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 
 }  // namespace
 
+bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
+  return now - view.built_at <= config.revocation_max_stale;
+}
+
 std::int64_t cache_deadline(const Config& config) {
   return config.storage_timeout_ms < kCacheDeadlineMs ? config.storage_timeout_ms : kCacheDeadlineMs;
 }
@@ -396,6 +438,8 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   out->cache_store = false;
   out->cache_object_len = 0;
   out->refresh_revocations = false;
+  out->wait_revocations = false;
+  out->revocations_stale = false;
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
