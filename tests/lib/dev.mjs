@@ -9,7 +9,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 // recording proxy) bind a port the kernel picks, and dev.sh prints the URLs with it (a port
 // picked here could be taken before wrangler binds it). Returns { out(), ready, stop() }:
 // `ready` resolves true once `marker` is printed, false if dev.sh exits first or `limitMs`
-// pass; stop() ends dev.sh's group, whose trap stops wrangler and workerd.
+// pass; stop() ends dev.sh's group, whose trap stops wrangler and workerd, and resolves once
+// dev.sh has exited.
 export function startDev(args, marker, { limitMs = 200000 } = {}) {
   const child = spawn("bash", ["scripts/dev.sh", ...args], { cwd: ROOT, detached: true, env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -31,10 +32,12 @@ export function startDev(args, marker, { limitMs = 200000 } = {}) {
     out: () => out,
     ready,
     stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null) return Promise.resolve();
+      const exited = new Promise((resolve) => child.on("exit", resolve));
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {}
+      return exited;
     },
   };
 }

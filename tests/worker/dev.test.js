@@ -10,7 +10,9 @@ import { startDev } from "../lib/dev.mjs";
 
 describe("scripts/dev.sh", () => {
   let dev;
-  after(() => dev?.stop());
+  after(() => {
+    dev?.stop();
+  });
 
   it("serves the printed public, private, Range and video sample URLs on 127.0.0.1", { timeout: 240000 }, async () => {
     dev = startDev([], "Ctrl-C to stop.");
