@@ -45,21 +45,60 @@ export async function fromCache(d, requestUrl) {
   }
 }
 
+// The edge cache entry the core described (`entry`: path, length, meta) for
+// `body`, put under the canonical key. The stored copy is held to its length:
+// bytes that do not match fail the put (a tee of a checked stream alone does
+// not: the cache kept the bytes it got), so a failed or partial read stores
+// nothing. Throws when the cache does, synchronously or not.
+function putEntry(entry, body, requestUrl) {
+  const { path, length, meta } = entry;
+  const stored = new Response(exactLength(body, length), {
+    headers: { "content-length": String(length), "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
+  });
+  return caches.default.put(new Request(new URL(path, requestUrl)), stored);
+}
+
 // Stores the whole object under the core's canonical key; tees the body.
-// The stored copy is held to its length too: bytes that do not match fail
-// the put (a tee of a checked stream alone does not: the cache kept the
-// bytes it got). A cache that fails, even synchronously, costs the entry,
-// never the answer.
+// A cache that fails, even synchronously, costs the entry, never the answer.
 export function toCache(d, obj, requestUrl, ctx) {
-  const { path, length, meta } = d.store;
   const [mine, theirs] = obj.body.tee();
   try {
-    const stored = new Response(exactLength(theirs, length), {
-      headers: { "content-length": String(length), "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
-    });
-    ctx.waitUntil(caches.default.put(new Request(new URL(path, requestUrl)), stored).catch(() => {}));
+    ctx.waitUntil(putEntry(d.store, theirs, requestUrl).catch(() => {}));
   } catch {
     theirs.cancel().catch(() => {});
   }
   return { body: mine };
+}
+
+// Cache paths this isolate is filling (bookkeeping: the core decides whether
+// to fill, this only keeps two Range misses on one object from reading it
+// twice while the first fill is in flight).
+const filling = new Set();
+
+// The core asked for a fill (d.fill): a Range was read from storage under a
+// public token. Reads the whole object once more, in the background, and
+// stores it as the entry the core described; later ranges, HEAD and 304 are
+// then answered from the cache. Never throws. The copy is read completely
+// before it is stored, and stored only when it holds exactly the bytes the
+// core named: a cache handed a stream that errors part-way has been seen to
+// keep the bytes it received (Miniflare), so a failed or partial read must
+// never reach it. The core's bound (MEDIA_EDGE_CACHE_FILL_MAX_BYTES) bounds
+// this copy too.
+export function fillCache(d, bucket, requestUrl, ctx) {
+  const { path, length } = d.fill;
+  if (filling.has(path)) return;
+  filling.add(path);
+  const fill = (async () => {
+    try {
+      const obj = await bucket.get(d.key);
+      if (obj === null || !obj.body) return;
+      const bytes = await obj.arrayBuffer();
+      if (bytes.byteLength !== length) return;
+      await putEntry(d.fill, new Response(bytes).body, requestUrl);
+    } catch {
+    } finally {
+      filling.delete(path);
+    }
+  })();
+  ctx.waitUntil(fill);
 }

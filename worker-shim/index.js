@@ -8,9 +8,9 @@ import wasmModule from "./mediagate.wasm";
 import { requestFacts, pathAndQuery, REVOCATION } from "./core.js";
 import { newIsolate, configure, nowSeconds } from "./isolate.js";
 import { DEADLINE, perform, exactLength, discard } from "./storage.js";
-import { fromCache, toCache } from "./cache.js";
+import { fromCache, toCache, fillCache } from "./cache.js";
 import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRevocations } from "./revocation.js";
-import { observe, contentLength } from "./observe.js";
+import { observe, contentLength, recentDenialLines } from "./observe.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
@@ -30,7 +30,7 @@ function toResponse(d, obj) {
 
 // The core's 503, logged, when the core asked for more than it may.
 function fallback(request, env, io) {
-  observe(iso, FALLBACK, request, env, io);
+  observe(iso, FALLBACK, request, env, io, nowSeconds());
   return toResponse(FALLBACK, null);
 }
 
@@ -45,7 +45,7 @@ async function handle(request, env, ctx) {
     return rev ? { now: Math.floor(nowMs / 1000), ...rev } : { now: Math.floor(nowMs / 1000), revocation: REVOCATION.disabled, revocationAge: 0 };
   };
   let s = state();
-  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading);
+  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading, recentDenialLines(s.now));
   let d = iso.core.begin(facts);
   // The core asks for a fresh snapshot before it decides (the isolate's
   // first request, or a snapshot past the hard age): load it, or wait for
@@ -90,6 +90,8 @@ async function handle(request, env, ctx) {
       io.r2Ms += Date.now() - started;
     }
     obj = done.object;
+    // Other requests may have written denial lines while this one waited.
+    facts.logRecent = recentDenialLines(facts.now);
     d = iso.core.finish(facts, d, done.storage);
   }
   if (d.body === "object") {
@@ -101,10 +103,11 @@ async function handle(request, env, ctx) {
       d = FALLBACK;
     } else {
       if (d.store !== null) obj = toCache(d, obj, request.url, ctx);
+      if (d.fill !== null) fillCache(d, env.MEDIA_BUCKET, request.url, ctx);
       obj = { body: exactLength(obj.body, length) };
     }
   }
-  observe(iso, d, request, env, io);
+  observe(iso, d, request, env, io, facts.now);
   return toResponse(d, obj);
 }
 

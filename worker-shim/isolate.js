@@ -17,6 +17,8 @@ const VARS = [
   "MEDIA_LOG_SAMPLE_RATE",
   "MEDIA_DEBUG_HEADERS",
   "MEDIA_STORAGE_TIMEOUT_MS",
+  "MEDIA_EDGE_CACHE_FILL_MAX_BYTES",
+  "MEDIA_LOG_DENIAL_BUDGET",
 ];
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);

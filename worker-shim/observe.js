@@ -1,11 +1,27 @@
 // Logs and metrics of the Worker shim: one JSON line and one Analytics
 // Engine data point per request, as the core's decision describes them.
+// Denial and error lines this isolate wrote in one second (the core's log
+// budget reads the count; counting is all this does).
+const denialLines = { second: 0, count: 0 };
+export function recentDenialLines(second) {
+  return denialLines.second === second ? denialLines.count : 0;
+}
+function countDenialLine(second) {
+  if (denialLines.second !== second) {
+    denialLines.second = second;
+    denialLines.count = 0;
+  }
+  denialLines.count++;
+}
+
 // One JSON log line (when the core says so) and one metric data point per
 // request (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
-// logged; the token, the query string and the URL never are.
-export function observe(iso, d, request, env, io) {
+// logged; the token, the query string and the URL never are. `second`: the
+// request's `now`, whose denial lines the line counts in (when d.budget).
+export function observe(iso, d, request, env, io, second) {
   const bytes = d.body === "none" ? 0 : contentLength(d);
   const colo = request.cf?.colo ?? null;
+  if (d.budget) countDenialLine(second);
   if (d.log !== null) {
     console.log(
       JSON.stringify({
@@ -27,7 +43,8 @@ export function observe(iso, d, request, env, io) {
         // The core's linear memory, bytes: flat in a healthy isolate (it
         // grows only to hold a larger revocation snapshot; scripts/soak.mjs).
         wasm_memory: iso.core.memoryBytes(),
-        // Successes are sampled: weight this line by 1 / sample_rate.
+        // Successes, and denials past the isolate's budget, are sampled:
+        // weight this line by 1 / sample_rate.
         sample_rate: d.log / 1e6,
       }),
     );
