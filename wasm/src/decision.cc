@@ -6,6 +6,7 @@
 #include "loggable.h"
 #include "policy.h"
 #include "revocation.h"
+#include "storage_plan.h"
 
 namespace mg {
 namespace {
@@ -25,32 +26,6 @@ bool etag_well_formed(std::string_view e) {
     if (c == '"' || c < 0x21 || c == 0x7F || c >= 0x80) return false;
   }
   return true;
-}
-
-// The bytes storage returns for `plan` on an object of `size` bytes
-// (R2 clamps a range's end to the object, and refuses a start past it).
-bool fetched_span(const Plan& plan, std::uint64_t size, ByteSpan* out) {
-  if (plan.op != StorageOp::get || size == 0) return false;
-  const RangeHint& h = plan.range;
-  switch (h.kind) {
-    case RangeHintKind::whole:
-    case RangeHintKind::needs_size:
-      *out = {0, size - 1};
-      return true;
-    case RangeHintKind::offset_length:
-      if (h.offset >= size || h.length == 0) return false;
-      *out = {h.offset, h.length - 1 > size - 1 - h.offset ? size - 1 : h.offset + h.length - 1};
-      return true;
-    case RangeHintKind::offset:
-      if (h.offset >= size) return false;
-      *out = {h.offset, size - 1};
-      return true;
-    case RangeHintKind::suffix:
-      if (h.suffix == 0) return false;
-      *out = {h.suffix >= size ? 0 : size - h.suffix, size - 1};
-      return true;
-  }
-  return false;
 }
 
 Plan exact_plan(ByteSpan span, std::uint64_t size) {
@@ -288,9 +263,8 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
 
   // GET streams what storage returned; it must be exactly the span we send.
   if (!is_head(req) && !empty) {
-    ByteSpan got;
-    bool have = fetched_span(performed, obj.size, &got);
-    if (!have || got.first != want.first || got.last != want.last) {
+    StorageRead got = storage_read(performed, obj.size);
+    if (!got.has_span || got.span.first != want.first || got.span.last != want.last) {
       if (performed.attempt == 1) return ask_storage(out, exact_plan(want, obj.size), mode);
       // The object changed between our two reads: fail closed, the client retries.
       return answer(config, req, Reason::storage_unavailable, mode, out);
