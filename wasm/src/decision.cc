@@ -1,6 +1,8 @@
 #include "decision.h"
 
+#include "decimal.h"
 #include "edge_cache.h"
+#include "etag.h"
 #include "httpdate.h"
 #include "key.h"
 #include "loggable.h"
@@ -14,19 +16,6 @@ namespace {
 constexpr std::string_view kPathPrefix = "/m/";
 
 bool is_head(const RequestFacts& req) { return req.method == "HEAD"; }
-
-// RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Storage
-// normally hands us a strong quoted tag; anything else is not sent and never
-// matches, rather than being echoed into a header.
-bool etag_well_formed(std::string_view e) {
-  if (e.size() > 2 && e[0] == 'W' && e[1] == '/') e.remove_prefix(2);
-  if (e.size() < 2 || e.size() > 200 || e.front() != '"' || e.back() != '"') return false;
-  for (std::size_t i = 1; i + 1 < e.size(); ++i) {
-    auto c = static_cast<unsigned char>(e[i]);
-    if (c == '"' || c < 0x21 || c == 0x7F || c >= 0x80) return false;
-  }
-  return true;
-}
 
 Plan exact_plan(ByteSpan span, std::uint64_t size) {
   Plan p;
@@ -212,7 +201,10 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
       break;
   }
 
-  bool etag_ok = etag_well_formed(obj.etag);
+  // RFC 9110 8.8.3: an ETag storage hands us that is not an entity-tag is
+  // not sent and never matches, rather than being echoed into a header.
+  EntityTag stored_tag;
+  bool etag_ok = etag_parse_whole(obj.etag, &stored_tag);
   Validators val;
   val.etag = etag_ok ? obj.etag : std::string_view{};
   val.last_modified = obj.uploaded;
@@ -247,12 +239,7 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   if (rr.outcome == RangeOutcome::unsatisfiable) {
     answer(config, req, Reason::range_not_satisfiable, mode, out);
     char buf[40] = "bytes */";
-    std::size_t n = 8;
-    char digits[24];
-    std::size_t d = 0;
-    std::uint64_t s = obj.size;
-    do { digits[d++] = static_cast<char>('0' + s % 10); s /= 10; } while (s);
-    while (d) buf[n++] = digits[--d];
+    std::size_t n = 8 + decimal_format_u64(obj.size, buf + 8);
     out->response.add_copy("content-range", std::string_view(buf, n));
     return;
   }
@@ -286,12 +273,7 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   if (partial) {
     char buf[80];
     std::size_t n = 0;
-    auto put = [&](std::uint64_t v) {
-      char digits[24];
-      std::size_t d = 0;
-      do { digits[d++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
-      while (d) buf[n++] = digits[--d];
-    };
+    auto put = [&](std::uint64_t v) { n += decimal_format_u64(v, buf + n); };
     for (char c : std::string_view("bytes ")) buf[n++] = c;
     put(want.first);
     buf[n++] = '-';

@@ -1,5 +1,7 @@
 #include "revocation.h"
 
+#include "hex.h"
+
 #include <cstring>
 
 #include "bearssl_hash.h"
@@ -24,13 +26,6 @@ void store_le64(unsigned char* p, std::uint64_t v) {
 }
 void store_le32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-
-int hex_nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Reads the top-level "scope" member of a revocation value. A small scanner
@@ -216,7 +211,7 @@ bool revocation_parse_kv(std::string_view name, std::string_view value, std::uin
   if (name.size() != kPrefix.size() + 64 || name.substr(0, kPrefix.size()) != kPrefix) return false;
   unsigned char sha[32];
   for (std::size_t i = 0; i < 32; ++i) {
-    int hi = hex_nibble(name[4 + 2 * i]), lo = hex_nibble(name[5 + 2 * i]);
+    int hi = hex_value(name[4 + 2 * i]), lo = hex_value(name[5 + 2 * i]);
     if (hi < 0 || lo < 0) return false;
     sha[i] = static_cast<unsigned char>(hi * 16 + lo);
   }

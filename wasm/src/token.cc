@@ -15,6 +15,9 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stream.h"
 
+#include "decimal.h"
+#include "utf8.h"
+
 namespace mg {
 namespace {
 
@@ -32,50 +35,6 @@ static_assert((kMaxPayloadBytes * 4 + 2) / 3 + 1 + kMacChars <= kMaxTokenBytes,
 
 // memset through a volatile function pointer: not removable as a dead store.
 void* (*const volatile g_memset)(void*, int, std::size_t) = std::memset;
-
-// ---- UTF-8 (RFC 3629) ------------------------------------------------------
-
-// Decodes one code point at p. Returns its length, or 0 for an invalid
-// sequence: overlong forms, UTF-16 surrogates and anything past U+10FFFF are
-// invalid, so a string that passes holds only Unicode scalar values.
-std::size_t utf8_next(const unsigned char* p, const unsigned char* end, std::uint32_t* cp) {
-  const unsigned c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  std::size_t n;
-  std::uint32_t v, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, v = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, v = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, v = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (static_cast<std::size_t>(end - p) < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (p[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return n;
-}
-
-bool utf8_valid(const char* s, std::size_t len) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s);
-  const auto* end = p + len;
-  std::uint32_t cp;
-  while (p < end) {
-    std::size_t n = utf8_next(p, end, &cp);
-    if (!n) return false;
-    p += n;
-  }
-  return true;
-}
 
 // ---- Payload reader --------------------------------------------------------
 
@@ -118,13 +77,13 @@ class PayloadReader {
   bool Double(double) { return scalar(Type::other, nullptr, 0, 0); }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // flag not used
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    if (copy || !utf8_valid(s, n)) return false;
+    if (copy || !utf8_valid(std::string_view(s, n))) return false;
     return scalar(Type::string, s, n, 0);
   }
 
   bool StartObject() { return open(); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    if (copy || !utf8_valid(s, n)) return false;
+    if (copy || !utf8_valid(std::string_view(s, n))) return false;
     for (std::size_t i = frame_[depth_]; i < n_names_; ++i) {
       if (name_len_[i] == n && std::memcmp(base_ + name_off_[i], s, n) == 0) return false;
     }
@@ -348,14 +307,11 @@ struct Out {
     for (int shift = 12; shift >= 0; shift -= 4) put(kHex[(u >> shift) & 0xF]);
   }
   void integer(std::int64_t i) {  // Python's str(int)
-    char digits[20];
-    int n = 0;
+    char digits[kDecimalU64Digits];
     // |INT64_MIN| does not fit an int64: negate i + 1, then add the 1 back.
     std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : static_cast<std::uint64_t>(i);
-    do digits[n++] = static_cast<char>('0' + u % 10);
-    while (u /= 10);
     if (i < 0) put('-');
-    while (n) put(digits[--n]);
+    put(std::string_view(digits, decimal_format_u64(u, digits)));
   }
   // A JSON string as Python's json.dumps(ensure_ascii=True) writes it: the
   // two-character escapes for " \ \b \f \n \r \t, printable ASCII 0x20-0x7E
@@ -425,7 +381,7 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::s
                        std::size_t cap) {
   if ((mode != Mode::pub && mode != Mode::priv) || secret.empty() || !out) return 0;
   while (!key.empty() && key.front() == '/') key.remove_prefix(1);
-  if (!utf8_valid(key.data(), key.size())) return 0;
+  if (!utf8_valid(key)) return 0;
 
   // json.dumps(d, separators=(",", ":"), sort_keys=True): e < k < m.
   char payload[kMaxPayloadBytes];
