@@ -4,14 +4,21 @@
 // scheduled handler builds it, then: bytes per key, time to load it into a
 // fresh Wasm instance, the lookup's cost per request (the decision with the
 // snapshot loaded minus the same decision without revocation, same run), and
-// the instance's linear memory.
+// the instance's linear memory. Then compaction: the Worker's own scheduled
+// handler (worker-shim/index.js, loaded in Node as bench/lib/shim.mjs does)
+// over an in-memory KV model (tests/worker/stand-ins/kv-model.js) holding
+// 1,000, 100,000 and 1,000,000 entries, with no churn and with 10,000 new
+// revocations between runs (one run a minute): KV operations per run (the
+// runtime allows 1,000), runs per full sweep, and time per run.
 //
-//   node scripts/bench-revocation.mjs [--keys N]
+//   node scripts/bench-revocation.mjs [--keys N] [--sizes 1000,100000,1000000]
 import { readFileSync } from "node:fs";
 import { createHash, createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { createCore, requestFacts, encodeInput, REVOCATION } from "../worker-shim/core.js";
+import { loadWorker } from "../bench/lib/shim.mjs";
+import { KvModel } from "../tests/worker/stand-ins/kv-model.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -108,3 +115,76 @@ console.log(`  decision, revocation disabled  ${f(off)} µs`);
 console.log(`  decision, key not revoked      ${f(free)} µs   lookup cost ${f(free - off)} µs (target <= 1)`);
 console.log(`  decision, key revoked (410)    ${f(revoked)} µs`);
 console.log(`  Wasm linear memory             ${(memBefore / 1048576).toFixed(1)} MiB -> ${(memAfter / 1048576).toFixed(1)} MiB`);
+
+// 4. Compaction, through the Worker's scheduled handler.
+const sizesArg = process.argv.indexOf("--sizes");
+const SIZES = sizesArg > 0 ? process.argv[sizesArg + 1].split(",").map(Number) : [1000, 100_000, 1_000_000];
+const worker = (await loadWorker("worker-shim/index.js", { wasmModule: module })).default;
+
+// KV operations, counted per invocation, as the runtime counts them.
+function counted(kv, counter) {
+  const op = (f) => (...args) => {
+    counter.ops++;
+    return f.apply(kv, args);
+  };
+  return { get: op(kv.get), getWithMetadata: op(kv.getWithMetadata), list: op(kv.list), put: op(kv.put), delete: op(kv.delete) };
+}
+async function seed(kv, from, n, legacy) {
+  for (let i = from; i < from + n; i++) {
+    const name = "rev:" + createHash("sha256").update(keyOf(i)).digest("hex");
+    const scope = i % 4 === 0 ? "public" : "all";
+    const value = `{"scope":"${scope}","at":1767225600}`;
+    await kv.put(name, value, legacy ? {} : { metadata: { scope } });
+  }
+}
+// One cron run; its operations and wall time.
+async function run(kv) {
+  const counter = { ops: 0 };
+  await kv.list({ prefix: "rev:", limit: 1 }); // the model sorts new names outside the timed run
+  const env = { MEDIA_TOKEN_SECRET: SECRET, MEDIA_BUCKET: { get() {}, head() {} }, MEDIA_REVOCATIONS: counted(kv, counter) };
+  let work;
+  const s = process.hrtime.bigint();
+  await worker.scheduled({ cron: "* * * * *" }, env, { waitUntil: (p) => (work = p) });
+  await work;
+  const ms = Number(process.hrtime.bigint() - s) / 1e6;
+  const { metadata } = await kv.getWithMetadata("snapshot:v1");
+  return { ops: counter.ops, ms, complete: !metadata || typeof metadata.cursor !== "string" };
+}
+// Runs until `sweeps` full sweeps have completed, adding `churn` entries
+// between runs. Max operations and time of any run, runs per sweep.
+async function sweep(kv, churn, next) {
+  let runs = 0, maxOps = 0, maxMs = 0, done = 0, perSweep = [];
+  let since = 0;
+  while (done < 2 && runs < 40) {
+    const r = await run(kv);
+    runs++;
+    since++;
+    maxOps = Math.max(maxOps, r.ops);
+    maxMs = Math.max(maxMs, r.ms);
+    if (r.complete) {
+      done++;
+      perSweep.push(since);
+      since = 0;
+    }
+    if (churn) {
+      await seed(kv, next.i, churn, false);
+      next.i += churn;
+    }
+  }
+  return { maxOps, maxMs, perSweep: perSweep.at(-1) ?? NaN };
+}
+console.log("");
+console.log("compaction (the Worker's scheduled handler, in Node, over an in-memory KV model)");
+console.log("  entries     form      churn/run  ops/run (max; limit 1,000)  runs/sweep  ms/run (max)");
+for (const size of SIZES) {
+  for (const [form, legacy] of [["metadata", false], ["value", true]]) {
+    if (legacy && size > 100_000) continue; // the transition's form: shown up to 100,000
+    for (const churn of [0, 10_000]) {
+      if (legacy && churn) continue;
+      const kv = new KvModel();
+      await seed(kv, 0, size, legacy);
+      const r = await sweep(kv, churn, { i: size + 1e7 });
+      console.log(`  ${size.toLocaleString("en").padStart(9)}   ${form.padEnd(8)}  ${churn.toLocaleString("en").padStart(9)}  ${String(r.maxOps).padStart(26)}  ${String(r.perSweep).padStart(10)}  ${f(r.maxMs, 0).padStart(12)}`);
+    }
+  }
+}

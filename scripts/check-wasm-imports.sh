@@ -13,7 +13,8 @@ set -euo pipefail
 REQUIRED_EXPORTS=(memory _initialize mg_in_ptr mg_in_cap mg_out_ptr mg_set_secret
                   mg_configure mg_begin mg_finish mg_bench_verify mg_snapshot_alloc
                   mg_snapshot_install mg_snapshot_build_reset mg_snapshot_build_add
-                  mg_snapshot_build_finish mg_snapshot_build_ptr mg_snapshot_clear)
+                  mg_snapshot_build_finish mg_snapshot_build_ptr mg_snapshot_clear
+                  mg_snapshot_build_keep mg_snapshot_built_at mg_snapshot_stale)
 
 allowed=()
 if [[ ${1:-} == --emscripten ]]; then

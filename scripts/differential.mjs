@@ -24,7 +24,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
+import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../worker-shim/core.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILDS = {
@@ -79,6 +79,8 @@ function loadWasm(file) {
         return [0, none];
       case "build_add":
         return [x.mg_snapshot_build_add(put(bytes)), none];
+      case "build_keep":
+        return [x.mg_snapshot_build_keep(put(bytes)), none];
       case "build_finish": {
         const r = x.mg_snapshot_build_finish(arg);
         const p = Number(x.mg_snapshot_build_ptr());
@@ -314,7 +316,7 @@ function randomConfig(r) {
   maybe("MEDIA_MAX_TOKEN_TTL_SECONDS", ["60", "3600", "86400"], ["59", "86401", "x"]);
   maybe("MEDIA_CORP", ["same-origin", "same-site"], ["cross-origin", ""]);
   maybe("MEDIA_REVOCATION_MODE", ["open", "closed"], ["maybe"]);
-  maybe("MEDIA_REVOCATION_MAX_STALENESS_SECONDS", ["0", "900", "86400"], ["-5"]);
+  maybe("MEDIA_REVOCATION_MAX_STALENESS_SECONDS", ["0", "300", "900", "86400"], ["-5"]);
   maybe("MEDIA_REVOCATION_REFRESH_SECONDS", ["0", "30", "3600"], ["3601"]);
   maybe("MEDIA_EDGE_CACHE", ["on", "off"], ["yes"]);
   maybe("MEDIA_LOG_SAMPLE_RATE", ["0", "0.01", "1", "0.000001", " 0.5 "], ["2", "1.5", "x", "0.0000000000001"]);
@@ -336,9 +338,9 @@ const IN_NUMBERS = [
   ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
   ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
   ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"],
+  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"],
 ];
-const IN_STRINGS = 96;
+const IN_STRINGS = 104;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -373,7 +375,7 @@ function garble(r, input, cap) {
   for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
   switch (r.int(7)) {
     case 0: // random bytes: lengths around the fixed block, NULs among them
-      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, r.int(200), r.int(4096)])), "random bytes"];
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, r.int(200), r.int(4096)])), "random bytes"];
     case 1: // cut short: inside the number block, inside the strings, before the last NUL
       return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
     case 2: { // a terminator lost: overwritten, or taken out
@@ -433,14 +435,18 @@ function randomRequest(r, key, now, size, etag, cap) {
   const sample = r.chance(0.95) ? r.pick([0, r.int(1000000), r.int(1000000), 999999]) : r.pick([1000000, -1, 2 ** 32 + 7, NaN, 0.5, 1e12, ...ODD_U32]);
   let revocation = REVOCATION.disabled;
   let age = 0;
+  let failures = 0;
+  let loading = NO_LOAD;
   if (r.chance(0.8)) {
     revocation = r.chance(0.97) ? r.pick([REVOCATION.loaded, REVOCATION.loaded, REVOCATION.unavailable, REVOCATION.disabled]) : r.pick(ODD_U32);
-    age = r.chance(0.97) ? r.pick([0, 5, 31, 901, 100000, -3]) : r.pick(ODD_F64);
+    age = r.chance(0.97) ? r.pick([0, 1, 5, 31, 61, 301, 901, 100000, -3, now]) : r.pick(ODD_F64);
+    failures = r.chance(0.7) ? 0 : r.pick([1, 2, 3, 9, 40, 2 ** 32 - 1]);
+    loading = r.chance(0.8) ? NO_LOAD : r.pick([0, 5, 99, 100, 9999, 10000, 60000, 2 ** 31]);
   }
   let path = randomPath(r, key);
   const query = randomQuery(r, randomToken(r, key, now));
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
-  const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age);
+  const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading);
   let facts = make();
   // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
   // with two-byte characters, just before), and says so: the core answers 431.
@@ -637,7 +643,12 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
           lines += `${name}\t${value}\n`;
         }
         call("build_add", 0, text(lines), "build add");
-        const [n, bytes] = call("build_finish", now, null, "build finish");
+        // An incremental run: keep the installed snapshot's entries outside a span.
+        if (r.chance(0.5)) {
+          const name = () => r.pick(["", "", "rev:" + createHash("sha256").update(r.pick(keys), "utf8").digest("hex"), "rev:" + "f".repeat(64), "rev:" + "0".repeat(64), "rev:xyz"]);
+          call("build_keep", 0, text(r.chance(0.95) ? `${name()}\t${name()}` : name()), "build keep");
+        }
+        const [n, bytes] = call("build_finish", r.chance(0.7) ? now - r.pick([0, 10, 299, 300, 301, 100000]) : now, null, "build finish");
         if (n > 0) call("snapshot_install", 0, bytes, "snapshot install");
       }
     }

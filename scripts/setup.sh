@@ -6,7 +6,7 @@
 # headers would touch their mtimes and force full rebuilds).
 #
 # Steps: Debian packages -> Node check -> BearSSL (Debian source package, pinned by sha256)
-#        -> patched RapidJSON copy -> npm ci -> test media (ffmpeg) -> scripts/build.sh
+#        -> patched RapidJSON copy -> npm ci -> test media (ffmpeg, image encoders) -> scripts/build.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +26,7 @@ PACKAGES=(clang lld cmake make emscripten wasi-libc libc++-dev-wasm32 libclang-r
 PACKAGES+=(chromium ffmpeg)   # browser tests and demo video (chromium, ffmpeg)
 PACKAGES+=(libclang-rt-14-dev)   # fuzzing and sanitizer builds (clang's runtime)
 PACKAGES+=(wrk valgrind)   # benchmarks (load generator, callgrind instruction counts)
+PACKAGES+=(imagemagick webp libavif-bin libheif-examples)   # upload signature test files (convert, cwebp, avifenc, heif-enc)
 
 # Nothing npm or wrangler runs should try to phone home (machines here have no general
 # internet access, and a blocked metrics request only adds delay).
@@ -257,6 +258,9 @@ fi
 # Short MP4 and WebM clips and two stills for the browser tests, made by ffmpeg from its built-in
 # test sources into build/media (never downloaded); files already there are kept.
 bash "$ROOT/scripts/make_test_media.sh" "$ROOT/build/media"
+# Real JPEG, PNG, GIF, WebP, AVIF, HEIC, MP4, MOV and WebM files for the upload signature-family
+# test, made by ffmpeg, ImageMagick, cwebp, avifenc and heif-enc into build/media/signatures.
+bash "$ROOT/scripts/make_signature_media.sh" "$ROOT/build/media/signatures"
 
 # --- 6. Build -----------------------------------------------------------------------------------
 exec "$ROOT/scripts/build.sh"

@@ -20,7 +20,7 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, strings: 96,
+  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, strings: 104,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
@@ -32,11 +32,13 @@ const OUT = {
 // static header (name and value from mg_configure); from this, a static name
 // and a value string.
 const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32 };
-const WIRE_VERSION = 2;
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128 };
+const WIRE_VERSION = 3;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
+// revocationLoading when no snapshot load is in flight.
+export const NO_LOAD = 0xffffffff;
 export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4 };
 const BODY = ["none", "text", "object"];
 export const OP = ["get", "head"];
@@ -66,14 +68,17 @@ export function pathAndQuery(url) {
 
 // The request part of the input, built once per request: its strings in the
 // core's order, and its numbers. `headers` is a Headers (or anything with get()).
-export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge) {
+// The snapshot's load state: revocationAge (s since the last load attempt
+// started), revocationFailures (consecutive failed loads), revocationLoading
+// (ms since the load in flight started, NO_LOAD for none).
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD) {
   let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
   for (const name of REQUEST_HEADERS) {
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
   // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
-  return { strings, now, sample, revocation, revocationAge, cacheTimedOut: false };
+  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -112,6 +117,8 @@ function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.revocationAge) >> 3] = facts.revocationAge;
   v.u32[(base + IN.sample) >> 2] = facts.sample;
   v.u32[(base + IN.revocation) >> 2] = facts.revocation;
+  v.u32[(base + IN.revocationFailures) >> 2] = facts.revocationFailures ?? 0;
+  v.u32[(base + IN.revocationLoading) >> 2] = facts.revocationLoading ?? NO_LOAD;
   v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
   let strings = facts.strings;
   if (d) {
@@ -183,6 +190,11 @@ function readDecision(v, base, n, names) {
     // The log line carries the configured secrets' fingerprints (a bad signature).
     fingerprints: (flags & FLAG.fingerprints) !== 0,
     refresh: (flags & FLAG.refresh) !== 0,
+    // Load the revocation snapshot (or wait for the load in flight) for up
+    // to `deadline` ms, then begin again; `stale`: decided on a snapshot
+    // past the hard age (or none).
+    wait: (flags & FLAG.wait) !== 0,
+    stale: (flags & FLAG.stale) !== 0,
     store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
@@ -276,6 +288,19 @@ export function createCore(module) {
     },
     buildAdd(lines) {
       return x.mg_snapshot_build_add(text(lines));
+    },
+    // Keeps the installed snapshot's entries outside the KV-name span
+    // (after, through] ("" for an open end); the count kept, or -1.
+    buildKeep(after, through) {
+      return x.mg_snapshot_build_keep(text(`${after}\t${through}`));
+    },
+    // The installed snapshot's build time, unix seconds (0: none).
+    builtAt() {
+      return x.mg_snapshot_built_at();
+    },
+    // The installed snapshot is older than the configured hard age at `now`.
+    snapshotStale(now) {
+      return x.mg_snapshot_stale(now) === 1;
     },
     buildFinish(builtAt) {
       const n = x.mg_snapshot_build_finish(builtAt);

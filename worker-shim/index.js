@@ -5,7 +5,7 @@
 // results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
 // Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
-import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, RESULT, OP, KIND } from "./core.js";
+import { createCore, requestFacts, pathAndQuery, storedObject, REVOCATION, NO_LOAD, RESULT, OP, KIND } from "./core.js";
 
 // [vars] handed to the core; it validates them and applies the defaults.
 const VARS = [
@@ -28,11 +28,13 @@ const CACHE_OBJECT_HEADER = "x-mediagate-object";
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-// One core per isolate, with the isolate's revocation snapshot state:
-// never | loaded | unavailable (docs/REVOCATION.md).
+// One core per isolate, with the facts of its revocation snapshot loads:
+// state loaded | unavailable (none installed), when the last attempt
+// started (ms, 0: never), consecutive failures, when the load in flight
+// started (ms, 0: none) (docs/REVOCATION.md).
 function instantiate(module) {
   const core = createCore(module);
-  return Object.assign(core, { env: null, problem: "", fingerprints: { fingerprint: null, fingerprint_previous: null }, rev: { state: "never", loadedAt: 0, attemptAt: 0, loading: null, count: 0 }, noRevocationLogged: false });
+  return Object.assign(core, { env: null, problem: "", fingerprints: { fingerprint: null, fingerprint_previous: null }, rev: { state: "unavailable", attemptAt: 0, failures: 0, loadingSince: 0, count: 0, kvMs: 0 }, noRevocationLogged: false });
 }
 
 let core = instantiate(wasmModule);
@@ -64,6 +66,10 @@ function oneLine(v) {
 }
 
 // --- Revocation snapshot ----------------------------------------------------
+// The shim holds facts about the isolate's snapshot loads (when the last one
+// started, how many failed in a row, whether one is in flight) and performs
+// the loads the core asks for; the core decides when to load, whether a
+// request waits, and what it answers meanwhile (docs/REVOCATION.md).
 
 // Copies snapshot bytes into the core and installs them; false if invalid.
 function installSnapshot(bytes) {
@@ -73,82 +79,161 @@ function installSnapshot(bytes) {
   return true;
 }
 
-// Loads the snapshot from KV; concurrent callers share one read. Never throws.
-function loadRevocations(kv) {
+// Loads the snapshot from KV within `ms` and installs it. The read belongs
+// to this request: nothing else awaits it (a promise of another request may
+// never settle once that request is gone). It is also handed to
+// ctx.waitUntil, so a client going away does not cancel it half way.
+// Never throws.
+function loadRevocations(kv, ctx, ms) {
   const rev = core.rev;
-  if (rev.loading) return rev.loading;
-  rev.loading = (async () => {
+  const started = Date.now();
+  rev.attemptAt = started;
+  rev.loadingSince = started;
+  const load = (async () => {
     try {
-      const started = Date.now();
-      const buf = await kv.get(SNAPSHOT_KEY, { type: "arrayBuffer" });
-      rev.kvMs = Date.now() - started;
-      // No snapshot yet: the scheduled handler has not run; nothing is revoked.
-      if (buf === null) core.rev.count = core.clearSnapshot();
+      const buf = await beforeDeadline(kv.get(SNAPSHOT_KEY, { type: "arrayBuffer" }), ms);
+      // No snapshot yet: the scheduled handler has not run; nothing is known revoked.
+      if (buf === null) rev.count = core.clearSnapshot();
       else if (!installSnapshot(new Uint8Array(buf))) throw new Error("invalid snapshot");
       rev.state = "loaded";
-      rev.loadedAt = nowSeconds();
+      rev.failures = 0;
     } catch (err) {
-      rev.attemptAt = nowSeconds();
+      rev.failures++;
       if (rev.state !== "loaded") rev.state = "unavailable";
       console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_unavailable", error: String(err && err.message) }));
     } finally {
-      rev.loading = null;
+      rev.kvMs = Date.now() - started;
+      if (rev.loadingSince === started) rev.loadingSince = 0;
     }
   })();
-  return rev.loading;
+  ctx.waitUntil(load);
+  return load;
 }
 
-// The revocation facts for this request: [state, age in seconds]. The
-// snapshot is loaded on the isolate's first request (awaited by the caller).
-function revocationFacts(env) {
+// Waits, on this request's own timers, until the load another request has
+// in flight ends or `ms` pass. (Polling the isolate's state rather than
+// awaiting that request's promise: see loadRevocations.)
+async function loadInFlight(ms) {
+  const until = Date.now() + ms;
+  while (core.rev.loadingSince && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+// The revocation facts for a request: state, seconds since the last load
+// attempt started, consecutive failures, ms since the load in flight started.
+function revocationFacts(env, nowMs) {
   const kv = env.MEDIA_REVOCATIONS;
   if (!kv || typeof kv.get !== "function") {
     if (!core.noRevocationLogged) {
       core.noRevocationLogged = true;
       console.error(JSON.stringify({ event: "media.worker.error", reason: "revocation_disabled", setting: "MEDIA_REVOCATIONS" }));
     }
-    return [REVOCATION.disabled, 0];
+    return { revocation: REVOCATION.disabled, revocationAge: 0, revocationFailures: 0, revocationLoading: NO_LOAD };
   }
   const rev = core.rev;
-  const age = nowSeconds() - (rev.state === "loaded" ? rev.loadedAt : rev.attemptAt);
-  return [rev.state === "loaded" ? REVOCATION.loaded : REVOCATION.unavailable, age];
+  return {
+    revocation: rev.state === "loaded" ? REVOCATION.loaded : REVOCATION.unavailable,
+    revocationAge: Math.floor(nowMs / 1000) - Math.floor(rev.attemptAt / 1000),
+    revocationFailures: rev.failures,
+    revocationLoading: rev.loadingSince ? Math.max(0, nowMs - rev.loadingSince) : NO_LOAD,
+  };
 }
 
-// The scheduled handler's work: compact every rev:<sha256> entry into one
-// snapshot value (docs/REVOCATION.md), write it to KV, install it here.
-async function compactRevocations(env) {
+// The operator's signal that requests are being decided on a snapshot past
+// the hard age (or none): a log event and a metric data point.
+function reportStale(env, where) {
+  const builtAt = core.builtAt();
+  const age = builtAt > 0 ? nowSeconds() - builtAt : null;
+  console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_stale", where, snapshot_built_at: builtAt || null, snapshot_age: age }));
+  const metrics = env.MEDIA_METRICS;
+  if (metrics && typeof metrics.writeDataPoint === "function") {
+    try {
+      metrics.writeDataPoint({ indexes: ["revocations_stale"], blobs: ["media.worker.revocations_stale", where], doubles: [age ?? -1] });
+    } catch {}
+  }
+}
+
+// Compaction (docs/REVOCATION.md, "Compaction"). Each cron run stays within
+// the runtime's 1,000 external operations whatever the list's size: it
+// continues a sweep of the rev:* listing from the cursor the last run left
+// in snapshot:v1's metadata, lists pages while its budget lasts, reads the
+// scope from each key's metadata (entries written without metadata are
+// read in bulk, 100 names per operation), and replaces the span of key
+// hashes it listed in the previous snapshot. Operations per run: 1 read,
+// at most RUN_PAGES_BUDGET lists and bulk reads, 1 write.
+const RUN_OPS_BUDGET = 900;        // of the runtime's 1,000, the rest kept spare
+const PAGE_OPS_WORST = 11;         // one list of 1,000 names + ten bulk reads of 100
+const BULK_GET = 100;              // names per bulk read (one operation)
+
+// The scope member of a listed key's metadata, as the line the builder
+// reads, or null when the entry has none (written before the transition).
+function metadataLine(name, metadata) {
+  const scope = metadata && typeof metadata === "object" ? metadata.scope : undefined;
+  return typeof scope === "string" ? `${name}\t${oneLine(JSON.stringify({ scope }))}\n` : null;
+}
+
+async function compactRevocations(env, now) {
   const kv = env.MEDIA_REVOCATIONS;
   if (!kv) return { entries: 0, skipped: "no MEDIA_REVOCATIONS binding" };
-  core.buildReset();
-  let entries = 0;
-  let cursor;
-  do {
-    const page = await kv.list({ prefix: "rev:", cursor });
-    const values = await Promise.all(page.keys.map((k) => kv.get(k.name)));
-    // Feed the core in pieces that fit its input buffer.
-    let batch = "";
-    const flush = () => {
-      if (batch && core.buildAdd(batch) < 0) throw new Error("out of memory");
-      batch = "";
-    };
-    page.keys.forEach((k, i) => {
-      if (values[i] === null) return; // deleted since the listing: not revoked
-      const line = `${k.name}\t${oneLine(values[i])}\n`;
-      if ((batch.length + line.length) * 3 > core.inCap) flush();
-      batch += line;
-      entries++;
-    });
-    flush();
-    cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor);
-  const bytes = core.buildFinish(nowSeconds());
-  if (!bytes) throw new Error("snapshot could not be built");
-  await kv.put(SNAPSHOT_KEY, bytes);
-  if (installSnapshot(bytes)) {
-    core.rev.state = "loaded";
-    core.rev.loadedAt = nowSeconds();
+  let ops = 1;
+  const { value, metadata } = await kv.getWithMetadata(SNAPSHOT_KEY, { type: "arrayBuffer" });
+  // Resume the sweep only on top of the snapshot it was written with.
+  let sweep = metadata && typeof metadata === "object" && typeof metadata.cursor === "string" ? metadata : null;
+  if (value === null || !installSnapshot(new Uint8Array(value))) {
+    core.rev.count = core.clearSnapshot();
+    sweep = null;
   }
-  return { entries, bytes: bytes.length };
+  const sweepAt = sweep && Number.isSafeInteger(sweep.sweep_at) ? sweep.sweep_at : now;
+  const after = sweep && typeof sweep.after === "string" ? sweep.after : "";
+  core.buildReset();
+  let cursor = sweep ? sweep.cursor : undefined;
+  let last = "", complete = false, listed = 0, legacy = 0;
+  let batch = "";
+  const add = (line) => {
+    if ((batch.length + line.length) * 3 > core.inCap) flush();
+    batch += line;
+  };
+  const flush = () => {
+    if (batch && core.buildAdd(batch) < 0) throw new Error("out of memory");
+    batch = "";
+  };
+  while (ops + PAGE_OPS_WORST + 1 <= RUN_OPS_BUDGET) {
+    const page = await kv.list({ prefix: "rev:", cursor });
+    ops++;
+    const unread = [];
+    for (const k of page.keys) {
+      const line = metadataLine(k.name, k.metadata);
+      if (line) add(line);
+      else unread.push(k.name);
+    }
+    for (let i = 0; i < unread.length; i += BULK_GET) {
+      const values = await kv.get(unread.slice(i, i + BULK_GET), "text");
+      ops++;
+      // A name deleted since the listing reads as null: not revoked.
+      for (const [name, v] of values) if (v !== null && v !== undefined) add(`${name}\t${oneLine(v)}\n`);
+    }
+    flush();
+    listed += page.keys.length;
+    legacy += unread.length;
+    if (page.keys.length) last = page.keys[page.keys.length - 1].name;
+    if (page.list_complete) {
+      complete = true;
+      break;
+    }
+    cursor = page.cursor;
+  }
+  // Nothing listed and more to come: keep everything as it is.
+  if (!complete && !last) return { entries: 0, ops, complete, skipped: "empty page" };
+  if (core.buildKeep(after, complete ? "" : last) < 0) throw new Error("out of memory");
+  // Coverage: a completed sweep covers what was listable when it started;
+  // a partial run keeps the previous snapshot's.
+  const builtAt = complete ? sweepAt : core.builtAt();
+  const bytes = core.buildFinish(builtAt);
+  if (!bytes) throw new Error("snapshot could not be built");
+  const next = complete ? {} : { cursor, after: last, sweep_at: sweepAt };
+  await kv.put(SNAPSHOT_KEY, bytes, { metadata: next });
+  ops++;
+  if (installSnapshot(bytes)) core.rev.state = "loaded";
+  return { entries: core.rev.count, listed, legacy, ops, complete, built_at: builtAt, bytes: bytes.length };
 }
 
 // --- Storage and the edge cache -------------------------------------------
@@ -352,18 +437,35 @@ async function handle(request, env, ctx) {
   configure(env);
   const [pathname, search] = pathAndQuery(request.url);
   const io = { cache: "none", r2Ms: 0, kvMs: 0 };
-  let revocation = [REVOCATION.disabled, 0];
-  if (!core.problem) {
-    // The isolate's first request waits for the snapshot; later ones do not wait.
-    if (core.rev.state === "never" && env.MEDIA_REVOCATIONS && typeof env.MEDIA_REVOCATIONS.get === "function") {
-      await loadRevocations(env.MEDIA_REVOCATIONS);
-      io.kvMs = core.rev.kvMs ?? 0;
-    }
-    revocation = revocationFacts(env);
-  }
-  const facts = requestFacts(request.method, pathname, search, request.headers, nowSeconds(), Math.floor(Math.random() * 1e6), revocation[0], revocation[1]);
+  const kv = env.MEDIA_REVOCATIONS;
+  const state = () => {
+    const nowMs = Date.now();
+    const rev = core.problem ? null : revocationFacts(env, nowMs);
+    return rev ? { now: Math.floor(nowMs / 1000), ...rev } : { now: Math.floor(nowMs / 1000), revocation: REVOCATION.disabled, revocationAge: 0 };
+  };
+  let s = state();
+  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading);
   let d = core.begin(facts);
-  if (d.refresh && env.MEDIA_REVOCATIONS) ctx.waitUntil(loadRevocations(env.MEDIA_REVOCATIONS));
+  // The core asks for a fresh snapshot before it decides (the isolate's
+  // first request, or a snapshot past the hard age): load it, or wait for
+  // the load in flight, then ask again. It asks at most twice (the second
+  // time only after a load in flight was given up on); a third ask keeps
+  // the 503 it holds.
+  let loaded = false;
+  for (let asks = 0; d.wait && asks < 2; asks++) {
+    const started = Date.now();
+    if (core.rev.loadingSince) await loadInFlight(d.deadline);
+    else {
+      await loadRevocations(kv, ctx, d.deadline);
+      loaded = true;
+    }
+    io.kvMs += Date.now() - started;
+    s = state();
+    Object.assign(facts, s);
+    d = core.begin(facts);
+  }
+  if (d.stale && loaded) reportStale(env, "request");
+  if (d.refresh && kv) loadRevocations(kv, ctx, d.deadline);
   let obj = null;
   // The core asks for at most two storage operations (decision.h), and for an
   // edge cache lookup before each when the object is public; more would be a
@@ -425,11 +527,14 @@ export default {
       (async () => {
         try {
           configure(env);
-          const result = await compactRevocations(env);
+          const result = await compactRevocations(env, nowSeconds());
           console.log(JSON.stringify({ event: "media.worker.revocations_compacted", ...result }));
         } catch (err) {
           console.error(JSON.stringify({ event: "media.worker.error", reason: "revocations_compaction_failed", error: String(err && err.message) }));
         }
+        // The newest snapshot this run knows is older than the hard age:
+        // compaction is failing or not keeping up; closed mode refuses.
+        if (env.MEDIA_REVOCATIONS && !core.problem && core.snapshotStale(nowSeconds())) reportStale(env, "compaction");
       })(),
     );
   },

@@ -73,13 +73,14 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
   // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
-  static_assert(wire::kVersion == 2);
+  static_assert(wire::kVersion == 3);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
-  static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kInStrings == 96 &&
-                wire::kRequestStrings == 10 && wire::in_count_ == 14);
+  static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kRevocationFailures == 96 &&
+                wire::kRevocationLoading == 100 && wire::kInStrings == 104 && wire::kRequestStrings == 10 &&
+                wire::in_count_ == 14);
   static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
@@ -89,7 +90,8 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
   static_assert(wire::kOutCacheDeadline == 96 && wire::kOutHeaderCodes == 100 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
-                wire::flag_span == 16 && wire::flag_fingerprints == 32);
+                wire::flag_span == 16 && wire::flag_fingerprints == 32 && wire::flag_wait == 64 &&
+                wire::flag_stale == 128);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -126,6 +128,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
   in.revocation = code(mg::RevocationState::loaded);
   in.revocation_age = 42;
   in.cache_timed_out = 1;
+  in.revocation_failures = 3;
+  in.revocation_loading = 1500;
   // mg_begin's input, and mg_finish's (the same request part, then the rest).
   for (const std::string& bytes : {mgtest::encode_begin(in), mgtest::encode_finish(in)}) {
     mg::RequestFacts req;
@@ -145,6 +149,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
     CHECK(req.revocation == mg::RevocationState::loaded);
     CHECK(req.revocation_age == 42);
     CHECK(req.cache_timed_out);
+    CHECK(req.revocation_failures == 3);
+    CHECK(req.revocation_loading_ms == 1500);
   }
   mgtest::Input absent;  // absent and empty are the same
   absent.method = "HEAD";
@@ -161,6 +167,8 @@ TEST_CASE("protocol: request facts are read back exactly") {
   CHECK(req.now == -5);
   CHECK(req.revocation == mg::RevocationState::unavailable);
   CHECK_FALSE(req.cache_timed_out);
+  CHECK(req.revocation_failures == 0);
+  CHECK(req.revocation_loading_ms == mg::RequestFacts::kNoLoad);
 }
 
 TEST_CASE("protocol: request numbers the core cannot read keep their defaults") {

@@ -2,6 +2,7 @@
 // decision consults it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -211,15 +212,94 @@ TEST_CASE("contract 7: revocation data unavailable, fail open and fail closed") 
   using S = mg::RevocationState;
   Gate open;
   CHECK(open.status("u/x.png", Mode::pub, S::unavailable, 5, none) == 200);
-  CHECK(open.status("u/x.png", Mode::pub, S::loaded, 100000, view) == 200);        // stale: still served
-  CHECK(open.status("u/all.png", Mode::pub, S::loaded, 100000, view) == 410);      // and still revoked
+  CHECK(open.status("u/x.png", Mode::pub, S::loaded, 100000, view) == 200);  // last attempt long ago: fresh snapshot
+  CHECK(open.status("u/all.png", Mode::pub, S::loaded, 100000, view) == 410);
   CHECK(open.status("u/x.png", Mode::pub, S::disabled, 0, none) == 200);
   Gate closed(true);
   CHECK(closed.status("u/x.png", Mode::pub, S::unavailable, 5, none) == 503);
   CHECK(closed.cache_control == "private, no-store");
-  CHECK(closed.status("u/x.png", Mode::pub, S::loaded, 900, view) == 200);         // at the bound
-  CHECK(closed.status("u/x.png", Mode::pub, S::loaded, 901, view) == 503);         // past it
-  CHECK(closed.status("u/x.png", Mode::priv, S::disabled, 0, none) == 200);        // no binding: no revocation
+  CHECK(closed.status("u/x.png", Mode::priv, S::disabled, 0, none) == 200);  // no binding: no revocation
+}
+
+// The hard snapshot age is measured from the snapshot's build time, never
+// from when the isolate loaded it; past it the core asks for a load first
+// (within the backoff), then falls back per the mode (docs/REVOCATION.md).
+TEST_CASE("contract 7: past the hard age, wait for a fresh snapshot, then fall back per mode") {
+  constexpr std::int64_t kHard = 300;  // MEDIA_REVOCATION_MAX_STALENESS_SECONDS default
+  constexpr std::uint32_t kNone = mg::RequestFacts::kNoLoad;
+  enum Want { serve, revoked, wait, refuse };
+  struct Row {
+    const char* name;
+    bool closed;
+    bool held;                 // a snapshot is installed (else: unavailable)
+    std::int64_t built_ago;    // now - built_at
+    std::int64_t attempt_ago;  // seconds since the last load attempt started
+    std::uint32_t failures;
+    std::uint32_t loading_ms;
+    const char* key;
+    Want want;
+    bool stale;
+    bool refresh;
+  } rows[] = {
+      {"fresh: looked up, no load", false, true, kHard, 5, 0, kNone, "u/all.png", revoked, false, false},
+      {"fresh, refresh due", false, true, 10, 30, 0, kNone, "u/x.png", serve, false, true},
+      {"past the hard age: load first", false, true, kHard + 1, 30, 0, kNone, "u/x.png", wait, false, false},
+      {"closed, past the hard age: load first", true, true, kHard + 1, 30, 0, kNone, "u/x.png", wait, false, false},
+      {"first request of an isolate: load first", true, false, 0, 1767225600, 0, kNone, "u/x.png", wait, false, false},
+      {"just loaded, still old (stuck compaction), open", false, true, 100000, 0, 0, kNone, "u/x.png", serve, true, false},
+      {"stuck compaction, open: still revoked", false, true, 100000, 0, 0, kNone, "u/all.png", revoked, true, false},
+      {"stuck compaction, closed", true, true, 100000, 0, 0, kNone, "u/x.png", refuse, true, false},
+      {"load in flight: wait for it", true, true, kHard + 1, 30, 0, 200, "u/x.png", wait, false, false},
+      {"load in flight past its deadline: given up, load again", true, true, kHard + 1, 30, 0, 10000, "u/x.png", wait, false, false},
+      {"one failure: backoff 60 s not over", true, true, kHard + 1, 59, 1, kNone, "u/x.png", refuse, true, false},
+      {"one failure: backoff over", true, true, kHard + 1, 60, 1, kNone, "u/x.png", wait, false, false},
+      {"many failures: backoff capped at 300 s", false, false, 0, 300, 40, kNone, "u/x.png", wait, false, false},
+      {"many failures, open, none held: served unchecked", false, false, 0, 299, 40, kNone, "u/all.png", serve, true, false},
+      {"failures at the u32 limit: capped, and quick", false, false, 0, 300, 0xffffffffu, kNone, "u/x.png", wait, false, false},
+      {"fresh, failures: refresh after the backoff", false, true, 0, 120, 2, kNone, "u/x.png", serve, false, true},
+      {"fresh, failures: no refresh before it", false, true, 0, 119, 2, kNone, "u/x.png", serve, false, false},
+      // MEDIA_REVOCATION_REFRESH_SECONDS 0 (tests): a request that just loaded does not load again.
+      {"refresh 0: just loaded, still old", false, true, 100000, 0, 0, kNone, "u/x.png", serve, true, true},
+      {"refresh 0: a second later, load first", false, true, 100000, 1, 0, kNone, "u/x.png", wait, false, false},
+  };
+  for (const Row& row : rows) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    auto snap = snapshot({entry("u/all.png", R"({"scope":"all"})")}, kNow - row.built_ago);
+    mg::RevocationView view;
+    REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
+    Gate g(row.closed);
+    if (std::string_view(row.name).substr(0, 9) == "refresh 0") g.config.revocation_refresh = 0;
+    char tok[4096];
+    std::size_t n = mg::token_mint(row.key, mg::Mode::pub, kNow + 600, kSecret, tok, sizeof tok);
+    REQUIRE(n > 0);
+    std::string path = "/m/" + std::string(row.key), query = "?t=" + std::string(tok, n);
+    mg::RequestFacts req;
+    req.method = "GET";
+    req.path = path;
+    req.query = query;
+    req.now = kNow;
+    req.revocation = row.held ? mg::RevocationState::loaded : mg::RevocationState::unavailable;
+    req.revocations = row.held ? view : mg::RevocationView{};
+    req.revocation_age = row.attempt_ago;
+    req.revocation_failures = row.failures;
+    req.revocation_loading_ms = row.loading_ms;
+    static mg::Decision d;
+    mg::decide_begin(g.config, req, &d);
+    CHECK(d.wait_revocations == (row.want == wait));
+    CHECK(d.revocations_stale == row.stale);
+    CHECK(d.refresh_revocations == row.refresh);
+    switch (row.want) {
+      case serve: CHECK(d.fetch); break;
+      case revoked: CHECK(!d.fetch); CHECK(d.response.status == 410); break;
+      case wait:  // a shim that cannot wait answers the held 503
+        CHECK(!d.fetch);
+        CHECK(d.response.status == 503);
+        CHECK(d.deadline_ms == 10000);
+        break;
+      case refuse: CHECK(!d.fetch); CHECK(d.response.status == 503); break;
+    }
+  }
 }
 
 TEST_CASE("edge cache: lookups only under public tokens; stores only whole public reads") {
@@ -288,4 +368,44 @@ TEST_CASE("edge cache: stored metadata reads back byte for byte") {
   CHECK_FALSE(mg::cache_object_read("v1 1 2 -", &back, buf, sizeof buf));
   CHECK_FALSE(mg::cache_object_read("v1 x 2 - -", &back, buf, sizeof buf));
   CHECK_FALSE(mg::cache_object_read("v1 1 2 %zz -", &back, buf, sizeof buf));
+}
+
+TEST_CASE("compaction: an incremental run replaces exactly the span of key hashes it listed") {
+  // Keys whose KV names sort in the order a, b, c, d (by hash).
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("rev:" + sha_hex("u/k" + std::to_string(i)));
+  std::sort(names.begin(), names.end());
+  std::vector<std::uint64_t> entries;
+  for (const auto& n : names) {
+    std::uint64_t e = 0;
+    REQUIRE(mg::revocation_parse_kv(n, R"({"scope":"public"})", &e));
+    entries.push_back(e);
+  }
+  auto snap = snapshot(entries);
+  mg::RevocationView view;
+  REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
+  std::vector<std::uint64_t> out(view.count);
+  struct Row {
+    const char* name;
+    std::string after, through;
+    long kept;
+  } rows[] = {
+      {"the whole space", "", "", 0},
+      {"from the start through the 10th name", "", names[9], 30},
+      {"after the 10th through the 20th", names[9], names[19], 30},
+      {"after the 30th to the end", names[29], "", 30},
+      {"an empty span", names[5], names[5], 40},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.name);
+    long kept = mg::revocation_keep_outside(view, row.after, row.through, out.data());
+    CHECK(kept == row.kept);
+  }
+  // Kept entries are exactly those outside the span, scope bits intact.
+  long kept = mg::revocation_keep_outside(view, names[9], names[19], out.data());
+  REQUIRE(kept == 30);
+  CHECK(out[9] == entries[9]);
+  CHECK(out[10] == entries[20]);
+  CHECK(mg::revocation_keep_outside(view, "rev:xyz", "", out.data()) == -1);
+  CHECK(mg::revocation_keep_outside(view, "", "snapshot:v1", out.data()) == -1);
 }

@@ -45,6 +45,9 @@ struct Input {
   std::string etag, type, cached, cached_size;
   std::uint32_t cache_timed_out = 0;  // 1: the request's edge cache lookup outlived its deadline
   std::uint32_t cut = 0;      // nonzero: the shim's strings did not fit (kInputCut)
+  // The snapshot's load state (both phases).
+  std::uint32_t revocation_failures = 0;
+  std::uint32_t revocation_loading = 0xffffffffu;  // none in flight
 };
 
 namespace detail {
@@ -120,6 +123,8 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_f64(&b, w::kUploaded, in.uploaded);
   detail::put_u32(&b, w::kCacheTimedOut, in.cache_timed_out);
   detail::put_u32(&b, w::kInputCut, in.cut);
+  detail::put_u32(&b, w::kRevocationFailures, in.revocation_failures);
+  detail::put_u32(&b, w::kRevocationLoading, in.revocation_loading);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
     b += detail::in_string(in, s);
     b += '\0';

@@ -151,8 +151,10 @@ export const DEFAULT_BINDINGS = {
 // as usual; faults per key, see that file); `flakyKv: true` binds
 // MEDIA_REVOCATIONS to stand-ins/flaky-kv.js over a real namespace, down
 // while it holds FLAKY_KV_DOWN (set it through `innerKv(mf)`); `entry` runs
-// another module (under ROOT) as the Worker's main module, in front of the shim.
-export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true, bucketFaults, flakyKv = false, entry } = {}) {
+// another module (under ROOT) as the Worker's main module, in front of the
+// shim, importing `extraModules` (paths under ROOT); `compatibilityFlags`
+// are the Worker's (e.g. nodejs_als for such an entry).
+export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true, bucketFaults, flakyKv = false, entry, extraModules = [], compatibilityFlags = [] } = {}) {
   if (!existsSync(wasmPath)) throw new Error(`${wasmPath} is missing: run scripts/build.sh`);
   const standIn = Boolean(bucketFaults) || failingBucket;
   const gate = {
@@ -160,11 +162,13 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     modulesRoot: ROOT,
     modules: [
       ...(entry ? [{ type: "ESModule", path: path.join(ROOT, entry) }] : []),
+      ...extraModules.map((m) => ({ type: "ESModule", path: path.join(ROOT, m) })),
       { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
       { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
       { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(wasmPath) },
     ],
     compatibilityDate: "2025-09-01",
+    compatibilityFlags,
     bindings,
     kvNamespaces: revocations && !failingKv && !flakyKv ? ["MEDIA_REVOCATIONS"] : [],
     r2Buckets: bucket && !standIn ? ["MEDIA_BUCKET"] : [],

@@ -256,6 +256,31 @@ MG_EXPORT(mg_snapshot_build_add) std::int32_t mg_snapshot_build_add(std::int32_t
   return added;
 }
 
+// Adds the installed snapshot's entries outside the span (after, through]
+// named by the input "<after name>\t<through name>" (an empty name: an open
+// end): an incremental run replaces only the span it listed. Returns how many
+// were kept, -1 for a bad name or when memory cannot grow.
+MG_EXPORT(mg_snapshot_build_keep) std::int32_t mg_snapshot_build_keep(std::int32_t len) {
+  std::string_view text(g_in, clamp_in(len));
+  std::size_t tab = text.find('\t');
+  if (tab == std::string_view::npos) return -1;
+  constexpr std::size_t kEntry = sizeof(std::uint64_t);
+  if (!region_reserve(&g_build, (g_build_len + g_revocations.count) * kEntry, g_build_len * kEntry)) return -1;
+  auto* entries = reinterpret_cast<std::uint64_t*>(g_build.p) + g_build_len;
+  long kept = mg::revocation_keep_outside(g_revocations, text.substr(0, tab), text.substr(tab + 1), entries);
+  if (kept < 0) return -1;
+  g_build_len += static_cast<std::size_t>(kept);
+  return static_cast<std::int32_t>(kept);
+}
+
+// The installed snapshot's build time (0: none, or the empty one), and
+// whether it is older than the hard age at `now` (1) or not (0): the
+// scheduled handler's stuck-compaction signal.
+MG_EXPORT(mg_snapshot_built_at) double mg_snapshot_built_at() { return static_cast<double>(g_revocations.built_at); }
+MG_EXPORT(mg_snapshot_stale) std::int32_t mg_snapshot_stale(double now) {
+  return mg::revocation_fresh(g_config, g_revocations, static_cast<std::int64_t>(now)) ? 0 : 1;
+}
+
 // Writes the snapshot of everything added; returns its length (read it at
 // mg_snapshot_build_ptr()), or -1 if it cannot be built.
 MG_EXPORT(mg_snapshot_build_finish) std::int32_t mg_snapshot_build_finish(double built_at) {

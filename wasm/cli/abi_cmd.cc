@@ -23,6 +23,7 @@
 //   snapshot_clear 0 0           mg_snapshot_clear()
 //   build_reset 0 0              mg_snapshot_build_reset()
 //   build_add 0 <len>            mg_snapshot_build_add(len)
+//   build_keep 0 <len>           mg_snapshot_build_keep(len)
 //   build_finish <built_at> 0    mg_snapshot_build_finish(built_at), then mg_snapshot_build_ptr()
 // Answers are flushed whenever stdin has nothing buffered, so a client may pipeline calls.
 #include <unistd.h>
@@ -160,6 +161,8 @@ int cmd_abi(int argc, char** argv) {
       answer(0, nullptr, 0);
     } else if (c == "build_add") {
       answer(mg_snapshot_build_add(i32), nullptr, 0);
+    } else if (c == "build_keep") {
+      answer(mg_snapshot_build_keep(i32), nullptr, 0);
     } else if (c == "build_finish") {
       std::int32_t r = mg_snapshot_build_finish(arg);
       answer(r, reinterpret_cast<const void*>(mg_snapshot_build_ptr()), r > 0 ? static_cast<std::size_t>(r) : 0);

@@ -72,33 +72,39 @@ int cmd_revoke(int argc, char** argv) {
   }
   std::string name = kv_name(key);
   std::string value = "{\"scope\":\"" + scope + "\",\"at\":" + std::to_string(std::time(nullptr)) + "}";
+  // The scope again as the key's metadata: compaction reads it from the
+  // listing alone (docs/REVOCATION.md, "For the backend team").
+  std::string metadata = "{\"scope\":\"" + scope + "\"}";
   std::string where = local ? "--local" : "--remote";
   if (apply) {
-    std::fprintf(stderr, "writing %s = %s (%s)\n", name.c_str(), value.c_str(), where.c_str());
+    std::fprintf(stderr, "writing %s = %s, metadata %s (%s)\n", name.c_str(), value.c_str(), metadata.c_str(),
+                 where.c_str());
     const char* args[] = {"npx", "--no-install", "wrangler", "kv", "key", "put", "--binding", "MEDIA_REVOCATIONS",
-                          where.c_str(), name.c_str(), value.c_str(), nullptr};
+                          where.c_str(), "--metadata", metadata.c_str(), name.c_str(), value.c_str(), nullptr};
     execvp("npx", const_cast<char* const*>(args));
     std::perror("mediagate revoke: npx wrangler");
     return 1;
   }
-  std::printf("key:   %.*s\nkv:    %s\nvalue: %s\n\n", static_cast<int>(key.size()), key.data(), name.c_str(),
-              value.c_str());
+  std::printf("key:   %.*s\nkv:    %s\nvalue: %s\nmetadata: %s\n\n", static_cast<int>(key.size()), key.data(),
+              name.c_str(), value.c_str(), metadata.c_str());
   std::printf("wrangler (from the repository, with wrangler.toml's MEDIA_REVOCATIONS namespace):\n");
-  std::printf("  npx wrangler kv key put --binding MEDIA_REVOCATIONS %s %s %s\n\n", where.c_str(),
-              shell_quote(name).c_str(), shell_quote(value).c_str());
-  std::printf("Cloudflare API (the backend's write):\n");
+  std::printf("  npx wrangler kv key put --binding MEDIA_REVOCATIONS %s --metadata %s %s %s\n\n", where.c_str(),
+              shell_quote(metadata).c_str(), shell_quote(name).c_str(), shell_quote(value).c_str());
+  std::printf("Cloudflare API (the backend's write: value and metadata in one request):\n");
   std::printf(
       "  curl -X PUT \"https://api.cloudflare.com/client/v4/accounts/$CF_ACCOUNT_ID/storage/kv/namespaces/"
       "$MEDIA_REVOCATIONS_NAMESPACE_ID/values/%s\" \\\n"
-      "    -H \"Authorization: Bearer $CF_API_TOKEN\" -H 'Content-Type: text/plain' --data %s\n",
-      name.c_str(), shell_quote(value).c_str());
+      "    -H \"Authorization: Bearer $CF_API_TOKEN\" -F %s -F %s\n",
+      name.c_str(), shell_quote("value=" + value).c_str(), shell_quote("metadata=" + metadata).c_str());
   return 0;
 }
 
 // Reads object keys (one per line, optionally "KEY<TAB>all|public") and
 // writes the snapshot the scheduled handler would build from their entries,
-// plus, with --bulk, the entries themselves for `wrangler kv bulk put` (the
-// handler rebuilds from them every minute, so they must exist too).
+// plus, with --bulk, the entries themselves, with their scope as metadata,
+// for `wrangler kv bulk put` (the handler's sweeps rebuild from them, so they
+// must exist too; re-putting old entries this way also moves them to the
+// metadata form).
 int cmd_revocations(int argc, char** argv) {
   if (argc < 1 || std::string_view(argv[0]) != "build-snapshot")
     return mgcli::usage_error("revocations", "the only subcommand is build-snapshot");
@@ -147,9 +153,11 @@ int cmd_revocations(int argc, char** argv) {
     mg::revocation_key_hash(key, sha);
     entries.push_back(mg::revocation_entry(sha, row_scope == "all" ? mg::RevocationScope::all : mg::RevocationScope::pub));
     if (bulk)
-      std::fprintf(bulk, "%s\n{\"key\":\"rev:%s\",\"value\":\"{\\\"scope\\\":\\\"%.*s\\\",\\\"at\\\":%ld}\"}",
+      std::fprintf(bulk,
+                   "%s\n{\"key\":\"rev:%s\",\"value\":\"{\\\"scope\\\":\\\"%.*s\\\",\\\"at\\\":%ld}\","
+                   "\"metadata\":{\"scope\":\"%.*s\"}}",
                    entries.size() == 1 ? "" : ",", hex(sha, 32).c_str(), static_cast<int>(row_scope.size()),
-                   row_scope.data(), at);
+                   row_scope.data(), at, static_cast<int>(row_scope.size()), row_scope.data());
   } while (c != EOF);
   if (bulk) {
     std::fputs("\n]\n", bulk);

@@ -26,7 +26,7 @@ struct ConfigText {
   bool has_bucket = false;           // MEDIA_BUCKET binding present
   std::string_view revocation_mode;  // MEDIA_REVOCATION_MODE: open (default) | closed
   bool revocation_mode_set = false;
-  std::string_view revocation_max_stale;  // MEDIA_REVOCATION_MAX_STALENESS_SECONDS, default 900, 0..86400
+  std::string_view revocation_max_stale;  // MEDIA_REVOCATION_MAX_STALENESS_SECONDS: the hard snapshot age, default 300, 0..86400
   bool revocation_max_stale_set = false;
   std::string_view revocation_refresh;    // MEDIA_REVOCATION_REFRESH_SECONDS, default 30, 0..3600
   bool revocation_refresh_set = false;

@@ -89,6 +89,8 @@ void reset(Decision* out) {
   out->cache_lookup = false;
   out->cache_path_len = 0;
   out->refresh_revocations = false;
+  out->wait_revocations = false;
+  out->revocations_stale = false;
   out->cache_store = false;
   out->cache_object_len = 0;
   out->log = false;
@@ -104,38 +106,71 @@ bool request_key(const RequestFacts& req, Decision* out) {
          key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len);
 }
 
+// The wait before the next load attempt: the refresh interval, doubled per
+// consecutive failure, at most kMaxLoadBackoff.
+constexpr std::int64_t kMaxLoadBackoff = 300;
+std::int64_t load_backoff(const Config& config, std::uint32_t failures) {
+  std::int64_t wait = config.revocation_refresh;
+  // At most 9 doublings reach the cap from 1 s (a refresh of 0 stays 0).
+  for (std::uint32_t i = 0; i < failures && i < 9; ++i) wait *= 2;
+  return failures > 0 && wait > kMaxLoadBackoff ? kMaxLoadBackoff : wait;
+}
+
+// A load is in flight and within its deadline (one older is given up on:
+// its request may be gone).
+bool load_in_flight(const Config& config, const RequestFacts& req) {
+  return req.revocation_loading_ms != RequestFacts::kNoLoad &&
+         static_cast<std::int64_t>(req.revocation_loading_ms) < config.storage_timeout_ms;
+}
+
+// A load may start now: none in flight, and the backoff has passed. A
+// request waits for at most one load it starts itself: never for a second
+// in the second its own started (min_age 1).
+bool may_load(const Config& config, const RequestFacts& req, std::int64_t min_age = 0) {
+  std::int64_t backoff = load_backoff(config, req.revocation_failures);
+  return !load_in_flight(config, req) && req.revocation_age >= (backoff > min_age ? backoff : min_age);
+}
+
+// A snapshot is held, built (its coverage started) at most the hard age ago.
+bool snapshot_fresh(const Config& config, const RequestFacts& req) {
+  return req.revocation == RevocationState::loaded && revocation_fresh(config, req.revocations, req.now);
+}
+
 // Revocation (docs/CONTRACT.md section 7): after the token, before any cache
 // or storage read, so a copy in the edge cache is never served once revoked.
-// True when it settles the answer (410, or 503 in closed mode).
+// True when it settles the answer (410, or 503 while a fresh snapshot loads
+// or in closed mode); may mark the answer stale (docs/REVOCATION.md).
 bool revocation_answers(const Config& config, const RequestFacts& req, std::string_view key, Mode mode,
                         Decision* out) {
-  switch (req.revocation) {
-    case RevocationState::disabled:
-      return false;
-    case RevocationState::unavailable:
-      if (!config.revocation_fail_closed) return false;
+  if (req.revocation == RevocationState::disabled) return false;
+  if (!snapshot_fresh(config, req)) {
+    // Past the hard age (or none held): a fresh snapshot first, from the
+    // load in flight or a new one if the backoff allows; the 503 held
+    // meanwhile is what a shim that cannot wait answers.
+    if (load_in_flight(config, req) || may_load(config, req, 1)) {
       answer(config, req, Reason::storage_unavailable, mode, out);
+      out->refresh_revocations = false;
+      out->wait_revocations = true;
       return true;
-    case RevocationState::loaded: {
-      if (config.revocation_fail_closed && req.revocation_age > config.revocation_max_stale) {
-        answer(config, req, Reason::storage_unavailable, mode, out);
-        return true;
-      }
-      RevocationScope scope = revocation_lookup(req.revocations, key);
-      if (scope != RevocationScope::all && !(scope == RevocationScope::pub && mode == Mode::pub)) return false;
-      answer(config, req, Reason::revoked, mode, out);
+    }
+    out->revocations_stale = true;
+    if (config.revocation_fail_closed) {
+      answer(config, req, Reason::storage_unavailable, mode, out);
       return true;
     }
   }
-  return false;
+  if (req.revocation != RevocationState::loaded) return false;
+  RevocationScope scope = revocation_lookup(req.revocations, key);
+  if (scope != RevocationScope::all && !(scope == RevocationScope::pub && mode == Mode::pub)) return false;
+  answer(config, req, Reason::revoked, mode, out);
+  return true;
 }
 
 void begin(const Config& config, const RequestFacts& req, Decision* out) {
   reset(out);
   // Keep the snapshot fresh whatever this request's answer is; a failed
-  // load is retried at the same pace, not on every request.
-  out->refresh_revocations = req.revocation != RevocationState::disabled &&
-                             req.revocation_age >= config.revocation_refresh;
+  // load is retried after a backoff, not on every request.
+  out->refresh_revocations = req.revocation != RevocationState::disabled && may_load(config, req);
 
   // Facts that did not fit were not read at all (not even the method):
   // RFC 6585 section 5, request header fields too large.
@@ -392,6 +427,10 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 }
 
 }  // namespace
+
+bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
+  return now - view.built_at <= config.revocation_max_stale;
+}
 
 std::int64_t cache_deadline(const Config& config) {
   return config.storage_timeout_ms < kCacheDeadlineMs ? config.storage_timeout_ms : kCacheDeadlineMs;

@@ -38,8 +38,11 @@ struct Config {
   bool has_bucket = false;
   // Revocation (docs/CONTRACT.md section 7, docs/REVOCATION.md).
   bool revocation_fail_closed = false;      // MEDIA_REVOCATION_MODE = "closed"
-  std::int64_t revocation_max_stale = 900;  // closed mode: older snapshot -> 503
-  std::int64_t revocation_refresh = 30;     // refresh the snapshot after this many seconds
+  // The hard snapshot age, from its build time (docs/REVOCATION.md, "The
+  // bound"): past it a request waits for a fresh snapshot before deciding;
+  // if none comes, closed mode answers 503 and open mode serves (flagged stale).
+  std::int64_t revocation_max_stale = 300;
+  std::int64_t revocation_refresh = 30;     // load attempts at most this often (doubling after failures)
   // The public edge cache (Cache API) for public GET/HEAD.
   bool edge_cache = true;                   // MEDIA_EDGE_CACHE = "on" | "off"
   // Logs (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md): 2xx/3xx are
@@ -58,8 +61,8 @@ struct Config {
 // What the isolate knows of the revocation list when the request arrives.
 enum class RevocationState : std::uint8_t {
   disabled,     // no MEDIA_REVOCATIONS binding: serve without revocation
-  unavailable,  // the snapshot could not be loaded (KV failed) and none is held
-  loaded,       // `revocations` below is the snapshot, `revocation_age` old
+  unavailable,  // no snapshot is held (none loaded yet, or every load failed)
+  loaded,       // `revocations` below is the snapshot (its age comes from its built_at)
 };
 
 struct RequestFacts {
@@ -70,9 +73,15 @@ struct RequestFacts {
   std::string_view range;
   ConditionalHeaders cond;
   RevocationState revocation = RevocationState::disabled;
-  // Seconds since the snapshot was loaded (loaded), or since the last failed
-  // attempt (unavailable).
+  // Seconds since the last snapshot load attempt started (successful or
+  // not; the isolate's first request: since the epoch).
   std::int64_t revocation_age = 0;
+  // Consecutive failed load attempts (0 after a success): the backoff.
+  std::uint32_t revocation_failures = 0;
+  // Milliseconds since the load in flight started; kNoLoad: none.
+  static constexpr std::uint32_t kNoLoad = 0xffffffffu;
+  std::uint32_t revocation_loading_ms = kNoLoad;
+  // The snapshot held (`loaded`); its built_at is the time its coverage starts.
   RevocationView revocations;
   // A uniform random number in 0..999999 from the shim, for log sampling.
   std::uint32_t sample = 0;
@@ -136,6 +145,12 @@ struct Decision {
   std::size_t cache_path_len = 0;
   // The shim should reload the revocation snapshot in the background.
   bool refresh_revocations = false;
+  // Load the snapshot (or wait for the load in flight), up to deadline_ms,
+  // then ask decide_begin again; the answer held meanwhile is a 503.
+  bool wait_revocations = false;
+  // The decision was made on a snapshot older than the hard age (or none):
+  // the operator's signal (log event, metric).
+  bool revocations_stale = false;
   // With a response: store the object bytes storage returned (the whole
   // object) in the edge cache, under cache_path, with the metadata in
   // `cache_object` (docs/REVOCATION.md, "Edge cache").
@@ -180,6 +195,10 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, con
 // answer is; nothing of an earlier decision is carried over. When they did
 // not fit the input (req.too_large): 431 request_too_large instead.
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out);
+
+// The snapshot was built at most the hard age (revocation_max_stale) before
+// `now`: what a request may be decided on without waiting for a fresh one.
+bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now);
 
 // Fills `r` with an error/denial answer for `reason` (status, text body,
 // headers), as every path of the gate does.

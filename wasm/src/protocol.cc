@@ -149,6 +149,9 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   if (to_i64(get_f64(in, wire::kRevocationAge), &v)) req->revocation_age = v;
   std::uint32_t sample = get_u32(in, wire::kSample);
   if (sample < 1000000) req->sample = sample;
+  req->revocation_failures = get_u32(in, wire::kRevocationFailures);
+  // Missing (a short input) reads as 0: a load in flight that just started.
+  req->revocation_loading_ms = get_u32(in, wire::kRevocationLoading);
   req->cache_timed_out = get_u32(in, wire::kCacheTimedOut) == 1;
   std::uint32_t rev = get_u32(in, wire::kRevocation);
   // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
@@ -234,6 +237,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   Writer w(out, cap);
   w.u32(wire::kOutVersion, wire::kVersion);
   std::uint32_t flags = d.refresh_revocations ? wire::flag_refresh : 0;
+  if (d.revocations_stale) flags |= wire::flag_stale;
   if (d.fetch) {
     const Plan& p = d.plan;
     w.u32(wire::kOutFetch, 1);
@@ -274,6 +278,12 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     // The sampling rate, per million, so that counts can be weighted back.
     w.u32(wire::kOutLogRate, d.log_sample_ppm);
     if (d.log_fingerprints) flags |= wire::flag_fingerprints;
+  }
+  if (d.wait_revocations) flags |= wire::flag_wait;
+  // The snapshot load's deadline, for a wait or a background refresh.
+  if (d.wait_revocations || d.refresh_revocations) {
+    std::int64_t ms = d.deadline_ms;
+    w.u32(wire::kOutDeadline, ms <= 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : static_cast<std::uint32_t>(ms));
   }
   if (d.cache_store) {
     flags |= wire::flag_store;

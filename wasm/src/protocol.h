@@ -17,7 +17,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kVersion = 3;
 
 // The input buffer's capacity (wasm/abi/abi.cc): request facts are the URL (at
 // most 16 KiB at Cloudflare) and seven headers (at most 128 KiB of headers in
@@ -27,7 +27,7 @@ constexpr std::size_t kInCap = 160 * 1024;
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
 // Numbers (f64 hold integers below 2^53; anything else, NaN included, is unreadable).
 constexpr std::size_t kNow = 0;             // f64 unix seconds
-constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the snapshot loaded / the last failed attempt
+constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the last snapshot load attempt started (first: since 0)
 constexpr std::size_t kSample = 16;         // u32 0..999999, uniform random, for log sampling
 constexpr std::size_t kRevocation = 20;     // u32 RevocationState: 0 disabled, 1 unavailable, 2 loaded (other: unavailable)
 // mg_finish only: the fetch decision being answered, echoed, and what storage said.
@@ -46,7 +46,10 @@ constexpr std::size_t kCacheTimedOut = 88;  // u32 1: this request's edge cache 
 // mg_begin and mg_finish: nonzero when the shim's strings did not fit the
 // input buffer (cut short). The core reads none of them and answers 431.
 constexpr std::size_t kInputCut = 92;       // u32 0 | 1
-constexpr std::size_t kInStrings = 96;      // first string byte
+// mg_begin and mg_finish: the revocation snapshot's load state.
+constexpr std::size_t kRevocationFailures = 96;  // u32 consecutive failed load attempts (0 after a success)
+constexpr std::size_t kRevocationLoading = 100;  // u32 ms since the load in flight started; 0xffffffff none
+constexpr std::size_t kInStrings = 104;     // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {
@@ -76,7 +79,7 @@ constexpr std::size_t kOutFlags = 12;       // u32 flag bits below
 constexpr std::size_t kOutBody = 16;        // u32 BodySource: 0 none, 1 text, 2 object
 constexpr std::size_t kOutHeaders = 20;     // u32 number of header name/value string pairs
 constexpr std::size_t kOutLogRate = 24;     // u32 log sampling rate of this answer, per million
-constexpr std::size_t kOutDeadline = 28;    // u32 ms the shim may wait for the plan's operation
+constexpr std::size_t kOutDeadline = 28;    // u32 ms the shim may wait for the plan's operation, or for a snapshot load (flag wait or refresh)
 constexpr std::size_t kOutOp = 32;          // u32 StorageOp (fetch)
 constexpr std::size_t kOutKind = 36;        // u32 RangeHintKind 0..3 (fetch)
 constexpr std::size_t kOutAttempt = 40;     // u32 1 | 2 (fetch)
@@ -100,6 +103,8 @@ enum OutFlag : std::uint32_t {
   flag_store = 8,         // respond: store the object bytes in the edge cache
   flag_span = 16,         // respond: span first/last are set
   flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints
+  flag_wait = 64,         // load the revocation snapshot (or wait for the load in flight), then mg_begin again
+  flag_stale = 128,       // decided on a snapshot older than the hard age, or none: log and count it
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {

@@ -206,19 +206,51 @@ RevocationScope revocation_lookup(const RevocationView& view, std::string_view k
   return found;
 }
 
-bool revocation_parse_kv(std::string_view name, std::string_view value, std::uint64_t* entry) {
+namespace {
+
+// The SHA-256 a KV entry name carries: "rev:" + 64 hex digits.
+bool name_hash(std::string_view name, unsigned char sha[32]) {
   constexpr std::string_view kPrefix = "rev:";
   if (name.size() != kPrefix.size() + 64 || name.substr(0, kPrefix.size()) != kPrefix) return false;
-  unsigned char sha[32];
   for (std::size_t i = 0; i < 32; ++i) {
     int hi = hex_value(name[4 + 2 * i]), lo = hex_value(name[5 + 2 * i]);
     if (hi < 0 || lo < 0) return false;
     sha[i] = static_cast<unsigned char>(hi * 16 + lo);
   }
+  return true;
+}
+
+}  // namespace
+
+bool revocation_parse_kv(std::string_view name, std::string_view value, std::uint64_t* entry) {
+  unsigned char sha[32];
+  if (!name_hash(name, sha)) return false;
   // Values are small; anything over 64 KiB is not the backend's and is read as "all".
   RevocationScope scope = value.size() <= 65536 ? ScopeScanner(value).scan() : RevocationScope::none;
   *entry = revocation_entry(sha, scope == RevocationScope::none ? RevocationScope::all : scope);
   return true;
+}
+
+bool revocation_name_entry(std::string_view name, std::uint64_t* entry) {
+  unsigned char sha[32];
+  if (!name_hash(name, sha)) return false;
+  *entry = revocation_entry(sha, RevocationScope::pub);
+  return true;
+}
+
+long revocation_keep_outside(const RevocationView& view, std::string_view after, std::string_view through,
+                             std::uint64_t* out) {
+  std::uint64_t lo = 0, hi = 0;
+  if ((!after.empty() && !revocation_name_entry(after, &lo)) || (!through.empty() && !revocation_name_entry(through, &hi)))
+    return -1;
+  long n = 0;
+  for (std::size_t i = 0; i < view.count; ++i) {
+    std::uint64_t e = load_le64(view.entries + 8 * i);
+    std::uint64_t k = e & ~std::uint64_t{1};
+    bool inside = (after.empty() || k > lo) && (through.empty() || k <= hi);
+    if (!inside) out[n++] = e;
+  }
+  return n;
 }
 
 std::size_t revocation_snapshot_write(std::uint64_t* entries, std::size_t n, std::int64_t built_at,

@@ -65,6 +65,18 @@ bool revocation_parse_kv(std::string_view name, std::string_view value, std::uin
 std::size_t revocation_snapshot_write(std::uint64_t* entries, std::size_t n, std::int64_t built_at,
                                       unsigned char* out, std::size_t cap);
 
+// Incremental compaction (docs/REVOCATION.md, "Compaction"): a run lists
+// the KV names after one name through another, and replaces that span of
+// the key-hash space in the previous snapshot. `name` is a KV entry name
+// ("rev:" + 64 hex digits); its entry with the scope bit clear, or false.
+bool revocation_name_entry(std::string_view name, std::uint64_t* entry);
+
+// Copies to `out` (room for view.count) the entries of `view` outside the
+// span (after, through]: `after` and `through` are KV names, empty for an
+// open end. Returns the number copied, or -1 when a name is not a KV entry name.
+long revocation_keep_outside(const RevocationView& view, std::string_view after, std::string_view through,
+                             std::uint64_t* out);
+
 constexpr std::size_t revocation_snapshot_bytes(std::size_t n) {
   return kSnapshotHeaderBytes + n * kSnapshotEntryBytes;
 }

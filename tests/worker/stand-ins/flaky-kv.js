@@ -11,6 +11,10 @@ export default function ({ INNER }) {
       await check();
       return INNER.get(...args);
     },
+    async getWithMetadata(...args) {
+      await check();
+      return INNER.getWithMetadata(...args);
+    },
     async list(...args) {
       await check();
       return INNER.list(...args);
