@@ -21,7 +21,7 @@
 
 using namespace std::string_view_literals;
 
-TEST_CASE("RFC 9110 5.6.2, 5.6.3: tchar and OWS; 5.5: a field value without surrounding OWS") {
+TEST_CASE("RFC 9110 5.6.2, 5.6.3, 5.5: tchar, OWS, and a field value without surrounding OWS") {
   for (char c : "!#$%&'*+-.^_`|~09azAZ"sv) CHECK(mg::ascii_is_tchar(c));
   for (char c : " \t\"(),/:;<=>?@[\\]{}\x7f\x80\xff"sv) CHECK_FALSE(mg::ascii_is_tchar(c));
   CHECK_FALSE(mg::ascii_is_tchar('\0'));

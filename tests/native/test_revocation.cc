@@ -67,6 +67,17 @@ TEST_CASE("contract 7: backend values and their scopes") {
       {R"({"scope":"public"} x)", mg::RevocationScope::all},
       {"", mg::RevocationScope::all},
       {"not json", mg::RevocationScope::all},
+      // Read with RapidJSON: a value that is not strict JSON is read as
+      // "all" wherever the fault is (the hand-written scanner before it let
+      // a bad member past when "scope" itself was well formed).
+      {R"({"at":abc,"scope":"public"})", mg::RevocationScope::all},
+      {R"({"at":01,"scope":"public"})", mg::RevocationScope::all},
+      {"{\"why\":\"\xff\",\"scope\":\"public\"}", mg::RevocationScope::all},
+      {R"({"sc\u006fpe":"public"})", mg::RevocationScope::all},
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]})", mg::RevocationScope::all},
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]})", mg::RevocationScope::pub},
+      {R"({"scope":{"all":1}})", mg::RevocationScope::all},
+      {R"({"scope":null})", mg::RevocationScope::all},
   };
   for (const auto& row : rows) {
     CAPTURE(std::string(row.value));
@@ -76,6 +87,15 @@ TEST_CASE("contract 7: backend values and their scopes") {
     REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
     CHECK(mg::revocation_lookup(view, "u/a.png") == row.scope);
   }
+}
+
+TEST_CASE("contract 7: a value with a NUL byte is read as all") {
+  std::uint64_t e;
+  std::string hex = sha_hex("u/a.png");
+  REQUIRE(mg::revocation_parse_kv("rev:" + hex, std::string("{\"scope\":\"public\"}\0x", 21), &e));
+  CHECK((e & 1) == 1);
+  REQUIRE(mg::revocation_parse_kv("rev:" + hex, R"({"scope":"public"})", &e));
+  CHECK((e & 1) == 0);
 }
 
 TEST_CASE("contract 7: KV names that are not revocation entries are skipped") {

@@ -1,10 +1,13 @@
 #include "revocation.h"
 
-#include "hex.h"
-
 #include <cstring>
 
 #include "bearssl_hash.h"
+#include "hex.h"
+// rapidjson_config.h before any RapidJSON header (see there).
+#include "rapidjson_config.h"
+#include "rapidjson/reader.h"
+#include "rapidjson/stream.h"
 
 namespace mg {
 namespace {
@@ -28,106 +31,89 @@ void store_le32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
-// Reads the top-level "scope" member of a revocation value. A small scanner
-// rather than a second JSON parser in the module: it only has to find one
-// string member, and every doubt resolves to `none` (read as "all" by the
-// caller: refuse rather than serve). It walks strings with their escapes
-// and tracks nesting, so a "scope" inside a nested value or inside another
-// string is never taken for the member.
-class ScopeScanner {
- public:
-  explicit ScopeScanner(std::string_view s) : s_(s) {}
+// Reads the top-level "scope" member of a revocation value with RapidJSON,
+// the reader the token uses too: strict RFC 8259, in situ over a copy, no
+// allocation. Every doubt resolves to `none` (read as "all" by the caller:
+// refuse rather than serve): not one JSON object, invalid UTF-8, a NUL
+// byte, nesting past kMaxScopeDepth, "scope" twice, a scope other than
+// "all" or "public". The name and the scope are read only as written
+// without escapes ("pub\u006cic" is not "public"); other members are
+// ignored.
+constexpr int kMaxScopeDepth = 16;
+constexpr std::size_t kMaxValueBytes = 65536;
 
-  RevocationScope scan() {
-    skip_ws();
-    if (!eat('{')) return RevocationScope::none;
-    RevocationScope found = RevocationScope::none;
-    skip_ws();
-    if (eat('}')) return end_ok() ? found : RevocationScope::none;
-    for (;;) {
-      std::string_view name;
-      skip_ws();
-      if (!string(&name)) return RevocationScope::none;
-      skip_ws();
-      if (!eat(':')) return RevocationScope::none;
-      skip_ws();
-      if (name == "scope") {
-        if (found != RevocationScope::none) return RevocationScope::none;  // duplicate
-        std::string_view v;
-        if (!string(&v)) return RevocationScope::none;
-        found = v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
-        if (found == RevocationScope::none) return RevocationScope::none;
-      } else if (!skip_value(0)) {
-        return RevocationScope::none;
-      }
-      skip_ws();
-      if (eat(',')) continue;
-      if (eat('}')) return end_ok() ? found : RevocationScope::none;
-      return RevocationScope::none;
-    }
+class ScopeReader {
+ public:
+  ScopeReader(std::string_view raw, const char* buf) : raw_(raw), buf_(buf) {}
+
+  RevocationScope scope = RevocationScope::none;
+
+  bool Null() { return scalar(); }
+  bool Bool(bool) { return scalar(); }
+  bool Int(int) { return scalar(); }
+  bool Uint(unsigned) { return scalar(); }
+  bool Int64(std::int64_t) { return scalar(); }
+  bool Uint64(std::uint64_t) { return scalar(); }
+  bool Double(double) { return scalar(); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // flag not used
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!scope_next_) return scalar();
+    scope_next_ = false;
+    std::string_view v = unescaped(s, n);
+    scope = v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
+    return scope != RevocationScope::none;
   }
+  bool StartObject() { return open(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (depth_ != 1 || unescaped(s, n) != "scope") return true;
+    if (seen_) return false;  // a second "scope"
+    seen_ = scope_next_ = true;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return depth_ > 0 && open(); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
 
  private:
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) { ++i_; return true; }
-    return false;
+  // A string as read, when it was written without escapes: the input holds
+  // exactly it, then the closing quote. Otherwise empty (matches nothing).
+  std::string_view unescaped(const char* s, std::size_t n) const {
+    std::size_t at = static_cast<std::size_t>(s - buf_);
+    if (raw_.substr(at, n) != std::string_view(s, n) || raw_.substr(at + n, 1) != "\"") return {};
+    return std::string_view(s, n);
   }
-  void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  // A scalar: never the root, never the scope's value.
+  bool scalar() const { return depth_ > 0 && !scope_next_; }
+  // The reader descends only after this says yes, so its recursion is bounded.
+  bool open() {
+    if (scope_next_ || depth_ == kMaxScopeDepth) return false;
+    ++depth_;
+    return true;
   }
-  bool end_ok() {
-    skip_ws();
-    return i_ == s_.size();
-  }
-  // A string without escapes is returned as is; one with escapes is
-  // returned raw (never equal to "scope", "all" or "public" then, which only
-  // makes the answer stricter).
-  bool string(std::string_view* out) {
-    if (!eat('"')) return false;
-    std::size_t start = i_;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') { *out = s_.substr(start, i_ - 1 - start); return true; }
-      if (c == '\\') { if (i_ == s_.size()) return false; ++i_; }
-      else if (static_cast<unsigned char>(c) < 0x20) return false;
-    }
-    return false;
-  }
-  bool skip_value(int depth) {
-    if (depth > 16 || i_ >= s_.size()) return false;
-    char c = s_[i_];
-    std::string_view ignored;
-    if (c == '"') return string(&ignored);
-    if (c == '{' || c == '[') {
-      char close = c == '{' ? '}' : ']';
-      ++i_;
-      skip_ws();
-      if (eat(close)) return true;
-      for (;;) {
-        skip_ws();
-        if (c == '{') {
-          if (!string(&ignored)) return false;
-          skip_ws();
-          if (!eat(':')) return false;
-          skip_ws();
-        }
-        if (!skip_value(depth + 1)) return false;
-        skip_ws();
-        if (eat(',')) continue;
-        return eat(close);
-      }
-    }
-    // Numbers, true, false, null: a run of their characters.
-    std::size_t start = i_;
-    while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || (s_[i_] >= 'a' && s_[i_] <= 'z') ||
-                              s_[i_] == '-' || s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'E'))
-      ++i_;
-    return i_ > start;
+  bool close() {
+    --depth_;
+    return true;
   }
 
-  std::string_view s_;
-  std::size_t i_ = 0;
+  std::string_view raw_;
+  const char* buf_;
+  int depth_ = 0;
+  bool seen_ = false;
+  bool scope_next_ = false;
 };
+
+RevocationScope value_scope(std::string_view value) {
+  static char buf[kMaxValueBytes + 1];
+  if (value.size() > kMaxValueBytes || std::memchr(value.data(), '\0', value.size())) return RevocationScope::none;
+  std::memcpy(buf, value.data(), value.size());
+  buf[value.size()] = '\0';
+  ScopeReader r(value, buf);
+  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator> reader(nullptr, 0);
+  rapidjson::InsituStringStream in(buf);
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag;
+  if (reader.Parse<kFlags>(in, r).IsError()) return RevocationScope::none;
+  return r.scope;
+}
 
 // In-place heapsort: no allocation, small code, O(n log n) for the
 // scheduled handler's million-entry case.
@@ -226,7 +212,7 @@ bool revocation_parse_kv(std::string_view name, std::string_view value, std::uin
   unsigned char sha[32];
   if (!name_hash(name, sha)) return false;
   // Values are small; anything over 64 KiB is not the backend's and is read as "all".
-  RevocationScope scope = value.size() <= 65536 ? ScopeScanner(value).scan() : RevocationScope::none;
+  RevocationScope scope = value_scope(value);
   *entry = revocation_entry(sha, scope == RevocationScope::none ? RevocationScope::all : scope);
   return true;
 }
