@@ -2,24 +2,13 @@
 
 #include "decimal.h"
 #include "percent.h"
+#include "writer.h"
 
 namespace mg {
 namespace {
 
-struct Out {
-  char* p;
-  std::size_t cap;
-  std::size_t n = 0;
-  bool ok = true;
-  void put(char c) {
-    if (n == cap) { ok = false; return; }
-    p[n++] = c;
-  }
-  void num(std::uint64_t v) {
-    char d[kDecimalU64Digits];
-    std::size_t k = decimal_format_u64(v, d);
-    for (std::size_t i = 0; i < k; ++i) put(d[i]);
-  }
+// The metadata writer (writer.h) with the field escaping.
+struct Out : Writer {
   void escaped(std::string_view s) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     if (s.empty()) { put('-'); return; }  // an empty field is "-", never ""
@@ -55,17 +44,17 @@ bool unescape(std::string_view s, char* buf, std::size_t cap, std::size_t* used,
 }  // namespace
 
 std::size_t cache_object_write(const ObjectFacts& obj, char* out, std::size_t cap) {
-  Out w{out, cap};
+  Out w{{out, cap}};
   for (char c : std::string_view("v1 ")) w.put(c);
-  w.num(obj.size);
+  w.decimal(obj.size);
   w.put(' ');
   if (obj.uploaded < 0) return 0;
-  w.num(static_cast<std::uint64_t>(obj.uploaded));
+  w.decimal(static_cast<std::uint64_t>(obj.uploaded));
   w.put(' ');
   w.escaped(obj.etag);
   w.put(' ');
   w.escaped(obj.content_type);
-  return w.ok ? w.n : 0;
+  return w.ok ? w.len : 0;
 }
 
 bool cache_object_read(std::string_view value, ObjectFacts* obj, char* buf, std::size_t cap) {

@@ -214,6 +214,24 @@ RangeResult range_resolve(std::string_view header, std::uint64_t size) {
 
 namespace {
 
+// The last byte of an open range ("a-"). A last-pos of 2^64-1 (or a longer
+// numeral, saturated there) is past the end of every object, so it reads as
+// "a-" too; this also keeps a length from overflowing.
+constexpr std::uint64_t kOpen = ~std::uint64_t{0};
+
+// The hint that reads the interval [first, last], to the end when last is kOpen.
+RangeHint span_hint(ByteSpan span) {
+  RangeHint h;
+  h.offset = span.first;
+  if (span.last == kOpen) {
+    h.kind = RangeHintKind::offset;
+  } else {
+    h.kind = RangeHintKind::offset_length;
+    h.length = span.last - span.first + 1;
+  }
+  return h;
+}
+
 // Several specs without a suffix that already coalesce into one interval
 // [a, b] stay one interval for every size: clamping to [0, size - 1] and
 // dropping specs that start past the end cannot split it. So storage can be
@@ -224,7 +242,6 @@ namespace {
 RangeHint multi_range_hint(const ParsedRanges& parsed) {
   RangeHint h;
   h.kind = RangeHintKind::needs_size;
-  constexpr std::uint64_t kOpen = ~std::uint64_t{0};
   ByteSpan spans[kMaxRangeSpecs];
   for (std::size_t k = 0; k < parsed.count; ++k) {
     const Spec& sp = parsed.specs[k];
@@ -239,15 +256,7 @@ RangeHint multi_range_hint(const ParsedRanges& parsed) {
     if (spans[k].first > merged.last && spans[k].first - merged.last > 1) return h;
     merged.last = std::max(merged.last, spans[k].last);
   }
-  if (merged.last == kOpen) {
-    h.kind = RangeHintKind::offset;
-    h.offset = merged.first;
-  } else {
-    h.kind = RangeHintKind::offset_length;
-    h.offset = merged.first;
-    h.length = merged.last - merged.first + 1;
-  }
-  return h;
+  return span_hint(merged);
 }
 
 }  // namespace
@@ -292,16 +301,8 @@ RangeHint range_hint_unbounded(std::string_view header) {
       h.kind = RangeHintKind::suffix;
       h.suffix = sp.last;
     }
-  } else if (sp.open || sp.last == ~std::uint64_t{0}) {
-    // A last-pos of 2^64-1 (or a longer numeral, saturated there) is past
-    // the end of every object, so it reads as "a-"; this also keeps the
-    // length below from overflowing.
-    h.kind = RangeHintKind::offset;
-    h.offset = sp.first;
   } else {
-    h.kind = RangeHintKind::offset_length;
-    h.offset = sp.first;
-    h.length = sp.last - sp.first + 1;
+    h = span_hint(ByteSpan{sp.first, sp.open ? kOpen : sp.last});
   }
   return h;
 }

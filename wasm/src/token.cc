@@ -15,8 +15,8 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stream.h"
 
-#include "decimal.h"
 #include "utf8.h"
+#include "writer.h"
 
 namespace mg {
 namespace {
@@ -287,31 +287,18 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
 
 // ---- Minting ---------------------------------------------------------------
 
-// Bounded append-only writer; `ok` turns false on the first overflow.
-struct Out {
-  char* p;
-  std::size_t cap;
-  std::size_t len = 0;
-  bool ok = true;
-
-  void put(char c) {
-    if (len < cap) p[len++] = c;
-    else ok = false;
-  }
-  void put(std::string_view s) {
-    for (char c : s) put(c);
-  }
+// The payload writer (writer.h) with Python's JSON spellings.
+struct Out : Writer {
   void hex4(std::uint32_t u) {
     static const char kHex[] = "0123456789abcdef";  // Python writes lowercase
     put('\\'), put('u');
     for (int shift = 12; shift >= 0; shift -= 4) put(kHex[(u >> shift) & 0xF]);
   }
   void integer(std::int64_t i) {  // Python's str(int)
-    char digits[kDecimalU64Digits];
     // |INT64_MIN| does not fit an int64: negate i + 1, then add the 1 back.
     std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : static_cast<std::uint64_t>(i);
     if (i < 0) put('-');
-    put(std::string_view(digits, decimal_format_u64(u, digits)));
+    decimal(u);
   }
   // A JSON string as Python's json.dumps(ensure_ascii=True) writes it: the
   // two-character escapes for " \ \b \f \n \r \t, printable ASCII 0x20-0x7E
@@ -385,7 +372,7 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::s
 
   // json.dumps(d, separators=(",", ":"), sort_keys=True): e < k < m.
   char payload[kMaxPayloadBytes];
-  Out json{payload, sizeof payload};
+  Out json{{payload, sizeof payload}};
   json.put('{');
   if (mode == Mode::priv) {
     json.put("\"e\":");
