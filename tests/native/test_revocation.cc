@@ -74,8 +74,12 @@ TEST_CASE("contract 7: backend values and their scopes") {
       {R"({"at":01,"scope":"public"})", mg::RevocationScope::all},
       {"{\"why\":\"\xff\",\"scope\":\"public\"}", mg::RevocationScope::all},
       {R"({"sc\u006fpe":"public"})", mg::RevocationScope::all},
-      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]})", mg::RevocationScope::all},
-      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]})", mg::RevocationScope::pub},
+      // Nesting: the object is depth 1, so 31 arrays reach the bound, 32 pass it.
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})", mg::RevocationScope::pub},
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})", mg::RevocationScope::all},
+      // Duplicate names are refused at every depth, as in the token.
+      {R"({"scope":"public","n":{"a":1,"a":2}})", mg::RevocationScope::all},
+      {R"({"scope":"public","sc\u006fpe":"public"})", mg::RevocationScope::all},
       {R"({"scope":{"all":1}})", mg::RevocationScope::all},
       {R"({"scope":null})", mg::RevocationScope::all},
   };

@@ -4,10 +4,7 @@
 
 #include "bearssl_hash.h"
 #include "hex.h"
-// rapidjson_config.h before any RapidJSON header (see there).
-#include "rapidjson_config.h"
-#include "rapidjson/reader.h"
-#include "rapidjson/stream.h"
+#include "json_object.h"
 
 namespace mg {
 namespace {
@@ -31,88 +28,27 @@ void store_le32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
-// Reads the top-level "scope" member of a revocation value with RapidJSON,
-// the reader the token uses too: strict RFC 8259, in situ over a copy, no
-// allocation. Every doubt resolves to `none` (read as "all" by the caller:
-// refuse rather than serve): not one JSON object, invalid UTF-8, a NUL
-// byte, nesting past kMaxScopeDepth, "scope" twice, a scope other than
-// "all" or "public". The name and the scope are read only as written
-// without escapes ("pub\u006cic" is not "public"); other members are
-// ignored.
-constexpr int kMaxScopeDepth = 16;
-constexpr std::size_t kMaxValueBytes = 65536;
-
-class ScopeReader {
- public:
-  ScopeReader(std::string_view raw, const char* buf) : raw_(raw), buf_(buf) {}
-
-  RevocationScope scope = RevocationScope::none;
-
-  bool Null() { return scalar(); }
-  bool Bool(bool) { return scalar(); }
-  bool Int(int) { return scalar(); }
-  bool Uint(unsigned) { return scalar(); }
-  bool Int64(std::int64_t) { return scalar(); }
-  bool Uint64(std::uint64_t) { return scalar(); }
-  bool Double(double) { return scalar(); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // flag not used
-  bool String(const char* s, rapidjson::SizeType n, bool) {
-    if (!scope_next_) return scalar();
-    scope_next_ = false;
-    std::string_view v = unescaped(s, n);
-    scope = v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
-    return scope != RevocationScope::none;
-  }
-  bool StartObject() { return open(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool) {
-    if (depth_ != 1 || unescaped(s, n) != "scope") return true;
-    if (seen_) return false;  // a second "scope"
-    seen_ = scope_next_ = true;
-    return true;
-  }
-  bool EndObject(rapidjson::SizeType) { return close(); }
-  bool StartArray() { return depth_ > 0 && open(); }
-  bool EndArray(rapidjson::SizeType) { return close(); }
-
- private:
-  // A string as read, when it was written without escapes: the input holds
-  // exactly it, then the closing quote. Otherwise empty (matches nothing).
-  std::string_view unescaped(const char* s, std::size_t n) const {
-    std::size_t at = static_cast<std::size_t>(s - buf_);
-    if (raw_.substr(at, n) != std::string_view(s, n) || raw_.substr(at + n, 1) != "\"") return {};
-    return std::string_view(s, n);
-  }
-  // A scalar: never the root, never the scope's value.
-  bool scalar() const { return depth_ > 0 && !scope_next_; }
-  // The reader descends only after this says yes, so its recursion is bounded.
-  bool open() {
-    if (scope_next_ || depth_ == kMaxScopeDepth) return false;
-    ++depth_;
-    return true;
-  }
-  bool close() {
-    --depth_;
-    return true;
-  }
-
-  std::string_view raw_;
-  const char* buf_;
-  int depth_ = 0;
-  bool seen_ = false;
-  bool scope_next_ = false;
-};
-
+// Reads the top-level "scope" member of a revocation value with the core's
+// one JSON reader (json_object.h, the token's too), over a copy. Every
+// doubt resolves to `none` (read as "all" by the caller: refuse rather than
+// serve): not one strict JSON object (json_object.h: duplicate names, bad
+// UTF-8, nesting, size), a scope other than the string "all" or "public",
+// or a name or scope spelled with escapes ("pub\u006cic" is not read).
 RevocationScope value_scope(std::string_view value) {
-  static char buf[kMaxValueBytes + 1];
-  if (value.size() > kMaxValueBytes || std::memchr(value.data(), '\0', value.size())) return RevocationScope::none;
+  static char buf[kJsonMaxBytes + 1];
+  if (value.size() > kJsonMaxBytes) return RevocationScope::none;
   std::memcpy(buf, value.data(), value.size());
-  buf[value.size()] = '\0';
-  ScopeReader r(value, buf);
-  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator> reader(nullptr, 0);
-  rapidjson::InsituStringStream in(buf);
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag;
-  if (reader.Parse<kFlags>(in, r).IsError()) return RevocationScope::none;
-  return r.scope;
+  JsonMember scope{"scope"};
+  if (!json_read_object(buf, value.size(), &scope, 1) || scope.type != JsonType::string) return RevocationScope::none;
+  // Written without escapes: the text holds exactly the name and the value,
+  // each followed by its closing quote.
+  auto as_written = [&](const char* s, std::size_t n) {
+    std::size_t at = static_cast<std::size_t>(s - buf);
+    return value.substr(at, n) == std::string_view(s, n) && value.substr(at + n, 1) == "\"";
+  };
+  if (!as_written(scope.key, scope.name.size()) || !as_written(scope.str, scope.len)) return RevocationScope::none;
+  std::string_view v(scope.str, scope.len);
+  return v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
 }
 
 // In-place heapsort: no allocation, small code, O(n log n) for the
@@ -211,7 +147,7 @@ bool name_hash(std::string_view name, unsigned char sha[32]) {
 bool revocation_parse_kv(std::string_view name, std::string_view value, std::uint64_t* entry) {
   unsigned char sha[32];
   if (!name_hash(name, sha)) return false;
-  // Values are small; anything over 64 KiB is not the backend's and is read as "all".
+  // Values are small; anything over kJsonMaxBytes is not the backend's and is read as "all".
   RevocationScope scope = value_scope(value);
   *entry = revocation_entry(sha, scope == RevocationScope::none ? RevocationScope::all : scope);
   return true;
