@@ -52,14 +52,7 @@ class ObjectReader {
     name_len_[n_names_] = static_cast<std::uint16_t>(n);
     ++n_names_;
     pending_ = nullptr;
-    if (depth_ == 1) {
-      for (std::size_t i = 0; i < n_; ++i) {
-        if (members_[i].name == std::string_view(s, n)) {
-          pending_ = &members_[i];
-          pending_->key = s;
-        }
-      }
-    }
+    if (depth_ == 1) pending_ = recorded(s, n);
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
@@ -73,6 +66,22 @@ class ObjectReader {
   }
 
  private:
+  // The recorded member named s[0, n), if any (names are a few bytes: a
+  // plain loop, no memcmp call).
+  JsonMember* recorded(const char* s, std::size_t n) {
+    for (std::size_t i = 0; i < n_; ++i) {
+      std::string_view want = members_[i].name;
+      if (want.size() != n) continue;
+      std::size_t k = 0;
+      while (k < n && want[k] == s[k]) ++k;
+      if (k == n) {
+        members_[i].key = s;
+        return &members_[i];
+      }
+    }
+    return nullptr;
+  }
+
   // A value that is not a container. At depth 0 it would be the root.
   bool scalar(JsonType t, const char* s, std::size_t n, std::int64_t num) {
     if (depth_ == 0) return false;
