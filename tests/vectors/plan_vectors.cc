@@ -13,21 +13,11 @@
 //   first, last   the inclusive span R2 returns; null when no bytes
 #include <cinttypes>
 #include <cstdio>
+#include <string>
 
 #include "storage_plan.h"
 
 namespace {
-
-const char* kind_name(mg::RangeHintKind k) {
-  switch (k) {
-    case mg::RangeHintKind::whole: return "whole";
-    case mg::RangeHintKind::offset_length: return "offset_length";
-    case mg::RangeHintKind::offset: return "offset";
-    case mg::RangeHintKind::suffix: return "suffix";
-    case mg::RangeHintKind::needs_size: return "needs_size";
-  }
-  return "?";
-}
 
 void print_r2(const mg::Plan& plan) {
   if (plan.op != mg::StorageOp::get) return (void)std::printf("{}");
@@ -51,7 +41,7 @@ void row(std::uint64_t size, const mg::Plan& plan) {
   const mg::RangeHint& h = plan.range;
   std::printf("{\"size\":%" PRIu64 ",\"op\":\"%s\",\"kind\":\"%s\",\"offset\":%" PRIu64 ",\"length\":%" PRIu64
               ",\"suffix\":%" PRIu64 ",\"r2\":",
-              size, plan.op == mg::StorageOp::get ? "get" : "head", kind_name(h.kind), h.offset, h.length,
+              size, plan.op == mg::StorageOp::get ? "get" : "head", std::string(mg::range_hint_kind_name(h.kind)).c_str(), h.offset, h.length,
               h.suffix);
   print_r2(plan);
   mg::StorageRead r = mg::storage_read(plan, size);

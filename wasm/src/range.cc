@@ -311,4 +311,15 @@ RangeHint range_hint_unbounded(std::string_view header) {
 
 RangeHint range_hint(std::string_view header) { return bounded(range_hint_unbounded(header)); }
 
+std::string_view range_hint_kind_name(RangeHintKind kind) {
+  switch (kind) {
+    case RangeHintKind::whole: return "whole";
+    case RangeHintKind::offset_length: return "offset_length";
+    case RangeHintKind::offset: return "offset";
+    case RangeHintKind::suffix: return "suffix";
+    case RangeHintKind::needs_size: return "needs_size";
+  }
+  return "?";
+}
+
 }  // namespace mg
