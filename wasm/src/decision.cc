@@ -429,7 +429,8 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 }  // namespace
 
 bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
-  return now - view.built_at <= config.revocation_max_stale;
+  // In 128 bits: a clock and a build time far apart must not overflow (UBSan, fuzz `decision`).
+  return static_cast<__int128>(now) - view.built_at <= config.revocation_max_stale;
 }
 
 std::int64_t cache_deadline(const Config& config) {
