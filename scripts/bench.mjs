@@ -12,8 +12,16 @@
 //   --connections C  wrk connections (default 8)
 //   --revoked K      keys in the revocation snapshot the decision rows run
 //                    with (default 1000000; the requested keys are not in it)
-//   --no-e2e         skip the wrangler dev + wrk rows
-//   --only-e2e       only the wrangler dev + wrk rows
+//   --no-e2e         skip the wrangler dev + wrk rows and the direct rows
+//   --only-e2e       only the wrangler dev + wrk rows (and the direct rows)
+//   --no-direct      skip the direct end-to-end rows (bundles on workerd)
+//   --only-direct    only the direct end-to-end rows: each Worker's
+//                    `wrangler deploy --dry-run` bundle on workerd through
+//                    Miniflare on 127.0.0.1 (no wrangler dev proxy), wrk,
+//                    workerd CPU per request, R2 operations per request
+//   --direct-compare DIR  also run the mediagate of another checkout (its
+//                    wrangler.toml and built worker-shim/) in the direct rows,
+//                    as "mediagate-before"
 //   --smoke          a seconds-long run of every row (tests/bench/): small
 //                    counts, 1 s wrk cells, 1 round; figures meaningless
 //   --json FILE      also write every row as JSON (default build/bench/results.json)
@@ -24,7 +32,8 @@
 // Sections: 1 decision cost (native C++; Wasm through the shim's own code;
 // the old Worker's algorithm in JS with WebCrypto), 2 module size and
 // instantiation, 3 R2 operations per request kind (Miniflare, binding
-// counted), 4 end to end (wrangler dev on 127.0.0.1, wrk).
+// counted), 4 end to end (wrangler dev on 127.0.0.1, wrk), 5 end to end as
+// deployed (the bundles on workerd through Miniflare, wrk, /proc CPU).
 import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
@@ -34,8 +43,9 @@ import { StandInRequest, standInConsole, standInCache } from "../bench/lib/shim.
 import { decisionKinds, ENV, CTX, loadDecisionWorkers, instantiateCore, abiDecision, kindFacts, stubBucket, useSnapshot } from "../bench/lib/decision.mjs";
 import { encodeInput, decodeDecision } from "../worker-shim/core.js";
 import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
-import { startWorkers, runWrk, E2E_WORKERS } from "../bench/lib/e2e.mjs";
+import { startWorkers, runWrk, runWrkAsync, E2E_WORKERS } from "../bench/lib/e2e.mjs";
 import { e2eKinds } from "../bench/lib/common.mjs";
+import { startDirect, directKinds, countR2, cpuMs, addDirectWorker } from "../bench/lib/direct.mjs";
 
 // ---- options ----------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -51,6 +61,8 @@ const CONNECTIONS = Number(opt("--connections", 8));
 const REVOKED = Number(opt("--revoked", 1000000));
 const E2E = !argv.includes("--no-e2e");
 const ONLY_E2E = argv.includes("--only-e2e");
+const ONLY_DIRECT = argv.includes("--only-direct");
+const DIRECT = E2E && !argv.includes("--no-direct");
 const CALLGRIND = argv.includes("--callgrind");
 const JSON_OUT = opt("--json", path.join(ROOT, "build/bench/results.json"));
 
@@ -384,6 +396,77 @@ async function e2eSection() {
   }
 }
 
+// ---- 5. end to end, as deployed ------------------------------------------------------------------
+// Each bundle on workerd through Miniflare, wrk against it directly: no
+// wrangler dev proxy Worker, no inspector log pipe (bench/lib/direct.mjs).
+async function directSection() {
+  const compare = opt("--direct-compare", null);
+  if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
+  const { workers, stop } = await startDirect({ log });
+  const onSignal = () => {
+    stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const kinds = directKinds();
+    for (const k of kinds) {
+      for (const w of workers) {
+        const res = await fetch(w.origin + k.path, { headers: k.headers });
+        const body = await res.arrayBuffer();
+        if (res.status !== k.status) throw new Error(`direct ${w.name} ${k.kind}: status ${res.status}, want ${k.status}: ${Buffer.from(body).toString().slice(0, 200)}`);
+      }
+    }
+    // Warm-up, not recorded: each Worker's isolate and JIT, and (mediagate)
+    // the edge cache fill of the video the Range rows repeat.
+    for (const w of workers) {
+      for (const k of kinds) {
+        log(`direct warm-up ${w.name} ${k.kind}: wrk -d${SMOKE ? 1 : 2}s`);
+        await runWrkAsync(w.origin + k.path, k.headers, { seconds: SMOKE ? 1 : 2, connections: CONNECTIONS });
+      }
+    }
+    const cells = {};
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const k of kinds) {
+        for (const w of workers) {
+          log(`direct round ${r + 1}/${ROUNDS} ${k.kind} ${w.name}: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s`);
+          const cpu0 = cpuMs(w.pid);
+          // Asynchronously: this process must keep reading workerd's log pipe.
+          const x = await runWrkAsync(w.origin + k.path, k.headers, { seconds: SECONDS, connections: CONNECTIONS });
+          x.cpu_ms_per_request = (cpuMs(w.pid) - cpu0) / x.requests;
+          ((cells[k.kind] ??= {})[w.name] ??= []).push(x);
+        }
+      }
+    }
+    const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const n = SMOKE ? 3 : 20;
+    for (const k of kinds) {
+      const row = { kind: k.kind, what: k.what };
+      for (const w of workers) {
+        const runs = cells[k.kind][w.name];
+        log(`direct R2 operations: ${w.name} ${k.kind} (a counting instance, ${n + 1} requests)`);
+        row[w.name] = {
+          rps: med(runs.map((x) => x.rps)),
+          p50_ms: med(runs.map((x) => x.p50_ms)),
+          p99_ms: med(runs.map((x) => x.p99_ms)),
+          cpu_ms_per_request: med(runs.map((x) => x.cpu_ms_per_request)),
+          requests: runs.reduce((s, x) => s + x.requests, 0),
+          rounds: runs.map((x) => ({ rps: x.rps, cpu_ms_per_request: x.cpu_ms_per_request })),
+          unexpected_status: k.status < 400 ? runs.reduce((s, x) => s + x.non2xx3xx, 0) : 0,
+          r2: await countR2(w, k, n),
+        };
+      }
+      row.ratio_rps_mediagate_over_baseline = row.mediagate.rps / row.baseline.rps;
+      row.ratio_cpu_mediagate_over_baseline = row.mediagate.cpu_ms_per_request / row.baseline.cpu_ms_per_request;
+      add("direct", `direct.${k.kind}`, row);
+    }
+  } finally {
+    await stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
 // ---- callgrind: instructions per call ------------------------------------------------------------
 // Each figure is (Ir(N2) - Ir(N1)) / (N2 - N1) for two runs that differ only
 // in the number of timed calls, so start-up, loading and warm-up cancel out.
@@ -521,6 +604,29 @@ function report() {
       p(`${logged.what}, the old Worker writing the contract's log line per denial as mediagate does: ${f2(logged.baseline_logged.rps)} req/s, p50 / p99 ${c(logged.baseline_logged)} ms (mediagate / this: ${f2(logged.mediagate.rps / logged.baseline_logged.rps)})`);
     }
   }
+  if (of("direct").length) {
+    p();
+    p(`End to end as deployed: each \`wrangler deploy --dry-run\` bundle on workerd through Miniflare on 127.0.0.1 (no wrangler dev), wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, median of ${ROUNDS} interleaved rounds; CPU is workerd's (/proc), per request; R2 operations counted on a separate instance of the same bundle: the first request (with any background fill it starts) / per request after it`);
+    p();
+    p("| request | mediagate req/s | p50 / p99 ms | CPU ms/req | R2 ops first / after | old Worker req/s | p50 / p99 ms | CPU ms/req | R2 ops first / after | req/s mediagate / old | CPU mediagate / old |");
+    p("|---|---|---|---|---|---|---|---|---|---|---|");
+    const c = (w) => `${f2(w.p50_ms)} / ${f2(w.p99_ms)}`;
+    const ops = (w) => `${w.r2.first} / ${f2(w.r2.per_request_after)}`;
+    for (const r of of("direct")) {
+      p(`| ${r.what} | ${f2(r.mediagate.rps)} | ${c(r.mediagate)} | ${f2(r.mediagate.cpu_ms_per_request)} | ${ops(r.mediagate)} | ${f2(r.baseline.rps)} | ${c(r.baseline)} | ${f2(r.baseline.cpu_ms_per_request)} | ${ops(r.baseline)} | ${f2(r.ratio_rps_mediagate_over_baseline)} | ${f2(r.ratio_cpu_mediagate_over_baseline)} |`);
+    }
+    if (of("direct")[0]["mediagate-before"]) {
+      p();
+      p("The same rows for mediagate as built from the --direct-compare checkout (same run):");
+      p();
+      p("| request | before req/s | p50 / p99 ms | CPU ms/req | R2 ops first / after | before / old Worker (req/s) |");
+      p("|---|---|---|---|---|---|");
+      for (const r of of("direct")) {
+        const b = r["mediagate-before"];
+        p(`| ${r.what} | ${f2(b.rps)} | ${c(b)} | ${f2(b.cpu_ms_per_request)} | ${ops(b)} | ${f2(b.rps / r.baseline.rps)} |`);
+      }
+    }
+  }
   return out.join("\n");
 }
 
@@ -532,12 +638,13 @@ if (CALLGRIND) {
   for (const r of rows) console.log(`| ${r.row.slice(3)}: ${r.what} | ${Math.round(r.ir)} |`);
   process.exit(0);
 }
-if (!ONLY_E2E) {
+if (!ONLY_E2E && !ONLY_DIRECT) {
   await decisionSection();
   await moduleSection();
   await r2Section();
 }
-if (E2E || ONLY_E2E) await e2eSection();
+if ((E2E || ONLY_E2E) && !ONLY_DIRECT) await e2eSection();
+if (DIRECT || ONLY_DIRECT) await directSection();
 console.log(report());
 mkdirSync(path.dirname(JSON_OUT), { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, date: new Date().toISOString(), smoke: SMOKE, calls: CALLS, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, e2e: E2E, rows }, null, 2));

@@ -322,6 +322,8 @@ function randomConfig(r) {
   maybe("MEDIA_LOG_SAMPLE_RATE", ["0", "0.01", "1", "0.000001", " 0.5 "], ["2", "1.5", "x", "0.0000000000001"]);
   maybe("MEDIA_DEBUG_HEADERS", ["on", "off"], ["1"]);
   maybe("MEDIA_STORAGE_TIMEOUT_MS", ["100", "5000", "60000"], ["99", "60001", "5s"]);
+  maybe("MEDIA_EDGE_CACHE_FILL_MAX_BYTES", ["0", "100", "1000", " 4096 ", "16777216", "536870912"], ["536870913", "-1", "1MB", ""]);
+  maybe("MEDIA_LOG_DENIAL_BUDGET", ["0", "1", "20", "100000"], ["100001", "x", "2.5"]);
   if (r.chance(0.02)) lines.push("MEDIA_KEY_PREFIXES\t" + "p/,".repeat(20)); // more than 16 prefixes
   for (let i = lines.length - 1; i > 0; i--) {
     const j = r.int(i + 1);
@@ -338,9 +340,9 @@ const IN_NUMBERS = [
   ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
   ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
   ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"],
+  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"], ["logRecent", 104, "u32"],
 ];
-const IN_STRINGS = 104;
+const IN_STRINGS = 108;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -443,10 +445,12 @@ function randomRequest(r, key, now, size, etag, cap) {
     failures = r.chance(0.7) ? 0 : r.pick([1, 2, 3, 9, 40, 2 ** 32 - 1]);
     loading = r.chance(0.8) ? NO_LOAD : r.pick([0, 5, 99, 100, 9999, 10000, 60000, 2 ** 31]);
   }
+  // Denial lines this isolate wrote this second (the log budget): around the budgets configured.
+  const logRecent = r.chance(0.97) ? r.pick([0, 0, 1, r.int(25), 19, 20, 21, 99999, 100000]) : r.pick([...ODD_U32, NaN, -1, 2 ** 32 + 3]);
   let path = randomPath(r, key);
   const query = randomQuery(r, randomToken(r, key, now));
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
-  const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading);
+  const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading, logRecent);
   let facts = make();
   // Around the input buffer's capacity: a string the encoder cuts where the buffer ends (or,
   // with two-byte characters, just before), and says so: the core answers 431.

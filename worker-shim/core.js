@@ -20,7 +20,7 @@ export const REQUEST_HEADERS = ["range", "if-match", "if-none-match", "if-modifi
 const IN = {
   now: 0, revocationAge: 8, sample: 16, revocation: 20,
   mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56,
-  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, strings: 104,
+  result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, logRecent: 104, strings: 108,
 };
 // Output layout: byte offsets and flag bits.
 const OUT = {
@@ -32,8 +32,8 @@ const OUT = {
 // static header (name and value from mg_configure); from this, a static name
 // and a value string.
 const CODE_NAME = 128;
-const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128 };
-const WIRE_VERSION = 3;
+const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128, fill: 256, budget: 512 };
+const WIRE_VERSION = 4;
 
 // Protocol codes (protocol.h): revocation state, storage result, source.
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
@@ -70,15 +70,17 @@ export function pathAndQuery(url) {
 // core's order, and its numbers. `headers` is a Headers (or anything with get()).
 // The snapshot's load state: revocationAge (s since the last load attempt
 // started), revocationFailures (consecutive failed loads), revocationLoading
-// (ms since the load in flight started, NO_LOAD for none).
-export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD) {
+// (ms since the load in flight started, NO_LOAD for none). `logRecent`: the
+// denial and error lines this isolate wrote in the second `now` (the core's
+// log budget); the caller may update it before finish().
+export function requestFacts(method, pathname, search, headers, now, sample, revocation, revocationAge, revocationFailures = 0, revocationLoading = NO_LOAD, logRecent = 0) {
   let strings = `${clean(method)}\0${clean(pathname)}\0${clean(search)}\0`;
   for (const name of REQUEST_HEADERS) {
     const v = headers.get(name);
     strings += v === null || v === undefined ? "\0" : `${clean(v)}\0`;
   }
   // cacheTimedOut: set by the shim once this request's edge cache lookup outlived its deadline.
-  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, cacheTimedOut: false };
+  return { strings, now, sample, revocation, revocationAge, revocationFailures, revocationLoading, logRecent, cacheTimedOut: false };
 }
 
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
@@ -120,6 +122,7 @@ function writeInput(v, base, cap, facts, d, s) {
   v.u32[(base + IN.revocationFailures) >> 2] = facts.revocationFailures ?? 0;
   v.u32[(base + IN.revocationLoading) >> 2] = facts.revocationLoading ?? NO_LOAD;
   v.u32[(base + IN.cacheTimedOut) >> 2] = facts.cacheTimedOut ? 1 : 0;
+  v.u32[(base + IN.logRecent) >> 2] = facts.logRecent ?? 0;
   let strings = facts.strings;
   if (d) {
     const p = d.plan;
@@ -196,6 +199,10 @@ function readDecision(v, base, n, names) {
     wait: (flags & FLAG.wait) !== 0,
     stale: (flags & FLAG.stale) !== 0,
     store: flags & FLAG.store ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
+    // Fill the edge cache in the background with a whole read of the object (`length` bytes).
+    fill: flags & FLAG.fill ? { path: str[4], length: f64(OUT.storeLength), meta: str[7] } : null,
+    // The log line counts against the isolate's denial budget (requestFacts' logRecent).
+    budget: (flags & FLAG.budget) !== 0,
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,

@@ -20,6 +20,8 @@ const VARS = [
   "MEDIA_LOG_SAMPLE_RATE",
   "MEDIA_DEBUG_HEADERS",
   "MEDIA_STORAGE_TIMEOUT_MS",
+  "MEDIA_EDGE_CACHE_FILL_MAX_BYTES",
+  "MEDIA_LOG_DENIAL_BUDGET",
 ];
 // The KV key the scheduled handler writes the compacted snapshot to. (Not
 // exported: a Worker module's named exports are entrypoints.)
@@ -344,23 +346,62 @@ function exactLength(body, length) {
   return readable;
 }
 
+// The edge cache entry the core described (`entry`: path, length, meta) for
+// `body`, put under the canonical key. The stored copy is held to its length:
+// bytes that do not match fail the put (a tee of a checked stream alone does
+// not: the cache kept the bytes it got), so a failed or partial read stores
+// nothing. Throws when the cache does, synchronously or not.
+function putEntry(entry, body, requestUrl) {
+  const { path, length, meta } = entry;
+  const stored = new Response(exactLength(body, length), {
+    headers: { "content-length": String(length), "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
+  });
+  return caches.default.put(new Request(new URL(path, requestUrl)), stored);
+}
+
 // Stores the whole object under the core's canonical key; tees the body.
-// The stored copy is held to its length too: bytes that do not match fail
-// the put (a tee of a checked stream alone does not: the cache kept the
-// bytes it got). A cache that fails, even synchronously, costs the entry,
-// never the answer.
+// A cache that fails, even synchronously, costs the entry, never the answer.
 function toCache(d, obj, requestUrl, ctx) {
-  const { path, length, meta } = d.store;
   const [mine, theirs] = obj.body.tee();
   try {
-    const stored = new Response(exactLength(theirs, length), {
-      headers: { "content-length": String(length), "cache-control": "public, max-age=31536000, immutable", [CACHE_OBJECT_HEADER]: meta },
-    });
-    ctx.waitUntil(caches.default.put(new Request(new URL(path, requestUrl)), stored).catch(() => {}));
+    ctx.waitUntil(putEntry(d.store, theirs, requestUrl).catch(() => {}));
   } catch {
     theirs.cancel().catch(() => {});
   }
   return { body: mine };
+}
+
+// Cache paths this isolate is filling (bookkeeping: the core decides whether
+// to fill, this only keeps two Range misses on one object from reading it
+// twice while the first fill is in flight).
+const filling = new Set();
+
+// The core asked for a fill (d.fill): a Range was read from storage under a
+// public token. Reads the whole object once more, in the background, and
+// stores it as the entry the core described; later ranges, HEAD and 304 are
+// then answered from the cache. Never throws. The copy is read completely
+// before it is stored, and stored only when it holds exactly the bytes the
+// core named: a cache handed a stream that errors part-way has been seen to
+// keep the bytes it received (Miniflare), so a failed or partial read must
+// never reach it. The core's bound (MEDIA_EDGE_CACHE_FILL_MAX_BYTES) bounds
+// this copy too.
+function fillCache(d, bucket, requestUrl, ctx) {
+  const { path, length } = d.fill;
+  if (filling.has(path)) return;
+  filling.add(path);
+  const fill = (async () => {
+    try {
+      const obj = await bucket.get(d.key);
+      if (obj === null || !obj.body) return;
+      const bytes = await obj.arrayBuffer();
+      if (bytes.byteLength !== length) return;
+      await putEntry(d.fill, new Response(bytes).body, requestUrl);
+    } catch {
+    } finally {
+      filling.delete(path);
+    }
+  })();
+  ctx.waitUntil(fill);
 }
 
 function discard(obj) {
@@ -377,12 +418,28 @@ function toResponse(d, obj) {
   return new Response(body, { status: d.status, headers });
 }
 
+// Denial and error lines this isolate wrote in one second (the core's log
+// budget reads the count; counting is all this does).
+const denialLines = { second: 0, count: 0 };
+function recentDenialLines(second) {
+  return denialLines.second === second ? denialLines.count : 0;
+}
+function countDenialLine(second) {
+  if (denialLines.second !== second) {
+    denialLines.second = second;
+    denialLines.count = 0;
+  }
+  denialLines.count++;
+}
+
 // One JSON log line (when the core says so) and one metric data point per
 // request (docs/CONTRACT.md section 8, docs/OBSERVABILITY.md). The key may be
-// logged; the token, the query string and the URL never are.
-function observe(d, request, env, io) {
+// logged; the token, the query string and the URL never are. `second`: the
+// request's `now`, whose denial lines the line counts in (when d.budget).
+function observe(d, request, env, io, second) {
   const bytes = d.body === "none" ? 0 : contentLength(d);
   const colo = request.cf?.colo ?? null;
+  if (d.budget) countDenialLine(second);
   if (d.log !== null) {
     console.log(
       JSON.stringify({
@@ -404,7 +461,8 @@ function observe(d, request, env, io) {
         // The core's linear memory, bytes: flat in a healthy isolate (it
         // grows only to hold a larger revocation snapshot; scripts/soak.mjs).
         wasm_memory: core.memoryBytes(),
-        // Successes are sampled: weight this line by 1 / sample_rate.
+        // Successes, and denials past the isolate's budget, are sampled:
+        // weight this line by 1 / sample_rate.
         sample_rate: d.log / 1e6,
       }),
     );
@@ -429,7 +487,7 @@ function contentLength(d) {
 
 // The core's 503, logged, when the core asked for more than it may.
 function fallback(request, env, io) {
-  observe(FALLBACK, request, env, io);
+  observe(FALLBACK, request, env, io, nowSeconds());
   return toResponse(FALLBACK, null);
 }
 
@@ -444,7 +502,7 @@ async function handle(request, env, ctx) {
     return rev ? { now: Math.floor(nowMs / 1000), ...rev } : { now: Math.floor(nowMs / 1000), revocation: REVOCATION.disabled, revocationAge: 0 };
   };
   let s = state();
-  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading);
+  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading, recentDenialLines(s.now));
   let d = core.begin(facts);
   // The core asks for a fresh snapshot before it decides (the isolate's
   // first request, or a snapshot past the hard age): load it, or wait for
@@ -489,6 +547,8 @@ async function handle(request, env, ctx) {
       io.r2Ms += Date.now() - started;
     }
     obj = done.object;
+    // Other requests may have written denial lines while this one waited.
+    facts.logRecent = recentDenialLines(facts.now);
     d = core.finish(facts, d, done.storage);
   }
   if (d.body === "object") {
@@ -500,10 +560,11 @@ async function handle(request, env, ctx) {
       d = FALLBACK;
     } else {
       if (d.store !== null) obj = toCache(d, obj, request.url, ctx);
+      if (d.fill !== null) fillCache(d, env.MEDIA_BUCKET, request.url, ctx);
       obj = { body: exactLength(obj.body, length) };
     }
   }
-  observe(d, request, env, io);
+  observe(d, request, env, io, facts.now);
   return toResponse(d, obj);
 }
 

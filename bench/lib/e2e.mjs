@@ -138,14 +138,14 @@ function toMs(v) {
   return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2]];
 }
 
-// One wrk run against `url`. Returns { rps, p50_ms, p99_ms, requests, non2xx3xx, errors }.
-export function runWrk(url, headers, { seconds = 5, connections = 8 } = {}) {
+function wrkArgs(url, headers, seconds, connections) {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "5s"];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
   args.push(url);
-  const r = spawnSync("wrk", args, { encoding: "utf8", timeout: (seconds + 30) * 1000, killSignal: "SIGKILL" });
-  if (r.error) throw new Error(`wrk: ${r.error.message} (is wrk installed? scripts/setup.sh installs it)`);
-  const out = r.stdout;
+  return args;
+}
+
+function wrkResult(url, out, stderr) {
   const pct = (p) => toMs((new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(out) || [])[1] ?? "");
   const num = (re) => Number((re.exec(out) || [])[1] ?? 0);
   const result = {
@@ -156,6 +156,39 @@ export function runWrk(url, headers, { seconds = 5, connections = 8 } = {}) {
     non2xx3xx: num(/Non-2xx or 3xx responses:\s+(\d+)/),
     errors: (/Socket errors:.*/.exec(out) || [""])[0],
   };
-  if (!(result.rps > 0)) throw new Error(`wrk gave no result for ${url}:\n${out}\n${r.stderr}`);
+  if (!(result.rps > 0)) throw new Error(`wrk gave no result for ${url}:\n${out}\n${stderr}`);
   return result;
+}
+
+// One wrk run against `url`. Returns { rps, p50_ms, p99_ms, requests, non2xx3xx, errors }.
+export function runWrk(url, headers, { seconds = 5, connections = 8 } = {}) {
+  const r = spawnSync("wrk", wrkArgs(url, headers, seconds, connections), { encoding: "utf8", timeout: (seconds + 30) * 1000, killSignal: "SIGKILL" });
+  if (r.error) throw new Error(`wrk: ${r.error.message} (is wrk installed? scripts/setup.sh installs it)`);
+  return wrkResult(url, r.stdout, r.stderr);
+}
+
+// The same, without blocking this process: a Worker whose workerd is this
+// process's child (Miniflare) writes its log lines to a pipe this process
+// must keep reading, or workerd stops once the pipe is full.
+export function runWrkAsync(url, headers, { seconds = 5, connections = 8 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", wrkArgs(url, headers, seconds, connections), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), (seconds + 30) * 1000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`wrk: ${e.message} (is wrk installed? scripts/setup.sh installs it)`));
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      try {
+        resolve(wrkResult(url, out, err));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
 }

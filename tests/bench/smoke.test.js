@@ -76,6 +76,22 @@ describe("scripts/bench.mjs --smoke", () => {
     }
   });
 
+  it("end-to-end rows as deployed (bundles on workerd, no wrangler dev): Range probe and chunk, private, tampered, missing; req/s, latency, workerd CPU and R2 operations", () => {
+    for (const kind of ["range_probe", "range_chunk", "private", "tampered", "missing"]) {
+      const r = row(`direct.${kind}`);
+      assert.ok(r, `direct.${kind} missing`);
+      for (const w of ["mediagate", "baseline"]) {
+        positive(r[w]?.rps, `${kind} ${w} req/s`);
+        positive(r[w]?.p50_ms, `${kind} ${w} p50`);
+        positive(r[w]?.p99_ms, `${kind} ${w} p99`);
+        assert.ok(Number.isFinite(r[w].cpu_ms_per_request) && r[w].cpu_ms_per_request >= 0, `${kind} ${w} CPU per request`);
+        assert.equal(typeof r[w].r2?.first, "number", `${kind} ${w} R2 operations, first request`);
+        assert.equal(typeof r[w].r2?.per_request_after, "number", `${kind} ${w} R2 operations after it`);
+        assert.equal(r[w].unexpected_status, 0, `${kind} ${w}: responses with another status`);
+      }
+    }
+  });
+
   it("end-to-end rows: public, private, 206, cached hit, 401 for mediagate, the old Worker and the floor", () => {
     for (const kind of ["public", "private", "range", "cached", "denied"]) {
       const r = row(`e2e.${kind}`);

@@ -598,6 +598,22 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
                   back.etag == run.last_facts.etag && back.content_type == run.last_facts.content_type);
   }
 
+  if (d.cache_fill) {
+    // Issue 16: a public 206 read from storage, not the whole object, within the bound: the shim
+    // reads the whole object again in the background and stores it with this metadata.
+    MG_FUZZ_CHECK(r.status == 206 && !head && r.mode == mg::Mode::pub && c.edge_cache && !d.cache_store);
+    MG_FUZZ_CHECK(run.last_facts.source == mg::ObjectSource::storage);
+    MG_FUZZ_CHECK(r.has_span && !(r.span.first == 0 && r.span.last + 1 == run.last_facts.size));
+    MG_FUZZ_CHECK(d.cache_fill_length == run.last_facts.size && d.cache_fill_length <= c.edge_cache_fill_max);
+    MG_FUZZ_CHECK(std::string_view(d.cache_path, d.cache_path_len) == "/m/" + mgfuzz::quote_path(key));
+    mg::ObjectFacts back;
+    char buf[512];
+    MG_FUZZ_CHECK(mg::cache_object_read(std::string_view(d.cache_object, d.cache_object_len), &back, buf,
+                                        sizeof buf));
+    MG_FUZZ_CHECK(back.size == run.last_facts.size && back.uploaded == run.last_facts.uploaded &&
+                  back.etag == run.last_facts.etag && back.content_type == run.last_facts.content_type);
+  }
+
   // Serving only on a genuine token for the very key read, never a revoked key; a genuine token
   // is never refused; a revoked key is answered before any read.
   bool success = r.status == 200 || r.status == 206 || r.status == 304;
@@ -650,7 +666,15 @@ void check_response(const Scenario& s, const mg::Config& c, const mg::RequestFac
 
   // Logs (docs/CONTRACT.md section 8): denials and errors always; the request id only when it is an
   // id (never a URL or a pasted token); the debug header only when configured, naming the reason.
-  if (!success) MG_FUZZ_CHECK(d.log && d.log_sample_ppm == 1000000);
+  // Issue 16: up to the isolate's denial budget per second, then sampled as successes are.
+  if (!success) {
+    bool within = req.log_recent < c.log_denial_budget;
+    MG_FUZZ_CHECK(d.log == (within || req.sample < c.log_sample_ppm));
+    if (d.log) MG_FUZZ_CHECK(d.log_sample_ppm == (within ? 1000000u : c.log_sample_ppm));
+    MG_FUZZ_CHECK(d.log_budget == d.log);
+  } else {
+    MG_FUZZ_CHECK(!d.log_budget);
+  }
   if (!d.request_id.empty()) {
     MG_FUZZ_CHECK(d.request_id == s.request_id && d.request_id.size() <= 128);
     for (char ch : d.request_id)
@@ -751,6 +775,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // to load again (its wait path is tests/native/test_revocation.cc's table).
   req.revocation_age = 0;
   req.sample = s.sample;
+  // Denial lines already written this second: from the sample's bits (no input byte of its own,
+  // so the corpus keeps its meaning), across the default budget of 20.
+  req.log_recent = s.sample % 40;
   req.request_id = s.request_id;
   if (s.rev_state == mg::RevocationState::loaded)
     MG_FUZZ_CHECK(mg::revocation_view(s.snapshot.data(), s.snapshot.size(), &req.revocations));

@@ -102,10 +102,13 @@ mgtest::Decoded write(const mg::Decision& d) {
     MG_FUZZ_CHECK(got.span_first == static_cast<double>(r.span.first) &&
                   got.span_last == static_cast<double>(r.span.last));
   MG_FUZZ_CHECK(got.has(mg::wire::flag_store) == d.cache_store);
-  if (d.cache_store) {
+  MG_FUZZ_CHECK(got.has(mg::wire::flag_fill) == d.cache_fill);
+  MG_FUZZ_CHECK(got.has(mg::wire::flag_budget) == d.log_budget);
+  if (d.cache_store || d.cache_fill) {
     MG_FUZZ_CHECK(got.cache_path == std::string_view(d.cache_path, d.cache_path_len));
     MG_FUZZ_CHECK(got.store_meta == std::string_view(d.cache_object, d.cache_object_len));
-    MG_FUZZ_CHECK(got.store_length == (r.has_span ? static_cast<double>(r.span.length()) : 0.0));
+    if (d.cache_fill) MG_FUZZ_CHECK(got.store_length == static_cast<double>(d.cache_fill_length));
+    else MG_FUZZ_CHECK(got.store_length == (r.has_span ? static_cast<double>(r.span.length()) : 0.0));
   } else {
     MG_FUZZ_CHECK(got.cache_path.empty() && got.store_meta.empty() && got.store_length == 0);
   }

@@ -101,3 +101,41 @@ TEST_CASE("config: MEDIA_STORAGE_TIMEOUT_MS, the storage deadline (default 10000
     else CHECK(c.problem == "MEDIA_STORAGE_TIMEOUT_MS");
   }
 }
+
+TEST_CASE("config: MEDIA_EDGE_CACHE_FILL_MAX_BYTES (default 16 MiB, 0..512 MiB) and MEDIA_LOG_DENIAL_BUDGET (default 20, 0..100000)") {
+  struct Row {
+    const char* fill;    // nullptr: unset
+    const char* budget;  // nullptr: unset
+    const char* problem;
+    std::uint64_t fill_max;
+    std::uint32_t lines;
+  } rows[] = {{nullptr, nullptr, "", 16777216, 20},
+              {"0", "0", "", 0, 0},
+              {"536870912", "100000", "", 536870912, 100000},
+              {" 1048576 ", " 5 ", "", 1048576, 5},
+              {"536870913", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"-1", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"32MiB", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {"", nullptr, "MEDIA_EDGE_CACHE_FILL_MAX_BYTES", 0, 0},
+              {nullptr, "100001", "MEDIA_LOG_DENIAL_BUDGET", 0, 0},
+              {nullptr, "1.5", "MEDIA_LOG_DENIAL_BUDGET", 0, 0},
+              {nullptr, "", "MEDIA_LOG_DENIAL_BUDGET", 0, 0}};
+  for (const auto& row : rows) {
+    CAPTURE(std::string(row.fill ? row.fill : "(unset)"));
+    CAPTURE(std::string(row.budget ? row.budget : "(unset)"));
+    mg::ConfigText t;
+    t.secret = "s";
+    t.secret_set = true;
+    t.has_bucket = true;
+    if (row.fill) { t.edge_cache_fill_max = row.fill; t.edge_cache_fill_max_set = true; }
+    if (row.budget) { t.log_denial_budget = row.budget; t.log_denial_budget_set = true; }
+    mg::Config c;
+    bool ok = *row.problem == '\0';
+    CHECK(mg::config_load(t, &c) == ok);
+    CHECK(c.problem == row.problem);
+    if (ok) {
+      CHECK(c.edge_cache_fill_max == row.fill_max);
+      CHECK(c.log_denial_budget == row.lines);
+    }
+  }
+}

@@ -488,3 +488,147 @@ TEST_CASE("unreadable finish facts: 503 storage_unavailable, logged, nothing of 
   CHECK(d.log);
   CHECK(d.log_sample_ppm == 1000000);
 }
+
+// Issue 16: a public Range read from storage fills the edge cache with the
+// whole object in the background (a second, whole read by the shim); a whole
+// read is stored as it streams. Nothing private, nothing over the bound,
+// nothing that is not a 206 from storage.
+TEST_CASE("edge cache: a public 206 from storage asks for a whole-object fill, within the bound") {
+  struct Row {
+    const char* name;
+    const char* method;
+    Tok tok;
+    const char* range;
+    std::uint64_t size;
+    const char* fill_max;  // MEDIA_EDGE_CACHE_FILL_MAX_BYTES, nullptr: default
+    const char* edge_cache;
+    int status;
+    bool store;
+    bool fill;
+  } rows[] = {
+      {"probe 0-1 fills", "GET", pub, "bytes=0-1", 1000, nullptr, nullptr, 206, false, true},
+      {"a chunk in the middle fills", "GET", pub, "bytes=300-399", 1000, nullptr, nullptr, 206, false, true},
+      {"suffix fills", "GET", pub, "bytes=-10", 1000, nullptr, nullptr, 206, false, true},
+      {"a range of the whole object is stored as it streams", "GET", pub, "bytes=0-", 1000, nullptr, nullptr, 206, true, false},
+      {"no range: stored as it streams", "GET", pub, "", 1000, nullptr, nullptr, 200, true, false},
+      {"private never", "GET", priv, "bytes=0-1", 1000, nullptr, nullptr, 206, false, false},
+      {"HEAD never", "HEAD", pub, "bytes=0-1", 1000, nullptr, nullptr, 206, false, false},
+      {"416 never", "GET", pub, "bytes=5000-", 1000, nullptr, nullptr, 416, false, false},
+      {"an empty object never", "GET", pub, "bytes=0-1", 0, nullptr, nullptr, 200, false, false},
+      {"at the bound fills", "GET", pub, "bytes=0-1", 1000, "1000", nullptr, 206, false, true},
+      {"over the bound never", "GET", pub, "bytes=0-1", 1001, "1000", nullptr, 206, false, false},
+      {"bound 0: never", "GET", pub, "bytes=0-1", 1000, "0", nullptr, 206, false, false},
+      {"over the default bound (16 MiB) never", "GET", pub, "bytes=0-1", 16777217, nullptr, nullptr, 206, false, false},
+      {"at the default bound fills", "GET", pub, "bytes=0-1", 16777216, nullptr, nullptr, 206, false, true},
+      {"edge cache off: never", "GET", pub, "bytes=0-1", 1000, nullptr, "off", 206, false, false},
+  };
+  for (const Row& row : rows) {
+    INFO(std::string(row.name));
+    Setup s;
+    if (row.fill_max) { s.text.edge_cache_fill_max = row.fill_max; s.text.edge_cache_fill_max_set = true; }
+    if (row.edge_cache) { s.text.edge_cache = row.edge_cache; s.text.edge_cache_set = true; }
+    REQUIRE(mg::config_load(s.text, &s.config));
+    std::string path = "/m/u/v/clip.mp4", query = "?t=" + mint("u/v/clip.mp4", row.tok);
+    mg::RequestFacts req;
+    req.method = row.method;
+    req.path = path;
+    req.query = query;
+    req.now = kNow;
+    req.range = row.range;
+    mg::ModelObject obj;
+    obj.exists = true;
+    obj.facts.size = row.size;
+    obj.facts.etag = "\"e1\"";
+    obj.facts.uploaded = 1445412480;
+    obj.facts.content_type = "video/mp4";
+    static mg::Decision d;
+    mg::decide_with_model(s.config, req, obj, &d);
+    CHECK(d.response.status == row.status);
+    CHECK(d.cache_store == row.store);
+    CHECK(d.cache_fill == row.fill);
+    if (row.fill) {
+      CHECK(d.cache_fill_length == row.size);
+      CHECK(std::string_view(d.cache_path, d.cache_path_len) == "/m/u/v/clip.mp4");
+      // The entry's metadata is the object's, as a whole read would store it.
+      CHECK(std::string_view(d.cache_object, d.cache_object_len) ==
+            "v1 " + std::to_string(row.size) + " 1445412480 \"e1\" video/mp4");
+    }
+  }
+}
+
+TEST_CASE("edge cache: a Range answered from the cache asks for no fill") {
+  Setup s;
+  std::string path = "/m/u/a.png", query = "?t=" + mint("u/a.png", pub);
+  mg::RequestFacts req;
+  req.method = "GET";
+  req.path = path;
+  req.query = query;
+  req.now = kNow;
+  req.range = "bytes=0-1";
+  static mg::Decision d;
+  mg::decide_begin(s.config, req, &d);
+  REQUIRE(d.fetch);
+  REQUIRE(d.cache_lookup);
+  mg::ObjectFacts hit;
+  hit.result = mg::StorageResult::ok;
+  hit.source = mg::ObjectSource::cache;
+  hit.size = 1000;
+  hit.etag = "\"e\"";
+  hit.uploaded = 1445412480;
+  mg::decide_finish(s.config, req, d.mode, d.plan, hit, &d);
+  CHECK(d.response.status == 206);
+  CHECK_FALSE(d.cache_fill);
+  CHECK_FALSE(d.cache_store);
+}
+
+// Issue 16: denial and error lines, every one up to the isolate's budget per
+// second, then sampled at MEDIA_LOG_SAMPLE_RATE with that rate on the line.
+TEST_CASE("logs: denials within the budget are all written, then sampled; successes as before") {
+  struct Row {
+    const char* name;
+    Tok tok;
+    const char* budget;  // nullptr: default 20
+    const char* rate;    // MEDIA_LOG_SAMPLE_RATE, nullptr: default 0.01
+    std::uint32_t recent;
+    std::uint32_t sample;
+    bool log;
+    std::uint32_t ppm;
+    bool counted;
+  } rows[] = {
+      {"first denial of the second", garbage, nullptr, nullptr, 0, 999999, true, 1000000, true},
+      {"the last within the default budget", garbage, nullptr, nullptr, 19, 999999, true, 1000000, true},
+      {"past the budget, sampled out", garbage, nullptr, nullptr, 20, 999999, false, 10000, false},
+      {"past the budget, sampled in", garbage, nullptr, nullptr, 20, 9999, true, 10000, true},
+      {"budget 5, the fifth", none, "5", nullptr, 4, 500000, true, 1000000, true},
+      {"budget 5, the sixth", none, "5", nullptr, 5, 500000, false, 10000, false},
+      {"budget 0: every denial sampled", none, "0", "0.5", 0, 499999, true, 500000, true},
+      {"budget 0, sampled out", none, "0", "0.5", 0, 500000, false, 500000, false},
+      {"a success ignores the budget (sampled in)", pub, "0", nullptr, 1000, 0, true, 10000, false},
+      {"a success ignores the budget (sampled out)", pub, nullptr, nullptr, 0, 10000, false, 10000, false},
+  };
+  for (const Row& row : rows) {
+    INFO(std::string(row.name));
+    Setup s;
+    if (row.budget) { s.text.log_denial_budget = row.budget; s.text.log_denial_budget_set = true; }
+    if (row.rate) { s.text.log_sample_rate = row.rate; s.text.log_sample_rate_set = true; }
+    REQUIRE(mg::config_load(s.text, &s.config));
+    std::string path = "/m/u/a.png", query = row.tok == none ? "" : "?t=" + mint("u/a.png", row.tok);
+    mg::RequestFacts req;
+    req.method = "GET";
+    req.path = path;
+    req.query = query;
+    req.now = kNow;
+    req.sample = row.sample;
+    req.log_recent = row.recent;
+    mg::ModelObject obj;
+    obj.exists = true;
+    obj.facts.size = 1000;
+    obj.facts.etag = "\"e1\"";
+    obj.facts.uploaded = 1445412480;
+    static mg::Decision d;
+    mg::decide_with_model(s.config, req, obj, &d);
+    CHECK(d.log == row.log);
+    CHECK(d.log_budget == row.counted);
+    if (row.log) CHECK(d.log_sample_ppm == row.ppm);
+  }
+}

@@ -73,13 +73,13 @@ mgtest::Decoded write_decision(const mg::Decision& d) {
 
 TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads") {
   // core.js hardcodes these offsets (IN, OUT, FLAG) and codes: a change here is a change there.
-  static_assert(wire::kVersion == 3);
+  static_assert(wire::kVersion == 4);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
   static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kRevocationFailures == 96 &&
-                wire::kRevocationLoading == 100 && wire::kInStrings == 104 && wire::kRequestStrings == 10 &&
+                wire::kRevocationLoading == 100 && wire::kLogRecent == 104 && wire::kInStrings == 108 && wire::kRequestStrings == 10 &&
                 wire::in_count_ == 14);
   static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_cached_size == 13);
@@ -91,7 +91,7 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   static_assert(wire::kOutCacheDeadline == 96 && wire::kOutHeaderCodes == 100 && wire::out_count_ == 8);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
                 wire::flag_span == 16 && wire::flag_fingerprints == 32 && wire::flag_wait == 64 &&
-                wire::flag_stale == 128);
+                wire::flag_stale == 128 && wire::flag_fill == 256 && wire::flag_budget == 512);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -476,6 +476,12 @@ TEST_CASE("protocol: config lines") {
   mg::protocol_read_config("MEDIA_STORAGE_TIMEOUT_MS\t250\nMEDIA_STORAGE_TIMEOUT_MS\t900\n", &u);
   CHECK(u.storage_timeout_set);
   CHECK(u.storage_timeout == "250");  // the first occurrence wins
+  mg::ConfigText v;
+  mg::protocol_read_config("MEDIA_EDGE_CACHE_FILL_MAX_BYTES\t1048576\nMEDIA_LOG_DENIAL_BUDGET\t5\n", &v);
+  CHECK(v.edge_cache_fill_max_set);
+  CHECK(v.edge_cache_fill_max == "1048576");
+  CHECK(v.log_denial_budget_set);
+  CHECK(v.log_denial_budget == "5");
 }
 
 TEST_CASE("protocol: every storage plan carries the configured deadline, in both phases") {
@@ -652,6 +658,55 @@ TEST_CASE("protocol: a logged answer, its span and an edge cache entry to store"
   CHECK(r.request_id == "req-123:abc");
   CHECK_FALSE(r.has(wire::flag_cache));  // a lookup flag belongs to fetch decisions
   CHECK_FALSE(r.has(wire::flag_refresh));
+}
+
+TEST_CASE("protocol: a fill in the background and a line counted against the denial budget") {
+  static mg::Decision d;
+  mg::Config config;
+  mg::respond_reason(config, mg::Reason::serve_partial, mg::Mode::pub, false, &d.response);
+  d.response.has_span = true;
+  d.response.span.first = 0;
+  d.response.span.last = 1;
+  d.log = true;
+  d.log_budget = true;
+  d.cache_store = false;
+  d.cache_fill = true;
+  d.cache_fill_length = 2097152;
+  const char path[] = "/m/u/v.mp4";
+  for (std::size_t i = 0; i < sizeof path - 1; ++i) d.cache_path[i] = path[i];
+  d.cache_path_len = sizeof path - 1;
+  const char meta[] = "v1 2097152 1445412480 \"e\" video/mp4";
+  for (std::size_t i = 0; i < sizeof meta - 1; ++i) d.cache_object[i] = meta[i];
+  d.cache_object_len = sizeof meta - 1;
+  mgtest::Decoded r = write_decision(d);
+  CHECK(r.has(wire::flag_fill));
+  CHECK_FALSE(r.has(wire::flag_store));
+  CHECK(r.has(wire::flag_budget));
+  CHECK(r.store_length == 2097152);  // the whole object, not the span sent
+  CHECK(r.cache_path == "/m/u/v.mp4");
+  CHECK(r.store_meta == "v1 2097152 1445412480 \"e\" video/mp4");
+  d.cache_fill = false;
+  d.log_budget = false;
+  r = write_decision(d);
+  CHECK_FALSE(r.has(wire::flag_fill));
+  CHECK_FALSE(r.has(wire::flag_budget));
+  CHECK(r.cache_path.empty());
+  CHECK(r.store_meta.empty());
+}
+
+TEST_CASE("protocol: the denial-line count is read from its slot, in both phases") {
+  mgtest::Input in;
+  in.method = "GET";
+  in.path = "/m/u/a.png";
+  in.log_recent = 4000000000u;
+  std::string b = mgtest::encode_begin(in);
+  mg::RequestFacts req;
+  mg::protocol_read_request(b, &req);
+  CHECK(req.log_recent == 4000000000u);
+  CHECK(req.path == "/m/u/a.png");
+  static mg::FinishFacts f;
+  mg::protocol_read_finish(mgtest::encode_finish(in), &f);
+  CHECK(f.request.log_recent == 4000000000u);
 }
 
 TEST_CASE("protocol: the largest decisions fit the ABI's output buffer") {

@@ -33,6 +33,7 @@ struct Input {
   std::uint32_t sample = 0;   // 0..999999
   std::uint32_t revocation = 0;  // RevocationState code
   double revocation_age = 0;
+  std::uint32_t log_recent = 0;  // denial lines this second (the log budget)
   // The finish part: the fetch decision echoed, and what storage (or the edge cache) said.
   std::uint32_t mode = 0;     // Mode code
   std::uint32_t op = 0;       // StorageOp code
@@ -125,6 +126,7 @@ inline std::string encode(const Input& in, std::size_t n_strings) {
   detail::put_u32(&b, w::kInputCut, in.cut);
   detail::put_u32(&b, w::kRevocationFailures, in.revocation_failures);
   detail::put_u32(&b, w::kRevocationLoading, in.revocation_loading);
+  detail::put_u32(&b, w::kLogRecent, in.log_recent);
   for (std::size_t s = 0; s < n_strings && s < w::in_count_; ++s) {
     b += detail::in_string(in, s);
     b += '\0';

@@ -52,6 +52,8 @@ mg::Config load_config() {
   t.leeway = env("MEDIA_CLOCK_SKEW_SECONDS", &t.leeway_set);
   t.max_ttl = env("MEDIA_MAX_TOKEN_TTL_SECONDS", &t.max_ttl_set);
   t.corp = env("MEDIA_CORP", &t.corp_set);
+  t.edge_cache_fill_max = env("MEDIA_EDGE_CACHE_FILL_MAX_BYTES", &t.edge_cache_fill_max_set);
+  t.log_denial_budget = env("MEDIA_LOG_DENIAL_BUDGET", &t.log_denial_budget_set);
   bool bucket_set;
   std::string_view bucket = env("MEDIA_BUCKET", &bucket_set);
   t.has_bucket = !bucket_set || (!bucket.empty() && bucket != "0");

@@ -101,6 +101,13 @@ bool config_load(const ConfigText& in, Config* out) {
   }
   bool timeout_ok =
       !in.storage_timeout_set || parse_int(in.storage_timeout, 100, 60000, &out->storage_timeout_ms);
+  std::int64_t fill_max = static_cast<std::int64_t>(out->edge_cache_fill_max);
+  bool fill_ok = !in.edge_cache_fill_max_set ||
+                 parse_int(in.edge_cache_fill_max, 0, static_cast<std::int64_t>(kMaxCacheableBytes), &fill_max);
+  out->edge_cache_fill_max = static_cast<std::uint64_t>(fill_max);
+  std::int64_t budget = out->log_denial_budget;
+  bool budget_ok = !in.log_denial_budget_set || parse_int(in.log_denial_budget, 0, 100000, &budget);
+  out->log_denial_budget = static_cast<std::uint32_t>(budget);
 
   // The first problem found names the setting in the log line; order is the
   // order an operator would check them in.
@@ -117,6 +124,8 @@ bool config_load(const ConfigText& in, Config* out) {
   else if (!sample_ok) out->problem = "MEDIA_LOG_SAMPLE_RATE";
   else if (!debug_ok) out->problem = "MEDIA_DEBUG_HEADERS";
   else if (!timeout_ok) out->problem = "MEDIA_STORAGE_TIMEOUT_MS";
+  else if (!fill_ok) out->problem = "MEDIA_EDGE_CACHE_FILL_MAX_BYTES";
+  else if (!budget_ok) out->problem = "MEDIA_LOG_DENIAL_BUDGET";
   return out->problem.empty();
 }
 

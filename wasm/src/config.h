@@ -38,6 +38,10 @@ struct ConfigText {
   bool debug_headers_set = false;
   std::string_view storage_timeout;  // MEDIA_STORAGE_TIMEOUT_MS, default 10000, 100..60000
   bool storage_timeout_set = false;
+  std::string_view edge_cache_fill_max;  // MEDIA_EDGE_CACHE_FILL_MAX_BYTES, default 16777216, 0..536870912
+  bool edge_cache_fill_max_set = false;
+  std::string_view log_denial_budget;    // MEDIA_LOG_DENIAL_BUDGET, lines/s per isolate, default 20, 0..100000
+  bool log_denial_budget_set = false;
 };
 
 // Builds `out` from `in`. Secrets are trimmed of surrounding whitespace (as

@@ -92,8 +92,11 @@ void reset(Decision* out) {
   out->wait_revocations = false;
   out->revocations_stale = false;
   out->cache_store = false;
+  out->cache_fill = false;
+  out->cache_fill_length = 0;
   out->cache_object_len = 0;
   out->log = false;
+  out->log_budget = false;
   out->request_id = {};
   out->log_fingerprints = false;
 }
@@ -382,16 +385,22 @@ void respond_object(const Finish& f, const Validators& val, bool partial, ByteSp
   r.body = (!is_head(f.req) && !empty) ? BodySource::object : BodySource::none;
 }
 
-// Fill the edge cache from a storage read that returned the whole object
-// under a public token (never a 206 span, never private, never an error).
+// The edge cache, from a storage read under a public token (never private,
+// never an error, never a HEAD): a read of the whole object is stored as it
+// streams; a Range read fills the entry in the background with a second,
+// whole read, when the object is small enough for that read to finish
+// within the runtime's waitUntil time (Config::edge_cache_fill_max).
 void fill_edge_cache(const Finish& f, ByteSpan want) {
   const ObjectFacts& obj = f.obj;
   Decision* out = f.out;
+  const bool whole = want.first == 0 && want.last + 1 == obj.size;
+  const bool fill = !whole && obj.size <= f.config.edge_cache_fill_max;
   if (f.mode == Mode::pub && f.config.edge_cache && !is_head(f.req) && obj.source == ObjectSource::storage &&
-      obj.size != 0 && want.first == 0 && want.last + 1 == obj.size && obj.size <= kMaxCacheableBytes &&
-      key_quote_into(f.key, out)) {
+      obj.size != 0 && (whole || fill) && obj.size <= kMaxCacheableBytes && key_quote_into(f.key, out)) {
     out->cache_object_len = cache_object_write(obj, out->cache_object, sizeof out->cache_object);
-    out->cache_store = out->cache_object_len > 0;
+    out->cache_store = whole && out->cache_object_len > 0;
+    out->cache_fill = fill && out->cache_object_len > 0;
+    out->cache_fill_length = out->cache_fill ? obj.size : 0;
   }
 }
 
@@ -411,15 +420,21 @@ void finish(const Finish& f) {
 // What every final answer carries besides status and headers: whether to
 // log it (a cache lookup that timed out is logged like a fault), the request
 // id and the key as the log line may show them (loggable.h), the
-// fingerprints for a bad signature, and the debug header.
+// fingerprints for a bad signature, and the debug header. Successes are
+// sampled. Denials and errors are logged up to the isolate's budget per
+// second (every one is counted in the metric regardless), then sampled as
+// successes are; each line says its rate, so counts weight back
+// (docs/OBSERVABILITY.md). The log fields start cleared (reset).
 void observe(const Config& config, const RequestFacts& req, Decision* out) {
   out->cache_deadline_ms = cache_deadline(config);
   if (out->fetch) return;
   Response& r = out->response;
   bool success = r.status >= 200 && r.status < 400;
-  bool unsampled = !success || req.cache_timed_out;
+  bool within_budget = !success && req.log_recent < config.log_denial_budget;
+  bool unsampled = within_budget || req.cache_timed_out;
   out->log = unsampled || req.sample < config.log_sample_ppm;
   out->log_sample_ppm = unsampled ? 1000000 : config.log_sample_ppm;
+  out->log_budget = out->log && !success;
   if (request_id_loggable(req.request_id)) out->request_id = req.request_id;
   out->key_len = key_redact(out->key, out->key_len);
   out->log_fingerprints = out->log && r.reason == Reason::token_bad_signature;

@@ -53,6 +53,13 @@ struct Config {
   // `result timeout` (503 storage_unavailable, reason storage_timeout).
   // MEDIA_STORAGE_TIMEOUT_MS.
   std::int64_t storage_timeout_ms = 10000;
+  // Issue 16. A public Range read from storage fills the edge cache with the
+  // whole object in the background when it is at most this many bytes
+  // (MEDIA_EDGE_CACHE_FILL_MAX_BYTES; 0: never). Denial and error log lines:
+  // this many per second per isolate, then sampled at log_sample_ppm
+  // (MEDIA_LOG_DENIAL_BUDGET).
+  std::uint64_t edge_cache_fill_max = 16ull * 1024 * 1024;
+  std::uint32_t log_denial_budget = 20;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
   std::string_view problem;
@@ -92,6 +99,9 @@ struct RequestFacts {
   // The shim could not fit the request's facts in the input (protocol.h,
   // kInputCut): nothing above was read, and the answer is 431.
   bool too_large = false;
+  // Denial and error log lines this isolate wrote in the second `now` (the
+  // shim counts the lines the core marked `log_budget`).
+  std::uint32_t log_recent = 0;
 };
 
 enum class StorageOp : std::uint8_t { get, head };
@@ -166,6 +176,14 @@ struct Decision {
   // With log: the line carries the configured secrets' fingerprints (a bad
   // signature: one line settles whether the secrets match).
   bool log_fingerprints = false;
+  // With a response: the line is a denial or error line, counted against
+  // Config::log_denial_budget (RequestFacts::log_recent).
+  bool log_budget = false;
+  // With a 206 from storage under a public token: fill the edge cache in the
+  // background with a second, whole read of the object (cache_fill_length
+  // bytes), under cache_path with the metadata in cache_object.
+  bool cache_fill = false;
+  std::uint64_t cache_fill_length = 0;
   // The decoded object key (valid when the key parsed): the storage key with
   // fetch; with a response, the key for the log line, token-shaped text
   // redacted (loggable.h).

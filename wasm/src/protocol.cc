@@ -156,6 +156,7 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   std::uint32_t rev = get_u32(in, wire::kRevocation);
   // An unknown code is read as "unavailable", never as "disabled" (which serves unchecked).
   req->revocation = rev == 0 ? RevocationState::disabled : rev == 2 ? RevocationState::loaded : RevocationState::unavailable;
+  req->log_recent = get_u32(in, wire::kLogRecent);
 }
 
 }  // namespace
@@ -230,6 +231,9 @@ void protocol_read_config(std::string_view text, ConfigText* cfg) {
     else if (name == "MEDIA_LOG_SAMPLE_RATE") set_once(&cfg->log_sample_rate, &cfg->log_sample_rate_set, value);
     else if (name == "MEDIA_DEBUG_HEADERS") set_once(&cfg->debug_headers, &cfg->debug_headers_set, value);
     else if (name == "MEDIA_STORAGE_TIMEOUT_MS") set_once(&cfg->storage_timeout, &cfg->storage_timeout_set, value);
+    else if (name == "MEDIA_EDGE_CACHE_FILL_MAX_BYTES")
+      set_once(&cfg->edge_cache_fill_max, &cfg->edge_cache_fill_max_set, value);
+    else if (name == "MEDIA_LOG_DENIAL_BUDGET") set_once(&cfg->log_denial_budget, &cfg->log_denial_budget_set, value);
   });
 }
 
@@ -289,6 +293,11 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     flags |= wire::flag_store;
     w.f64(wire::kOutStoreLength, r.has_span ? r.span.length() : 0);
   }
+  if (d.cache_fill) {
+    flags |= wire::flag_fill;
+    w.f64(wire::kOutStoreLength, d.cache_fill_length);
+  }
+  if (d.log_budget) flags |= wire::flag_budget;
   w.u32(wire::kOutFlags, flags);
   // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
@@ -296,10 +305,11 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   w.str(info.event);
   w.str(mode_name(r.mode));
   w.str(d.key_view());
-  w.str(d.cache_store ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
+  bool entry = d.cache_store || d.cache_fill;
+  w.str(entry ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
   w.str(d.request_id);
   w.str(r.body == BodySource::text ? info.body : std::string_view());
-  w.str(d.cache_store ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
+  w.str(entry ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
   for (std::size_t i = 0; i < r.n_headers; ++i) {
     const Header& h = r.headers[i];
     if (h.code == 0) w.str(h.name);

@@ -17,7 +17,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kVersion = 4;
 
 // The input buffer's capacity (wasm/abi/abi.cc): request facts are the URL (at
 // most 16 KiB at Cloudflare) and seven headers (at most 128 KiB of headers in
@@ -49,7 +49,9 @@ constexpr std::size_t kInputCut = 92;       // u32 0 | 1
 // mg_begin and mg_finish: the revocation snapshot's load state.
 constexpr std::size_t kRevocationFailures = 96;  // u32 consecutive failed load attempts (0 after a success)
 constexpr std::size_t kRevocationLoading = 100;  // u32 ms since the load in flight started; 0xffffffff none
-constexpr std::size_t kInStrings = 104;     // first string byte
+// Both: denial/error log lines the isolate wrote in the second `now` (the log budget).
+constexpr std::size_t kLogRecent = 104;     // u32
+constexpr std::size_t kInStrings = 108;     // first string byte
 // The strings, each NUL-terminated, in this order. Absent and empty are the
 // same. mg_begin reads the first ten; mg_finish needs all fourteen.
 enum InString : std::size_t {
@@ -105,6 +107,9 @@ enum OutFlag : std::uint32_t {
   flag_fingerprints = 32, // respond, with log: the line carries the secrets' fingerprints
   flag_wait = 64,         // load the revocation snapshot (or wait for the load in flight), then mg_begin again
   flag_stale = 128,       // decided on a snapshot older than the hard age, or none: log and count it
+  flag_fill = 256,        // respond: fill the edge cache in the background with a whole read
+                          // (cache path, store meta, store length = the object's size)
+  flag_budget = 512,       // respond: the log line counts against the denial budget (kLogRecent)
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
@@ -112,10 +117,10 @@ enum OutString : std::size_t {
   out_event,        // log event
   out_mode,         // none | pub | priv
   out_key,          // decoded key: the storage key (fetch), for the log line (respond)
-  out_cache_path,   // token-free canonical path: the edge cache key
+  out_cache_path,   // token-free canonical path: the edge cache key (fetch, flag store, flag fill)
   out_request_id,   // x-request-id when it is a plain id, else empty
   out_text,         // text body (body = text)
-  out_store_meta,   // x-mediagate-object value of the entry to store (flag store)
+  out_store_meta,   // x-mediagate-object value of the entry to store (flag store, flag fill)
   out_count_
 };
 
@@ -142,7 +147,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f);
 // Configuration [vars] and bindings, as name<TAB>value lines: MEDIA_KEY_PREFIXES,
 // MEDIA_CLOCK_SKEW_SECONDS, MEDIA_MAX_TOKEN_TTL_SECONDS, MEDIA_CORP, the
 // revocation, edge cache, log and debug settings, MEDIA_STORAGE_TIMEOUT_MS,
-// and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
+// MEDIA_EDGE_CACHE_FILL_MAX_BYTES, MEDIA_LOG_DENIAL_BUDGET, and MEDIA_BUCKET (value "1" when bound). Secrets travel separately (binary-safe).
 void protocol_read_config(std::string_view text, ConfigText* cfg);
 
 // Writes a decision in the layout above. Returns bytes written, 0 if `cap`

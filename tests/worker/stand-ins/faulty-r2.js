@@ -7,6 +7,8 @@
 //   "hang"     the operation answers only after an hour (far past any deadline)
 //   "short"    get: the body holds one byte less than the object or range read
 //   "long"     get: the body holds one byte more
+//   "short_fill"  get(key) without options (the edge cache fill's read,
+//              tests/worker/fill.test.js): one byte short; other gets as R2
 //   "replace"  get: right after the first read, the object is overwritten with
 //              the bytes of "with" (content type "type"): a second read sees
 //              another object, of another size, as R2 would after an upload
@@ -33,9 +35,10 @@ export default function ({ INNER, FAULTS }) {
       if (fault === "throw") throw new Error("simulated R2 outage (get)");
       if (fault === "hang") await hang();
       const obj = await INNER.get(key, options);
-      if (obj === null || !["short", "long", "replace"].includes(fault)) return obj;
+      const short = fault === "short" || (fault === "short_fill" && options === undefined);
+      if (obj === null || !(short || ["long", "replace"].includes(fault))) return obj;
       const bytes = new Uint8Array(await obj.arrayBuffer());
-      if (fault === "short") return withBody(obj, bytes.slice(0, Math.max(0, bytes.length - 1)));
+      if (short) return withBody(obj, bytes.slice(0, Math.max(0, bytes.length - 1)));
       if (fault === "long") {
         const longer = new Uint8Array(bytes.length + 1);
         longer.set(bytes);
