@@ -13,9 +13,10 @@
 //
 //   node scripts/bench-revocation.mjs [--keys N] [--sizes 1000,100000,1000000]
 import { readFileSync } from "node:fs";
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { SECRET, mint } from "../tests/lib/token.mjs";
 import { createCore, requestFacts, encodeInput, REVOCATION } from "../worker-shim/core.js";
 import { loadWorker } from "../bench/lib/shim.mjs";
 import { KvModel } from "../tests/worker/stand-ins/kv-model.js";
@@ -26,7 +27,6 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = arg("--keys", 1_000_000);
-const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const module = await WebAssembly.compile(readFileSync(path.join(ROOT, "worker-shim/mediagate.wasm")));
 
 // A core as the Worker sets one up, through the Worker's own worker-shim/core.js.
@@ -39,11 +39,7 @@ function core() {
 }
 
 const keyOf = (i) => `u/me_${i}/${createHash("md5").update(String(i)).digest("hex")}.jpg`;
-const b64 = (b) => Buffer.from(b).toString("base64url");
-const token = (key) => {
-  const p = Buffer.from(`{"k":"${key}","m":"pub"}`);
-  return `${b64(p)}.${b64(createHmac("sha256", SECRET).update(p).digest())}`;
-};
+const token = (key) => mint(key);
 
 // 1. Build, as the scheduled handler does: KV names and values fed in batches.
 const builder = core();

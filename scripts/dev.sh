@@ -110,7 +110,7 @@ UPSTREAM="$(wait_origin "$DEV_LOG" "Ready on" "$DEV_PID")"
 BASE="$UPSTREAM"
 if [[ -n $RECORD ]]; then
   REC_LOG="$(mktemp build/tmp/record.XXXXXX.log)"
-  node scripts/record-proxy.mjs --listen "$PORT" --upstream "$UPSTREAM" --out "$RECORD" >"$REC_LOG" 2>&1 &
+  node tools/record-proxy.mjs --listen "$PORT" --upstream "$UPSTREAM" --out "$RECORD" >"$REC_LOG" 2>&1 &
   REC_PID=$!
   BASE="$(wait_origin "$REC_LOG" "listening on" "$REC_PID")"
   log "recording /m/* exchanges to $RECORD (proxy on $BASE -> wrangler dev on $UPSTREAM)"

@@ -19,11 +19,13 @@
 // Each run keeps its state, log and summary in build/soak/<pid>/ (never .wrangler/ or .dev.vars),
 // so runs never share state; a later run removes the directories of runs that have ended.
 import { spawn, spawnSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { mint as mintToken } from "../tests/lib/token.mjs";
+import { MEDIA, PHOTO, CLIP, REVOKED, running, workerdRss, kinds, prng } from "../tests/lib/soak.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = path.join(ROOT, "build/soak");
@@ -57,49 +59,17 @@ function usage(msg) {
 const opt = options(process.argv.slice(2));
 const say = opt.json ? () => {} : (...a) => console.log(...a);
 
-// --- Media, tokens and the revocation snapshot ----------------------------------------------------
+// --- Tokens ---------------------------------------------------------------------------------------
 
-// Deterministic bytes, so every body can be checked byte for byte.
-function bytes(n, seed) {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-const MEDIA = {
-  "u/soak/photo.png": { body: bytes(20000, 1), type: "image/png" },
-  "u/soak/revoked.png": { body: bytes(500, 2), type: "image/png" },
-  "u/soak/empty.png": { body: Buffer.alloc(0), type: "image/png" },
-  "u/soak/clip.mp4": { body: bytes(512 * 1024, 3), type: "video/mp4" },
-};
-const PHOTO = "u/soak/photo.png";
-const CLIP = "u/soak/clip.mp4";
-const REVOKED = "u/soak/revoked.png";
-
-// The backend's token (docs/CONTRACT.md section 3): compact JSON with sorted keys (ASCII keys only
-// here), base64url, HMAC-SHA256 with the secret as UTF-8 text.
+// The backend's token (docs/CONTRACT.md section 3), by the one minter of tests/lib/token.mjs.
 const minted = new Set(); // every token sent: none may appear in a log line
 function mint(secret, key, mode, exp) {
-  const payload = mode === "pub" ? JSON.stringify({ k: key, m: "pub" }) : JSON.stringify({ e: exp, k: key, m: "priv" });
-  const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(payload).digest();
-  const token = Buffer.from(payload).toString("base64url") + "." + mac.toString("base64url");
+  const token = mintToken(key, { mode, exp, secret });
   minted.add(token);
   return token;
 }
 
 // --- Processes -----------------------------------------------------------------------------------
-
-function running(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
 
 // Runs wrangler once (seeding local R2/KV); resolves when it exits 0.
 function wrangler(args) {
@@ -113,76 +83,6 @@ function wrangler(args) {
 }
 // Loopback only: no telemetry, no download of the Request.cf object.
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-
-// RSS (KiB) of the workerd processes in wrangler dev's process group.
-function workerdRss(pgid) {
-  const out = {};
-  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid || !stat.includes("(workerd)")) continue;
-      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (rss) out[pid] = Number(rss[1]);
-    } catch {}
-  }
-  return out;
-}
-
-// --- The request mix ---------------------------------------------------------------------------
-
-// Each kind: weight, the request, and what must come back. `span` [a, b] (inclusive) is checked
-// byte for byte against the seeded object; `empty` means no body.
-function kinds(t, size) {
-  const photo = MEDIA[PHOTO].body.length;
-  const clip = MEDIA[CLIP].body.length;
-  const PUB = "public, max-age=31536000, immutable";
-  const PRIV = "private, no-store";
-  return [
-    { name: "public 200", weight: 16, path: t.url(PHOTO, "pub"), status: 200, key: PHOTO, span: [0, photo - 1], cc: PUB },
-    { name: "private 200", weight: 12, path: t.url(PHOTO, "priv"), status: 200, key: PHOTO, span: [0, photo - 1], cc: PRIV },
-    { name: "Safari probe bytes=0-1", weight: 10, path: t.url(CLIP, "pub"), headers: { range: "bytes=0-1" }, status: 206, key: CLIP, span: [0, 1], cc: PUB },
-    { name: "private Safari probe", weight: 4, path: t.url(CLIP, "priv"), headers: { range: "bytes=0-1" }, status: 206, key: CLIP, span: [0, 1], cc: PRIV },
-    {
-      name: "Safari bounded range",
-      weight: 10,
-      dynamic: (r) => {
-        const a = Math.floor(r() * (clip - 65536));
-        return { path: t.url(CLIP, "pub"), headers: { range: `bytes=${a}-${a + 65535}` }, span: [a, a + 65535] };
-      },
-      status: 206,
-      key: CLIP,
-      cc: PUB,
-    },
-    { name: "Chrome open range, near the end", weight: 6, path: t.url(CLIP, "priv"), headers: { range: `bytes=${clip - 4096}-` }, status: 206, key: CLIP, span: [clip - 4096, clip - 1], cc: PRIV },
-    { name: "Chrome bytes=0- (whole clip)", weight: 1, path: t.url(CLIP, "pub"), headers: { range: "bytes=0-" }, status: 206, key: CLIP, span: [0, clip - 1], cc: PUB },
-    { name: "suffix bytes=-500", weight: 4, path: t.url(CLIP, "pub"), headers: { range: "bytes=-500" }, status: 206, key: CLIP, span: [clip - 500, clip - 1], cc: PUB },
-    { name: "304 If-None-Match", weight: 8, path: t.url(PHOTO, "pub"), headers: { "if-none-match": size.etag }, status: 304, empty: true, cc: PUB },
-    { name: "HEAD", weight: 5, method: "HEAD", path: t.url(PHOTO, "pub"), status: 200, empty: true, length: photo, cc: PUB },
-    { name: "HEAD Range", weight: 2, method: "HEAD", path: t.url(CLIP, "priv"), headers: { range: "bytes=0-1" }, status: 206, empty: true, length: 2, cc: PRIV },
-    { name: "stale If-Range (200 whole)", weight: 2, path: t.url(PHOTO, "priv"), headers: { range: "bytes=0-9", "if-range": '"stale"' }, status: 200, key: PHOTO, span: [0, photo - 1], cc: PRIV },
-    { name: "empty object, Range", weight: 1, path: t.url("u/soak/empty.png", "pub"), headers: { range: "bytes=0-1" }, status: 200, empty: true, length: 0, cc: PUB },
-    { name: "401 restricted", weight: 2, path: `/m/${PHOTO}`, status: 401 },
-    { name: "401 forbidden", weight: 2, path: `/m/${PHOTO}?t=${t.forged}`, status: 401 },
-    { name: "401 expired", weight: 1, path: `/m/${PHOTO}?t=${t.expired}`, status: 401 },
-    { name: "404 missing", weight: 2, path: t.url("u/soak/missing.png", "pub"), status: 404 },
-    { name: "404 prefix", weight: 1, path: `/m/x/outside.png?t=${t.raw("x/outside.png", "pub")}`, status: 404 },
-    { name: "410 revoked", weight: 2, path: t.url(REVOKED, "pub"), status: 410 },
-    { name: "412 If-Match", weight: 1, path: t.url(PHOTO, "priv"), headers: { "if-match": '"other"' }, status: 412 },
-    { name: "416 past the end", weight: 2, path: t.url(PHOTO, "pub"), headers: { range: "bytes=999999-" }, status: 416 },
-    { name: "400 bad key", weight: 1, path: "/m/u/%zz.png?t=x", status: 400 },
-    { name: "405 POST", weight: 1, method: "POST", path: t.url(PHOTO, "pub"), status: 405 },
-  ];
-}
-
-// Deterministic choice of kinds (the same run sends the same mix).
-function prng(seed) {
-  let x = seed >>> 0;
-  return () => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
 
 // --- Main -----------------------------------------------------------------------------------------
 

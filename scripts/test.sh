@@ -3,6 +3,7 @@
 # targets, then runs every test:
 #   - the Wasm import/export check (inside scripts/build.sh: fails on any WASI import)
 #   - native doctest suites under CTest
+#   - the shared test library's checks (tests/lib/: the R2 model vs the plan vectors)
 #   - Worker tests under Miniflare with the Node.js test runner, over both
 #     Wasm builds, the parity test against the native core, the
 #     `wrangler deploy --dry-run` bundle, and the README's dev command
@@ -60,6 +61,9 @@ run_ctest "native unit tests" native
 # Worker logs and minted tokens of this run, for the log scan after it.
 rm -rf build/test-logs
 run_node "Worker tests" tests/worker/
+# The shared JS test library's own checks: the shim's R2 options and the JS R2 model against
+# the C++ plan vectors (tests/vectors/plans.jsonl).
+run_node "test library: storage plans vs the C++ vectors" tests/lib/
 run_node "log scan (no token material in any Worker log line)" tests/logscan/
 # The shell examples of README.md and docs/*.md, run as written; links stay in the repository
 # (docs/TESTING.md, "The docs' examples").

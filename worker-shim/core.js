@@ -5,7 +5,7 @@
 // decision is made here: every value is the core's, or storage's, passed on.
 //
 // Used by the Worker (index.js) and, unchanged, by the tools that drive the
-// core as the Worker does (scripts/replay.mjs, scripts/differential.mjs, the
+// core as the Worker does (tests/lib/replay.mjs, tests/lib/differential.mjs, the
 // benchmarks). A module's named exports are entrypoints only in the Worker's
 // main module, so this file may export freely.
 

@@ -1,62 +1,15 @@
-// Shared by scripts/bench.mjs and the bench's tests: the secret, a token
-// minter (the backend's algorithm, node:crypto), the objects every Worker
+// Shared by scripts/bench.mjs and the bench's tests: the secret and token
+// minter of tests/lib/token.mjs, the objects every Worker
 // under measurement serves, and the request kinds.
-import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { mint as mintToken, keyPath as quotePath, forge, bytes } from "../../tests/lib/token.mjs";
+export { SECRET, forge, bytes, keyPath as quotePath } from "../../tests/lib/token.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-// docs/CONTRACT.md section 3's test secret: never a deployed one.
-export const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-// Python's json.dumps(..., separators=(",", ":"), sort_keys=True), ASCII only.
-function pyString(s) {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0");
-    else out += s[i];
-  }
-  return out + '"';
-}
-
-export function mint(key, { mode = "pub", ttl = 3600, exp } = {}) {
-  const k = key.replace(/^\/+/, "");
-  const payload = mode === "pub"
-    ? `{"k":${pyString(k)},"m":"pub"}`
-    : `{"e":${exp ?? Math.floor(Date.now() / 1000) + ttl},"k":${pyString(k)},"m":"priv"}`;
-  const mac = createHmac("sha256", Buffer.from(SECRET, "utf8")).update(payload, "utf8").digest();
-  return Buffer.from(payload, "utf8").toString("base64url") + "." + mac.toString("base64url");
-}
-
-// A well-formed token with a wrong MAC: the costliest denial (full HMAC).
-export function forge(token) {
-  const last = token.at(-1) === "A" ? "Q" : "A";
-  return token.slice(0, -1) + last;
-}
-
-// Python's urllib.parse.quote(key, safe="/~").
-export function quotePath(key) {
-  let out = "";
-  for (const byte of Buffer.from(key.replace(/^\/+/, ""), "utf8")) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_.\-~/]/.test(c) ? c : "%" + byte.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out;
-}
-
-// Deterministic bytes.
-export function bytes(n, seed = 7) {
-  const b = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+// A token for `key`, valid for an hour by default (the one minter, tests/lib/token.mjs).
+export const mint = (key, opts = {}) => mintToken(key, { ttl: 3600, ...opts });
 
 // What every Worker under measurement serves (same bytes in each one's
 // local R2). 16 KiB: a typical thumbnail.

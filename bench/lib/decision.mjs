@@ -82,7 +82,7 @@ export async function loadDecisionWorkers() {
 
 // The core as the shim sets it up once per isolate, through the shim's own
 // worker-shim/core.js: createCore (Instance, _initialize), the fallback
-// answer, the secrets and [vars] (what index.js's instantiate() and
+// answer, the secrets and [vars] (what isolate.js's newIsolate() and
 // configure() do, Node's module loading excluded). Returns core.js's core.
 export function instantiateCore(module) {
   const core = createCore(module);

@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync, readFileSync, cpSync } from "node:fs"
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, BENCH_OBJECTS } from "./common.mjs";
+import { shimFiles } from "../../tests/lib/shim.mjs";
 
 const DEV_WORKER = path.join(ROOT, "bench/lib/dev-worker.mjs");
 
@@ -31,7 +32,7 @@ export const E2E_WORKERS = [
   // The same gate with `console` dropped in its snapshot (the denied row
   // only): what its always-written denial log line costs under wrangler dev.
   { name: "mediagate-quiet", config: "wrangler.toml", files: GATE_FILES, vars: ["MEDIA_EDGE_CACHE:off"],
-    edit: { file: "worker-shim/index.js", prepend: "const console = { log() {}, info() {}, warn() {}, error() {}, debug() {} };\n" } },
+    edit: { files: shimFiles(), prepend: "const console = { log() {}, info() {}, warn() {}, error() {}, debug() {} };\n" } },
   { name: "baseline", config: "bench/baseline-worker/wrangler.toml", files: ["bench/baseline-worker"], vars: [] },
   // The old Worker writing the contract's log line for each denial too (the denied row only).
   { name: "baseline-logged", config: "bench/baseline-worker/wrangler.toml", files: ["bench/baseline-worker"], vars: ["BASELINE_LOG:on"] },
@@ -90,8 +91,8 @@ export async function startWorkers({ log = () => {} } = {}) {
       const snap = path.join(RUN_DIR, "snapshot", w.name);
       rmSync(snap, { recursive: true, force: true });
       for (const f of w.files) cpSync(path.join(ROOT, f), path.join(snap, f), { recursive: true });
-      if (w.edit) {
-        const file = path.join(snap, w.edit.file);
+      for (const f of w.edit?.files ?? []) {
+        const file = path.join(snap, f);
         writeFileSync(file, w.edit.prepend + readFileSync(file, "utf8"));
       }
       // bench/lib/dev-worker.mjs: wrangler's dev server on a port the

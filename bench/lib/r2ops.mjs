@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, mint, forge, quotePath, bytes } from "./common.mjs";
+import { shimFiles } from "../../tests/lib/shim.mjs";
 
 const ORIGIN = "http://media.test";
 
@@ -14,9 +15,7 @@ const WORKERS = {
     modules: [
       { type: "ESModule", path: "bench/r2count/mediagate.js" },
       { type: "ESModule", path: "bench/r2count/wrap.js" },
-      { type: "ESModule", path: "worker-shim/index.js" },
-      { type: "ESModule", path: "worker-shim/core.js" },
-      { type: "ESModule", path: "worker-shim/wire.js" },
+      ...shimFiles().map((f) => ({ type: "ESModule", path: f })),
       { type: "CompiledWasm", path: "worker-shim/mediagate.wasm" },
     ],
     bindings: {

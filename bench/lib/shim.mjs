@@ -4,9 +4,11 @@
 // edits make it loadable outside workerd, nothing else:
 //   - `import wasmModule from "./mediagate.wasm"` becomes a module the bench
 //     compiled (so the WASI and the Emscripten builds can both be loaded);
-//   - relative imports point at the original files (so worker-shim/core.js,
-//     the shim's marshalling, is imported as it is: the same module the
-//     decision rows' ABI-alone figures drive, bench/lib/decision.mjs);
+//   - the shim's own modules (worker-shim/*.js) are loaded with the same
+//     edits, except worker-shim/core.js, the shim's marshalling, imported as
+//     it is: the same module the decision rows' ABI-alone figures drive
+//     (bench/lib/decision.mjs); other relative imports point at the
+//     original files;
 //   - Request, Response and Headers are module-local stand-ins (below), so
 //     that what is timed is the Worker's own work, not Node's undici classes
 //     (workerd's are native code). The bench hands in a StandInRequest too,
@@ -100,33 +102,48 @@ export const standInConsole = {
 
 let seq = 0;
 
+const SHIM_DIR = path.join(ROOT, "worker-shim");
+
+// Writes `abs` with the edits above as a file under build/bench (its imports of the shim's
+// modules edited too, core.js excepted) and returns the file's URL. `made`: the
+// files written, removed by the caller once imported.
+function edited(abs, made, wasmModule) {
+  let src = readFileSync(abs, "utf8");
+  const m = WASM_IMPORT.exec(src);
+  if (m) {
+    if (!wasmModule) throw new Error(`bench: ${path.relative(ROOT, abs)} imports a .wasm: pass wasmModule`);
+    src = src.replace(WASM_IMPORT, `const ${m[1]} = globalThis.__MG_BENCH_WASM_MODULE;`);
+  }
+  src = src.replace(/(from\s+")(\.{1,2}\/[^"]+)(")/g, (_, a, rel, b) => {
+    const target = path.resolve(path.dirname(abs), rel);
+    const shimModule = path.dirname(target) === SHIM_DIR && path.basename(target) !== "core.js";
+    return a + (shimModule ? edited(target, made, wasmModule) : pathToFileURL(target).href) + b;
+  });
+  src = "const { StandInRequest: Request, StandInResponse: Response, StandInHeaders: Headers, standInConsole: console } = globalThis.__MG_BENCH_STANDINS;\n" + src;
+  const dir = path.join(ROOT, "build/bench");
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `under-bench.${process.pid}.${seq++}.${path.basename(abs, ".js")}.mjs`);
+  writeFileSync(tmp, src);
+  made.push(tmp);
+  return pathToFileURL(tmp).href;
+}
+
 // Imports `file` (relative to the repository root) with the edits above.
 // `wasmModule` (a WebAssembly.Module) replaces its .wasm import. Returns the
 // module's namespace (default export: { fetch, ... }).
 export async function loadWorker(file, { wasmModule } = {}) {
   const abs = path.join(ROOT, file);
-  let src = readFileSync(abs, "utf8");
-  const m = WASM_IMPORT.exec(src);
-  if (m) {
-    if (!wasmModule) throw new Error(`bench: ${file} imports a .wasm: pass wasmModule`);
-    src = src.replace(WASM_IMPORT, `const ${m[1]} = globalThis.__MG_BENCH_WASM_MODULE;`);
-  } else if (wasmModule) {
-    throw new Error(`bench: ${file} no longer has \`import ... from "./mediagate.wasm"\``);
-  }
-  src = src.replace(/(from\s+")(\.{1,2}\/[^"]+)(")/g, (_, a, rel, b) => a + pathToFileURL(path.resolve(path.dirname(abs), rel)).href + b);
-  src = "const { StandInRequest: Request, StandInResponse: Response, StandInHeaders: Headers, standInConsole: console } = globalThis.__MG_BENCH_STANDINS;\n" + src;
+  const src = readFileSync(abs, "utf8");
+  if (!WASM_IMPORT.test(src) && wasmModule) throw new Error(`bench: ${file} no longer has \`import ... from "./mediagate.wasm"\``);
   if (!/export default/.test(src)) throw new Error(`bench: ${file} has no default export`);
-  const dir = path.join(ROOT, "build/bench");
-  mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `under-bench.${process.pid}.${seq++}.mjs`);
-  writeFileSync(tmp, src);
+  const made = [];
   globalThis.__MG_BENCH_WASM_MODULE = wasmModule;
   globalThis.__MG_BENCH_STANDINS = { StandInRequest, StandInResponse, StandInHeaders, standInConsole };
   try {
-    return await import(pathToFileURL(tmp).href);
+    return await import(edited(abs, made, wasmModule));
   } finally {
     delete globalThis.__MG_BENCH_WASM_MODULE;
-    unlinkSync(tmp);
+    for (const f of made) unlinkSync(f);
   }
 }
 

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, DEFAULT_BINDINGS } from "../worker/helpers.js";
+import { shimModules } from "../lib/shim.mjs";
 
 const SW_PATH = path.join(ROOT, "docs/examples/media-sw.js");
 // Hop-by-hop and transport headers are not passed on. accept-encoding is set to identity: the tests
@@ -35,10 +36,7 @@ export async function startFront(objects) {
   const mf = new Miniflare({
     modulesRoot: ROOT,
     modules: [
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
-      { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm") },
+      ...shimModules(),
     ],
     compatibilityDate: "2025-09-01",
     bindings: DEFAULT_BINDINGS,

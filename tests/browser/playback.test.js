@@ -12,8 +12,8 @@ import { chromium } from "playwright-core";
 import { ROOT, SECRET, mint, mintRaw, quotePath } from "../worker/helpers.js";
 import { startFront, spanProblems } from "./front.js";
 import { SETS } from "./sets.js";
-import { fromHar, formatSet } from "../../scripts/fixtures.mjs";
-import { replaySet, renderTable, renderDiffs } from "../../scripts/replay.mjs";
+import { fromHar, formatSet } from "../lib/fixtures.mjs";
+import { replaySet, renderTable, renderDiffs } from "../lib/replay.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"];

@@ -18,32 +18,18 @@
 //  - every number of a hint is below 2^53 (the protocol carries plans as f64).
 #include "fuzz_util.h"
 #include "range.h"
+#include "storage_plan.h"
 
 namespace {
 
-// What R2 returns for the hint on an object of `size` bytes; false: it refuses the range.
+// What R2 returns for the hint on an object of `size` bytes (storage_plan.h, the one
+// definition); false: no bytes (it refuses the range, or the object is empty).
 bool storage_span(const mg::RangeHint& h, std::uint64_t size, mg::ByteSpan* out) {
-  switch (h.kind) {
-    case mg::RangeHintKind::offset_length:
-      if (h.offset >= size) return false;
-      out->first = h.offset;
-      out->last = h.length - 1 > size - 1 - h.offset ? size - 1 : h.offset + h.length - 1;
-      return true;
-    case mg::RangeHintKind::offset:
-      if (h.offset >= size) return false;
-      *out = {h.offset, size - 1};
-      return true;
-    case mg::RangeHintKind::suffix:
-      if (size == 0) return false;
-      *out = {h.suffix >= size ? 0 : size - h.suffix, size - 1};
-      return true;
-    case mg::RangeHintKind::whole:
-    case mg::RangeHintKind::needs_size:
-      if (size == 0) return false;
-      *out = {0, size - 1};
-      return true;
-  }
-  return false;
+  mg::Plan plan;
+  plan.range = h;
+  mg::StorageRead r = mg::storage_read(plan, size);
+  if (r.has_span) *out = r.span;
+  return r.has_span;
 }
 
 bool names_range(mg::RangeHintKind k) {

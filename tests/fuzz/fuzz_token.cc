@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "fuzz_util.h"
+#include "utf8.h"
 #include "key.h"
 #include "token.h"
 

@@ -379,7 +379,7 @@ TEST_CASE("a success after an edge cache timeout is logged whatever the sampling
   }
 }
 
-TEST_CASE("a bad signature's log line carries the secrets' fingerprints; no other line does") {
+TEST_CASE("a bad signature's log line carries the secrets' fingerprints, and no other line does") {
   Setup s;
   std::string path = "/m/u/a.png";
   for (Tok t : {pub_old_secret, garbage, none, priv_expired, pub_other_key, pub}) {
@@ -583,7 +583,7 @@ TEST_CASE("edge cache: a Range answered from the cache asks for no fill") {
 
 // Issue 16: denial and error lines, every one up to the isolate's budget per
 // second, then sampled at MEDIA_LOG_SAMPLE_RATE with that rate on the line.
-TEST_CASE("logs: denials within the budget are all written, then sampled; successes as before") {
+TEST_CASE("logs: denials within the budget are all written, then sampled, successes as before") {
   struct Row {
     const char* name;
     Tok tok;

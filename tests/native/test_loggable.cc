@@ -104,7 +104,7 @@ TEST_CASE("contract 8: token-shaped text in a key is redacted in the log line") 
   }
 }
 
-TEST_CASE("contract 8: the decision's log key is redacted; the storage key is not") {
+TEST_CASE("contract 8: the decision's log key is redacted, the storage key is not") {
   mg::ConfigText text;
   text.secret = kSecret;
   text.secret_set = true;

@@ -382,7 +382,7 @@ TEST_CASE("protocol: finish facts") {
   }
 }
 
-TEST_CASE("protocol: an edge cache hit is read from its metadata; an entry of another length is a miss") {
+TEST_CASE("protocol: an edge cache hit is read from its metadata, an entry of another length is a miss") {
   struct Row {
     const char* name;
     const char* cached_size;

@@ -22,14 +22,8 @@ struct StringMaker<mg::RangeOutcome> {
 template <>
 struct StringMaker<mg::RangeHintKind> {
   static String convert(mg::RangeHintKind k) {
-    switch (k) {
-      case mg::RangeHintKind::whole: return "whole";
-      case mg::RangeHintKind::offset_length: return "offset_length";
-      case mg::RangeHintKind::offset: return "offset";
-      case mg::RangeHintKind::suffix: return "suffix";
-      case mg::RangeHintKind::needs_size: return "needs_size";
-    }
-    return "?";
+    std::string_view name = mg::range_hint_kind_name(k);
+    return String(name.data(), static_cast<unsigned>(name.size()));
   }
 };
 }  // namespace doctest

@@ -67,6 +67,21 @@ TEST_CASE("contract 7: backend values and their scopes") {
       {R"({"scope":"public"} x)", mg::RevocationScope::all},
       {"", mg::RevocationScope::all},
       {"not json", mg::RevocationScope::all},
+      // Read with RapidJSON: a value that is not strict JSON is read as
+      // "all" wherever the fault is (the hand-written scanner before it let
+      // a bad member past when "scope" itself was well formed).
+      {R"({"at":abc,"scope":"public"})", mg::RevocationScope::all},
+      {R"({"at":01,"scope":"public"})", mg::RevocationScope::all},
+      {"{\"why\":\"\xff\",\"scope\":\"public\"}", mg::RevocationScope::all},
+      {R"({"sc\u006fpe":"public"})", mg::RevocationScope::all},
+      // Nesting: the object is depth 1, so 31 arrays reach the bound, 32 pass it.
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})", mg::RevocationScope::pub},
+      {R"({"scope":"public","deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})", mg::RevocationScope::all},
+      // Duplicate names are refused at every depth, as in the token.
+      {R"({"scope":"public","n":{"a":1,"a":2}})", mg::RevocationScope::all},
+      {R"({"scope":"public","sc\u006fpe":"public"})", mg::RevocationScope::all},
+      {R"({"scope":{"all":1}})", mg::RevocationScope::all},
+      {R"({"scope":null})", mg::RevocationScope::all},
   };
   for (const auto& row : rows) {
     CAPTURE(std::string(row.value));
@@ -76,6 +91,15 @@ TEST_CASE("contract 7: backend values and their scopes") {
     REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
     CHECK(mg::revocation_lookup(view, "u/a.png") == row.scope);
   }
+}
+
+TEST_CASE("contract 7: a value with a NUL byte is read as all") {
+  std::uint64_t e;
+  std::string hex = sha_hex("u/a.png");
+  REQUIRE(mg::revocation_parse_kv("rev:" + hex, std::string("{\"scope\":\"public\"}\0x", 21), &e));
+  CHECK((e & 1) == 1);
+  REQUIRE(mg::revocation_parse_kv("rev:" + hex, R"({"scope":"public"})", &e));
+  CHECK((e & 1) == 0);
 }
 
 TEST_CASE("contract 7: KV names that are not revocation entries are skipped") {
@@ -159,8 +183,11 @@ struct Gate {
   int status(std::string_view key, mg::Mode mode, mg::RevocationState state, std::int64_t age,
              const mg::RevocationView& view) {
     char tok[4096];
-    std::size_t n = mg::token_mint(key, mode, kNow + 600, kSecret, tok, sizeof tok);
+    // Mode::none stands for a token that does not verify: a public one with its MAC altered.
+    bool bad = mode == mg::Mode::none;
+    std::size_t n = mg::token_mint(key, bad ? mg::Mode::pub : mode, kNow + 600, kSecret, tok, sizeof tok);
     REQUIRE(n > 0);
+    if (bad) tok[n - 1] = tok[n - 1] == 'A' ? 'E' : 'A';  // both canonical final characters
     path = "/m/" + std::string(key);
     query = "?t=" + std::string(tok, n);
     mg::RequestFacts req;
@@ -185,7 +212,7 @@ struct Gate {
 
 }  // namespace
 
-TEST_CASE("contract 7: a revoked key is 410 revoked; a public-only revocation spares private tokens") {
+TEST_CASE("contract 7: a revoked key is 410 revoked, a public-only revocation spares private tokens") {
   auto snap = snapshot({entry("u/all.png", R"({"scope":"all"})"), entry("u/pub.png", R"({"scope":"public"})")});
   mg::RevocationView view;
   REQUIRE(mg::revocation_view(snap.data(), snap.size(), &view));
@@ -302,7 +329,7 @@ TEST_CASE("contract 7: past the hard age, wait for a fresh snapshot, then fall b
   }
 }
 
-TEST_CASE("edge cache: lookups only under public tokens; stores only whole public reads") {
+TEST_CASE("edge cache: lookups only under public tokens, stores only whole public reads") {
   Gate g;
   auto run = [&](mg::Mode mode, const char* range, mg::ObjectSource source) {
     char tok[4096];

@@ -2,49 +2,26 @@
 // on local R2 with demo media and prints sample URLs; those URLs must work.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "./helpers.js";
-
-// PORT=0: wrangler dev (and the recording proxy) bind a port the kernel picks, and dev.sh
-// prints the URLs with it. A port picked here could be taken before wrangler binds it.
-const PORT = "0";
+import { startDev } from "../lib/dev.mjs";
 
 describe("scripts/dev.sh", () => {
-  let child;
+  let dev;
   after(() => {
-    // dev.sh runs wrangler in its own process group; stopping dev.sh's group
-    // triggers its trap, which stops wrangler and workerd.
-    if (child && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-    }
+    dev?.stop();
   });
 
   it("serves the printed public, private, Range and video sample URLs on 127.0.0.1", { timeout: 240000 }, async () => {
-    child = spawn("bash", ["scripts/dev.sh"], { cwd: ROOT, detached: true, env: { ...process.env, PORT }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const ready = await new Promise((resolve) => {
-      const timer = setInterval(() => {
-        if (out.includes("Ctrl-C to stop.")) done(true);
-        else if (child.exitCode !== null) done(false);
-      }, 200);
-      const limit = setTimeout(() => done(false), 200000);
-      function done(ok) {
-        clearInterval(timer);
-        clearTimeout(limit);
-        resolve(ok);
-      }
-    });
-    assert.ok(ready, `dev.sh did not come up:\n${out.slice(-3000)}`);
-    const pub = out.match(/public image\s+\((\d+)\):\s+(\S+)/);
-    const priv = out.match(/private image \((\d+)[^)]*\):\s+(\S+)/);
-    const range = out.match(/Range request \((\d+)\):\s+curl .* '(\S+)'/);
-    assert.ok(pub && priv && range, out);
+    dev = startDev([], "Ctrl-C to stop.");
+    const ready = await dev.ready;
+    assert.ok(ready, `dev.sh did not come up:\n${dev.out().slice(-3000)}`);
+    const pub = dev.out().match(/public image\s+\((\d+)\):\s+(\S+)/);
+    const priv = dev.out().match(/private image \((\d+)[^)]*\):\s+(\S+)/);
+    const range = dev.out().match(/Range request \((\d+)\):\s+curl .* '(\S+)'/);
+    assert.ok(pub && priv && range, dev.out());
 
     const whole = await fetch(pub[2]);
     assert.equal(whole.status, 200);
@@ -71,10 +48,10 @@ describe("scripts/dev.sh", () => {
       ["private MP4 \\(1 hour\\)", "video/mp4", "private, no-store"],
       ["private WebM \\(1 hour\\)", "video/webm", "private, no-store"],
     ];
-    assert.match(out, /Range: bytes=1000- answers 206, 206, 206, 206\)/);
+    assert.match(dev.out(), /Range: bytes=1000- answers 206, 206, 206, 206\)/);
     for (const [label, type, cc] of videos) {
-      const m = out.match(new RegExp(`${label}:\\s+(\\S+)`));
-      assert.ok(m, `no ${label} URL in:\n${out}`);
+      const m = dev.out().match(new RegExp(`${label}:\\s+(\\S+)`));
+      assert.ok(m, `no ${label} URL in:\n${dev.out()}`);
       const head = await fetch(m[1], { headers: { range: "bytes=0-11" } });
       assert.equal(head.status, 206, label);
       assert.equal(head.headers.get("content-type"), type);
@@ -85,7 +62,7 @@ describe("scripts/dev.sh", () => {
       else assert.deepEqual([...bytes.slice(0, 4)], [0x1a, 0x45, 0xdf, 0xa3]); // EBML
     }
     // The hints print a verify that carries the secret (a bare verify answers not_configured).
-    assert.match(out, /export MEDIA_TOKEN_SECRET="\$\(sed -n 's\/\^MEDIA_TOKEN_SECRET=\/\/p' \.dev\.vars\)"/);
+    assert.match(dev.out(), /export MEDIA_TOKEN_SECRET="\$\(sed -n 's\/\^MEDIA_TOKEN_SECRET=\/\/p' \.dev\.vars\)"/);
 
     const denied = await fetch(pub[2].replace(/t=[^&]+/, "t=x.y"));
     assert.equal(denied.status, 401);

@@ -3,7 +3,7 @@
 // must produce byte-identical outputs. A CI-sized run; the script runs millions.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runDifferential } from "../../scripts/differential.mjs";
+import { runDifferential } from "../lib/differential.mjs";
 
 const COUNT = 20000;
 const SEED = 20260101;

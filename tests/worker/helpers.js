@@ -1,15 +1,18 @@
 // Shared helpers for the Worker tests: a Miniflare instance running the
-// shim with one of the two Wasm builds, R2 seeded with test media, and an
-// independent token minter (node:crypto, the backend's algorithm).
-import { createHash, createHmac } from "node:crypto";
-import { readFileSync, existsSync, appendFileSync, mkdirSync } from "node:fs";
+// shim with one of the two Wasm builds, R2 seeded with test media, and the
+// token minter (tests/lib/token.mjs), whose tokens are recorded for logscan.
+import { createHash } from "node:crypto";
+import { existsSync, appendFileSync, mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+import * as tokens from "../lib/token.mjs";
+import { shimModules } from "../lib/shim.mjs";
+import { SECRET, bytes, keyPath as quotePath } from "../lib/token.mjs";
+export { SECRET, pyJson, bytes, keyPath as quotePath } from "../lib/token.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 export const ORIGIN = "http://media.test";
 
 // The two builds of the core: the shipped WASI module and the Emscripten one.
@@ -18,34 +21,6 @@ export const BUILDS = {
   emscripten: path.join(ROOT, "build/emscripten/mediagate.opt.wasm"),
 };
 export const CLI = path.join(ROOT, "build/native/mediagate");
-
-// Python's json.dumps(d, separators=(",", ":"), sort_keys=True): compact,
-// sorted, printable ASCII only (the rest as lower-case \uXXXX per UTF-16 unit).
-export function pyJson(value) {
-  if (typeof value === "number") return String(value);
-  if (typeof value === "string") {
-    let out = '"';
-    for (const ch of value) {
-      for (let i = 0; i < ch.length; i++) {
-        const c = ch.charCodeAt(i);
-        if (c === 0x22) out += '\\"';
-        else if (c === 0x5c) out += "\\\\";
-        else if (c === 0x0a) out += "\\n";
-        else if (c === 0x0d) out += "\\r";
-        else if (c === 0x09) out += "\\t";
-        else if (c === 0x08) out += "\\b";
-        else if (c === 0x0c) out += "\\f";
-        else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0"); // DEL too, as Python does
-        else out += ch[i];
-      }
-    }
-    return out + '"';
-  }
-  const keys = Object.keys(value).sort();
-  return "{" + keys.map((k) => pyJson(k) + ":" + pyJson(value[k])).join(",") + "}";
-}
-
-const b64url = (buf) => Buffer.from(buf).toString("base64url");
 
 // Every log line any test's Worker writes, and every token any test mints,
 // go to build/test-logs/ so that tests/logscan.test.js (run after the whole
@@ -57,12 +32,13 @@ const LOGS_FILE = path.join(LOG_DIR, `worker-${process.pid}.log`);
 // The lines this process's Workers wrote, for tests that read them.
 export const workerLog = [];
 
-export function mintRaw(payloadText, secret = SECRET) {
-  const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(Buffer.from(payloadText, "utf8")).digest();
-  const token = b64url(Buffer.from(payloadText, "utf8")) + "." + b64url(mac);
-  appendFileSync(TOKENS_FILE, token + "\n");
-  return token;
+// A token minted by the one minter (tests/lib/token.mjs), recorded for logscan.
+function recorded(t) {
+  appendFileSync(TOKENS_FILE, t + "\n");
+  return t;
 }
+export const mintRaw = (payloadText, secret = SECRET) => recorded(tokens.mintRaw(payloadText, secret));
+export const mint = (key, opts) => recorded(tokens.mint(key, opts));
 
 function captureStdio(stdout, stderr) {
   for (const stream of [stdout, stderr]) {
@@ -87,35 +63,8 @@ export function loggedEvents(from = 0) {
   });
 }
 
-export function mint(key, { mode = "pub", ttl = 600, exp, secret = SECRET } = {}) {
-  const k = key.replace(/^\/+/, "");
-  const payload = mode === "pub" ? { k, m: "pub" } : { e: exp ?? Math.floor(Date.now() / 1000) + ttl, k, m: "priv" };
-  return mintRaw(pyJson(payload), secret);
-}
-
-// Python's urllib.parse.quote(key, safe="/~").
-export function quotePath(key) {
-  let out = "";
-  for (const byte of Buffer.from(key.replace(/^\/+/, ""), "utf8")) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_.\-~/]/.test(c) ? c : "%" + byte.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out;
-}
-
 export function mediaUrl(key, token) {
   return `${ORIGIN}/m/${quotePath(key)}` + (token === undefined ? "" : `?t=${token}`);
-}
-
-// Deterministic bytes: object bodies are checked byte for byte.
-export function bytes(n, seed = 7) {
-  const b = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
 }
 
 export const OBJECTS = {
@@ -163,10 +112,7 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     modules: [
       ...(entry ? [{ type: "ESModule", path: path.join(ROOT, entry) }] : []),
       ...extraModules.map((m) => ({ type: "ESModule", path: path.join(ROOT, m) })),
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
-      { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
-      { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(wasmPath) },
+      ...shimModules({ wasm: wasmPath }),
     ],
     compatibilityDate: "2025-09-01",
     compatibilityFlags,

@@ -222,19 +222,15 @@ describe("secret rotation (docs/RUNBOOK.md)", () => {
 // The gate's Miniflare options with some bindings replaced (setOptions
 // restarts the runtime, as a deploy starts new isolates).
 async function optionsWith(extra) {
-  const { readFileSync } = await import("node:fs");
-  const path = (await import("node:path")).default;
   const { ROOT, BUILDS } = await import("./helpers.js");
+  const { shimModules } = await import("../lib/shim.mjs");
   return {
     workers: [
       {
         name: "gate",
         modulesRoot: ROOT,
         modules: [
-          { type: "ESModule", path: path.join(ROOT, "worker-shim/index.js") },
-          { type: "ESModule", path: path.join(ROOT, "worker-shim/core.js") },
-          { type: "ESModule", path: path.join(ROOT, "worker-shim/wire.js") },
-          { type: "CompiledWasm", path: path.join(ROOT, "worker-shim/mediagate.wasm"), contents: readFileSync(BUILDS.wasi) },
+          ...shimModules({ wasm: BUILDS.wasi }),
         ],
         compatibilityDate: "2025-09-01",
         bindings: { ...DEFAULT_BINDINGS, ...extra },

@@ -16,8 +16,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createHmac } from "node:crypto";
 import path from "node:path";
+import { mint as mintToken } from "../lib/token.mjs";
 import { DEFAULT_BINDINGS, ROOT, startGate, get, mint, mediaUrl, revocationName, loggedEvents, workerLog } from "./helpers.js";
 import { createCore, requestFacts, REVOCATION } from "../../worker-shim/core.js";
 
@@ -99,11 +99,7 @@ describe("compaction within 1,000 operations per invocation", { timeout: 90000 }
     const now = Math.floor(Date.now() / 1000);
     const none = { get: () => null };
     // Tokens minted here never reach a Worker (helpers.js mint records each one for the log scan).
-    const b64 = (b) => Buffer.from(b).toString("base64url");
-    const token = (key, mode) => {
-      const payload = Buffer.from(mode === "pub" ? `{"k":"${key}","m":"pub"}` : `{"e":${now + 600},"k":"${key}","m":"priv"}`);
-      return `${b64(payload)}.${b64(createHmac("sha256", DEFAULT_BINDINGS.MEDIA_TOKEN_SECRET).update(payload).digest())}`;
-    };
+    const token = (key, mode) => mintToken(key, { mode, exp: now + 600, secret: DEFAULT_BINDINGS.MEDIA_TOKEN_SECRET });
     const status = (key, mode) => {
       const d = core.begin(requestFacts("GET", `/m/${key}`, `?t=${token(key, mode)}`, none, now, 0, REVOCATION.loaded, 0));
       return d.fetch ? 200 : d.status;

@@ -141,23 +141,10 @@ int print_version() {
   return 0;
 }
 
-// Python's urllib.parse.quote(key, safe="/~"): every byte but
-// A-Z a-z 0-9 _ . - ~ / becomes %XX (uppercase hex).
+// The key as the backend quotes it in media URLs (key.h, key_quote).
 std::string quote_path(std::string_view key) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : key) {
-    auto c = static_cast<unsigned char>(ch);
-    bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
-    if (safe) {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
+  std::string out(3 * key.size(), '\0');  // every byte may become %XX
+  out.resize(mg::key_quote(key, out.data(), out.size()));
   return out;
 }
 

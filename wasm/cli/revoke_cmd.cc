@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "key.h"
+#include "utf8.h"
 #include "revocation.h"
 
 namespace {

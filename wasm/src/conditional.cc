@@ -15,54 +15,12 @@
 //   of section 8.8.2.2 (we do not know the Date the object was stored with).
 #include "conditional.h"
 
+#include "ascii.h"
+#include "etag.h"
 #include "httpdate.h"
 
 namespace mg {
 namespace {
-
-struct EntityTag {
-  bool weak = false;
-  std::string_view opaque;  // between the quotes
-};
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-// A field value excludes leading and trailing whitespace (section 5.5).
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// etagc = %x21 / %x23-7E / obs-text (section 8.8.3).
-bool is_etagc(char ch) {
-  const auto c = static_cast<unsigned char>(ch);
-  return c == 0x21 || (c >= 0x23 && c <= 0x7E) || c >= 0x80;
-}
-
-// entity-tag = [ weak ] opaque-tag; weak = %s"W/" (case-sensitive).
-// Parses one at s[*i]; false if there is none.
-bool parse_entity_tag(std::string_view s, std::size_t* i, EntityTag* tag) {
-  std::size_t p = *i;
-  tag->weak = false;
-  if (s.size() - p >= 2 && s[p] == 'W' && s[p + 1] == '/') {
-    tag->weak = true;
-    p += 2;
-  }
-  if (p >= s.size() || s[p] != '"') return false;
-  const std::size_t open = ++p;
-  while (p < s.size() && is_etagc(s[p])) ++p;
-  if (p >= s.size() || s[p] != '"') return false;
-  tag->opaque = s.substr(open, p - open);
-  *i = p + 1;
-  return true;
-}
-
-// A whole value that is exactly one entity-tag.
-bool parse_single_entity_tag(std::string_view s, EntityTag* tag) {
-  std::size_t i = 0;
-  return parse_entity_tag(s, &i, tag) && i == s.size();
-}
 
 // Section 8.8.3.2: strong comparison needs both tags strong; weak comparison
 // ignores the weak indicator. Both then compare the opaque-tags octet by octet.
@@ -76,25 +34,25 @@ bool weak_match(const EntityTag& a, const EntityTag& b) { return a.opaque == b.o
 // whenever these are evaluated, so "*" matches). Empty list elements are
 // allowed (section 5.6.1.2). Linear in the value; nothing is stored.
 bool list_matches(std::string_view list, std::string_view etag, bool strong) {
-  list = trim_ows(list);
+  list = ascii_trim_ows(list);
   if (list == "*") return true;
   EntityTag current;
-  const bool have_current = parse_single_entity_tag(trim_ows(etag), &current);
+  const bool have_current = etag_parse_whole(ascii_trim_ows(etag), &current);
   bool matched = false;
   std::size_t i = 0;
   for (;;) {
     if (i < list.size() && list[i] != ',') {
       EntityTag tag;
-      if (!parse_entity_tag(list, &i, &tag)) return false;  // malformed: no match
+      if (!etag_parse(list, &i, &tag)) return false;  // malformed: no match
       if (have_current && (strong ? strong_match(tag, current) : weak_match(tag, current))) {
         matched = true;  // keep going: a malformed tail still voids the list
       }
     }
-    while (i < list.size() && is_ows(list[i])) ++i;
+    while (i < list.size() && ascii_is_ows(list[i])) ++i;
     if (i == list.size()) break;
     if (list[i] != ',') return false;
     ++i;
-    while (i < list.size() && is_ows(list[i])) ++i;
+    while (i < list.size() && ascii_is_ows(list[i])) ++i;
   }
   return matched;
 }
@@ -117,7 +75,7 @@ Cond check_if_unmodified_since(const ConditionalHeaders& h, const Validators& v,
     return Cond::none;
   }
   std::int64_t date = 0;
-  if (!http_date_parse(trim_ows(h.if_unmodified_since), now, &date)) return Cond::none;
+  if (!http_date_parse(ascii_trim_ows(h.if_unmodified_since), now, &date)) return Cond::none;
   return v.last_modified <= date ? Cond::is_true : Cond::is_false;
 }
 
@@ -136,7 +94,7 @@ Cond check_if_modified_since(const ConditionalHeaders& h, const Validators& v,
     return Cond::none;
   }
   std::int64_t date = 0;
-  if (!http_date_parse(trim_ows(h.if_modified_since), now, &date)) return Cond::none;
+  if (!http_date_parse(ascii_trim_ows(h.if_modified_since), now, &date)) return Cond::none;
   return v.last_modified <= date ? Cond::is_false : Cond::is_true;
 }
 
@@ -164,7 +122,7 @@ Precondition preconditions_evaluate(const ConditionalHeaders& h, const Validator
 }
 
 bool if_range_allows(std::string_view if_range, const Validators& v, std::int64_t now) {
-  if_range = trim_ows(if_range);
+  if_range = ascii_trim_ows(if_range);
   if (if_range.empty()) return true;
   // If-Range = entity-tag / HTTP-date; an entity-tag starts with DQUOTE or
   // "W/", which no HTTP-date does.
@@ -172,8 +130,8 @@ bool if_range_allows(std::string_view if_range, const Validators& v, std::int64_
     EntityTag given;
     EntityTag current;
     // A weak tag never matches: the strong comparison requires both strong.
-    return parse_single_entity_tag(if_range, &given) &&
-           parse_single_entity_tag(trim_ows(v.etag), &current) && strong_match(given, current);
+    return etag_parse_whole(if_range, &given) &&
+           etag_parse_whole(ascii_trim_ows(v.etag), &current) && strong_match(given, current);
   }
   std::int64_t date = 0;
   return v.has_last_modified && http_date_parse(if_range, now, &date) &&

@@ -1,11 +1,14 @@
 #include "decision.h"
 
+#include "decimal.h"
 #include "edge_cache.h"
+#include "etag.h"
 #include "httpdate.h"
 #include "key.h"
 #include "loggable.h"
 #include "policy.h"
 #include "revocation.h"
+#include "storage_plan.h"
 
 namespace mg {
 namespace {
@@ -13,45 +16,6 @@ namespace {
 constexpr std::string_view kPathPrefix = "/m/";
 
 bool is_head(const RequestFacts& req) { return req.method == "HEAD"; }
-
-// RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE. Storage
-// normally hands us a strong quoted tag; anything else is not sent and never
-// matches, rather than being echoed into a header.
-bool etag_well_formed(std::string_view e) {
-  if (e.size() > 2 && e[0] == 'W' && e[1] == '/') e.remove_prefix(2);
-  if (e.size() < 2 || e.size() > 200 || e.front() != '"' || e.back() != '"') return false;
-  for (std::size_t i = 1; i + 1 < e.size(); ++i) {
-    auto c = static_cast<unsigned char>(e[i]);
-    if (c == '"' || c < 0x21 || c == 0x7F || c >= 0x80) return false;
-  }
-  return true;
-}
-
-// The bytes storage returns for `plan` on an object of `size` bytes
-// (R2 clamps a range's end to the object, and refuses a start past it).
-bool fetched_span(const Plan& plan, std::uint64_t size, ByteSpan* out) {
-  if (plan.op != StorageOp::get || size == 0) return false;
-  const RangeHint& h = plan.range;
-  switch (h.kind) {
-    case RangeHintKind::whole:
-    case RangeHintKind::needs_size:
-      *out = {0, size - 1};
-      return true;
-    case RangeHintKind::offset_length:
-      if (h.offset >= size || h.length == 0) return false;
-      *out = {h.offset, h.length - 1 > size - 1 - h.offset ? size - 1 : h.offset + h.length - 1};
-      return true;
-    case RangeHintKind::offset:
-      if (h.offset >= size) return false;
-      *out = {h.offset, size - 1};
-      return true;
-    case RangeHintKind::suffix:
-      if (h.suffix == 0) return false;
-      *out = {h.suffix >= size ? 0 : size - h.suffix, size - 1};
-      return true;
-  }
-  return false;
-}
 
 Plan exact_plan(ByteSpan span, std::uint64_t size) {
   Plan p;
@@ -116,6 +80,35 @@ void respond_reason(const Config& config, Reason reason, Mode mode, bool head, R
 
 namespace {
 
+// The one reset: every field a phase decides, cleared before it decides
+// (the response is filled whole by whatever answers, Response::clear).
+void reset(Decision* out) {
+  out->fetch = false;
+  out->mode = Mode::none;
+  out->key_len = 0;
+  out->cache_lookup = false;
+  out->cache_path_len = 0;
+  out->refresh_revocations = false;
+  out->wait_revocations = false;
+  out->revocations_stale = false;
+  out->cache_store = false;
+  out->cache_fill = false;
+  out->cache_fill_length = 0;
+  out->cache_object_len = 0;
+  out->log = false;
+  out->log_budget = false;
+  out->request_id = {};
+  out->log_fingerprints = false;
+}
+
+// The object key the path names (docs/CONTRACT.md section 2), decoded into
+// out->key: the one place a request's key is read from its path. False
+// when the path does not name a key.
+bool request_key(const RequestFacts& req, Decision* out) {
+  return req.path.substr(0, kPathPrefix.size()) == kPathPrefix &&
+         key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len);
+}
+
 // The wait before the next load attempt: the refresh interval, doubled per
 // consecutive failure, at most kMaxLoadBackoff.
 constexpr std::int64_t kMaxLoadBackoff = 300;
@@ -146,18 +139,38 @@ bool snapshot_fresh(const Config& config, const RequestFacts& req) {
   return req.revocation == RevocationState::loaded && revocation_fresh(config, req.revocations, req.now);
 }
 
+// Revocation (docs/CONTRACT.md section 7): after the token, before any cache
+// or storage read, so a copy in the edge cache is never served once revoked.
+// True when it settles the answer (410, or 503 while a fresh snapshot loads
+// or in closed mode); may mark the answer stale (docs/REVOCATION.md).
+bool revocation_answers(const Config& config, const RequestFacts& req, std::string_view key, Mode mode,
+                        Decision* out) {
+  if (req.revocation == RevocationState::disabled) return false;
+  if (!snapshot_fresh(config, req)) {
+    // Past the hard age (or none held): a fresh snapshot first, from the
+    // load in flight or a new one if the backoff allows; the 503 held
+    // meanwhile is what a shim that cannot wait answers.
+    if (load_in_flight(config, req) || may_load(config, req, 1)) {
+      answer(config, req, Reason::storage_unavailable, mode, out);
+      out->refresh_revocations = false;
+      out->wait_revocations = true;
+      return true;
+    }
+    out->revocations_stale = true;
+    if (config.revocation_fail_closed) {
+      answer(config, req, Reason::storage_unavailable, mode, out);
+      return true;
+    }
+  }
+  if (req.revocation != RevocationState::loaded) return false;
+  RevocationScope scope = revocation_lookup(req.revocations, key);
+  if (scope != RevocationScope::all && !(scope == RevocationScope::pub && mode == Mode::pub)) return false;
+  answer(config, req, Reason::revoked, mode, out);
+  return true;
+}
+
 void begin(const Config& config, const RequestFacts& req, Decision* out) {
-  out->fetch = false;
-  out->key_len = 0;
-  out->mode = Mode::none;
-  out->cache_lookup = false;
-  out->cache_path_len = 0;
-  out->cache_store = false;
-  out->cache_fill = false;
-  out->cache_fill_length = 0;
-  out->cache_object_len = 0;
-  out->wait_revocations = false;
-  out->revocations_stale = false;
+  reset(out);
   // Keep the snapshot fresh whatever this request's answer is; a failed
   // load is retried after a backoff, not on every request.
   out->refresh_revocations = req.revocation != RevocationState::disabled && may_load(config, req);
@@ -172,9 +185,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   if (!config.problem.empty() || !config.has_bucket || config.secret.empty())
     return answer(config, req, Reason::not_configured, Mode::none, out);
 
-  if (req.path.substr(0, kPathPrefix.size()) != kPathPrefix ||
-      !key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len))
-    return answer(config, req, Reason::bad_key, Mode::none, out);
+  if (!request_key(req, out)) return answer(config, req, Reason::bad_key, Mode::none, out);
   std::string_view key = out->key_view();
   if (!key_prefix_allowed(key, config.prefixes, config.n_prefixes))
     return answer(config, req, Reason::prefix_not_allowed, Mode::none, out);
@@ -192,29 +203,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
 
-  // Revocation (docs/CONTRACT.md section 7): after the token, before any cache
-  // or storage read, so a copy in the edge cache is never served once revoked.
-  if (req.revocation != RevocationState::disabled) {
-    bool held = req.revocation == RevocationState::loaded;
-    if (!snapshot_fresh(config, req)) {
-      // Past the hard age (or none held): a fresh snapshot first, from the
-      // load in flight or a new one if the backoff allows; the 503 held
-      // meanwhile is what a shim that cannot wait answers.
-      if (load_in_flight(config, req) || may_load(config, req, 1)) {
-        answer(config, req, Reason::storage_unavailable, v.mode, out);
-        out->refresh_revocations = false;
-        out->wait_revocations = true;
-        return;
-      }
-      out->revocations_stale = true;
-      if (config.revocation_fail_closed) return answer(config, req, Reason::storage_unavailable, v.mode, out);
-    }
-    if (held) {
-      RevocationScope scope = revocation_lookup(req.revocations, key);
-      if (scope == RevocationScope::all || (scope == RevocationScope::pub && v.mode == Mode::pub))
-        return answer(config, req, Reason::revoked, v.mode, out);
-    }
-  }
+  if (revocation_answers(config, req, key, v.mode, out)) return;
 
   Plan plan;
   if (is_head(req)) {
@@ -229,165 +218,185 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   ask_storage(out, plan, v.mode);
 }
 
-void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
-            const ObjectFacts& obj, Decision* out) {
-  out->fetch = false;
-  out->mode = mode;
-  out->cache_store = false;
-  out->cache_fill = false;
-  out->cache_fill_length = 0;
-  out->cache_object_len = 0;
-  out->refresh_revocations = false;
-  out->wait_revocations = false;
-  out->revocations_stale = false;
-  out->cache_lookup = false;
-  // The key was checked by decide_begin; decode again for the extension.
-  std::string_view key;
-  if (req.path.substr(0, kPathPrefix.size()) == kPathPrefix &&
-      key_decode(req.path.substr(kPathPrefix.size()), out->key, &out->key_len))
-    key = out->key_view();
+// ---- decide_finish: the RFC 9110 steps, in order ---------------------------
 
+// What the finish phase works from: the request, the token's mode, the read
+// performed, what it returned, and the request's key (empty if the path no
+// longer decodes, which decide_begin has ruled out).
+struct Finish {
+  const Config& config;
+  const RequestFacts& req;
+  Mode mode;
+  const Plan& performed;
+  const ObjectFacts& obj;
+  std::string_view key;
+  Decision* out;
+};
+
+// A first read that named a range (not the whole object).
+bool ranged_first_read(const Plan& p) {
+  return p.attempt == 1 && p.op == StorageOp::get && p.range.kind != RangeHintKind::whole &&
+         p.range.kind != RangeHintKind::needs_size;
+}
+
+// The storage outcome (docs/CONTRACT.md section 5): true when it settles the
+// decision (an answer, or one more read); false for a usable object.
+bool storage_outcome(const Finish& f) {
+  Decision* out = f.out;
   // A cache entry whose metadata this version cannot read is a miss: read
   // the same plan from storage (the cache read cost no storage operation).
-  if (obj.source == ObjectSource::cache && obj.result != StorageResult::ok &&
-      obj.result != StorageResult::invalid_range)
-    return ask_storage(out, performed, mode);
-  out->cache_lookup = mode == Mode::pub && config.edge_cache && key_quote_into(key, out);
-
-  bool ranged_first_read = performed.attempt == 1 && performed.op == StorageOp::get &&
-                           performed.range.kind != RangeHintKind::whole &&
-                           performed.range.kind != RangeHintKind::needs_size;
-  switch (obj.result) {
+  if (f.obj.source == ObjectSource::cache && f.obj.result != StorageResult::ok &&
+      f.obj.result != StorageResult::invalid_range) {
+    ask_storage(out, f.performed, f.mode);
+    return true;
+  }
+  out->cache_lookup = f.mode == Mode::pub && f.config.edge_cache && key_quote_into(f.key, out);
+  switch (f.obj.result) {
+    case StorageResult::ok:
+      return false;
     case StorageResult::error:
       // A ranged read can fail for range reasons storage does not name
       // (Miniflare reports "Unspecified error (0)" for a range on an empty
       // object): read the whole object once. In a real outage that read
       // fails too, and the answer is the same 503.
-      if (ranged_first_read) return ask_storage(out, whole_plan(), mode);
-      return answer(config, req, Reason::storage_unavailable, mode, out);
-    case StorageResult::timeout:
-      // Slow, not failing: a second read would wait out another deadline.
-      return answer(config, req, Reason::storage_timeout, mode, out);
-    case StorageResult::missing:
-      return answer(config, req, Reason::object_missing, mode, out);
     case StorageResult::invalid_range:
       // R2 refuses a range that starts at or past the end. Read the whole
       // object once: that gives the size for 416, or the bytes for 200.
-      if (ranged_first_read) return ask_storage(out, whole_plan(), mode);
-      return answer(config, req, Reason::storage_unavailable, mode, out);
-    case StorageResult::ok:
-      break;
+      if (ranged_first_read(f.performed)) ask_storage(out, whole_plan(), f.mode);
+      else answer(f.config, f.req, Reason::storage_unavailable, f.mode, out);
+      return true;
+    case StorageResult::timeout:
+      // Slow, not failing: a second read would wait out another deadline.
+      answer(f.config, f.req, Reason::storage_timeout, f.mode, out);
+      return true;
+    case StorageResult::missing:
+      answer(f.config, f.req, Reason::object_missing, f.mode, out);
+      return true;
   }
+  return true;
+}
 
-  bool etag_ok = etag_well_formed(obj.etag);
-  Validators val;
-  val.etag = etag_ok ? obj.etag : std::string_view{};
-  val.last_modified = obj.uploaded;
-  val.has_last_modified = true;
+// The object's validators (RFC 9110 8.8): its ETag when it is an
+// entity-tag (etag.h; otherwise it is not sent and never matches, rather
+// than being echoed into a header), and its upload time.
+Validators object_validators(const ObjectFacts& obj) {
+  EntityTag tag;
+  Validators v;
+  v.etag = etag_parse_whole(obj.etag, &tag) ? obj.etag : std::string_view{};
+  v.last_modified = obj.uploaded;
+  v.has_last_modified = true;
+  return v;
+}
 
-  // RFC 9110 13.2.2 steps 1-4.
-  switch (preconditions_evaluate(req.cond, val, req.now)) {
+// RFC 9110 15.4.5: 304 carries the validators a 200 would, and no body.
+void respond_not_modified(const Finish& f, const Validators& val) {
+  Response& r = f.out->response;
+  r.clear();
+  r.reason = Reason::not_modified;
+  r.status = 304;
+  r.mode = f.mode;
+  policy_security_headers(r, f.config.corp_same_site);
+  r.add_static("cache-control", policy_cache_control(f.mode, 304));
+  if (!val.etag.empty()) r.add_copy("etag", val.etag);
+}
+
+// RFC 9110 13.2.2 steps 1-4; true when they settle the answer (412 or 304).
+bool preconditions(const Finish& f, const Validators& val) {
+  switch (preconditions_evaluate(f.req.cond, val, f.req.now)) {
     case Precondition::failed:
-      return answer(config, req, Reason::precondition_failed, mode, out);
-    case Precondition::not_modified: {
-      Response& r = out->response;
-      r.clear();
-      r.reason = Reason::not_modified;
-      r.status = 304;
-      r.mode = mode;
-      policy_security_headers(r, config.corp_same_site);
-      r.add_static("cache-control", policy_cache_control(mode, 304));
-      if (etag_ok) r.add_copy("etag", obj.etag);
-      return;
-    }
+      answer(f.config, f.req, Reason::precondition_failed, f.mode, f.out);
+      return true;
+    case Precondition::not_modified:
+      respond_not_modified(f, val);
+      return true;
     case Precondition::proceed:
-      break;
+      return false;
   }
+  return false;
+}
 
-  // RFC 9110 13.2.2 step 5 and 14.2: Range, unless If-Range says the
-  // client's copy is stale.
-  RangeResult rr = range_resolve(req.range, obj.size);
+// RFC 9110 13.2.2 step 5, 14.2 and 13.1.5: the Range header against the
+// object, ignored when If-Range says the client's copy is stale.
+RangeResult range_with_if_range(const Finish& f, const Validators& val) {
+  RangeResult rr = range_resolve(f.req.range, f.obj.size);
   if ((rr.outcome == RangeOutcome::satisfiable || rr.outcome == RangeOutcome::unsatisfiable) &&
-      !if_range_allows(req.cond.if_range, val, req.now))
+      !if_range_allows(f.req.cond.if_range, val, f.req.now))
     rr.outcome = RangeOutcome::ignored;
+  return rr;
+}
 
-  if (rr.outcome == RangeOutcome::unsatisfiable) {
-    answer(config, req, Reason::range_not_satisfiable, mode, out);
-    char buf[40] = "bytes */";
-    std::size_t n = 8;
-    char digits[24];
-    std::size_t d = 0;
-    std::uint64_t s = obj.size;
-    do { digits[d++] = static_cast<char>('0' + s % 10); s /= 10; } while (s);
-    while (d) buf[n++] = digits[--d];
-    out->response.add_copy("content-range", std::string_view(buf, n));
-    return;
-  }
+// RFC 9110 15.5.17 and 14.4: 416 with "bytes */size".
+void respond_range_not_satisfiable(const Finish& f) {
+  answer(f.config, f.req, Reason::range_not_satisfiable, f.mode, f.out);
+  char buf[8 + kDecimalU64Digits] = "bytes */";
+  std::size_t n = 8 + decimal_format_u64(f.obj.size, buf + 8);
+  f.out->response.add_copy("content-range", std::string_view(buf, n));
+}
 
-  bool partial = rr.outcome == RangeOutcome::satisfiable;
-  bool empty = obj.size == 0;
-  ByteSpan want = partial ? rr.span : ByteSpan{0, empty ? 0 : obj.size - 1};
+// A GET streams what storage returned, so that must be exactly `want`
+// (storage_plan.h). True when it is not: one exact re-read, or, when the
+// object changed between the two reads, 503 (fail closed; the client retries).
+bool reread_unless_span(const Finish& f, ByteSpan want) {
+  if (is_head(f.req) || f.obj.size == 0) return false;
+  StorageRead got = storage_read(f.performed, f.obj.size);
+  if (got.has_span && got.span.first == want.first && got.span.last == want.last) return false;
+  if (f.performed.attempt == 1) ask_storage(f.out, exact_plan(want, f.obj.size), f.mode);
+  else answer(f.config, f.req, Reason::storage_unavailable, f.mode, f.out);
+  return true;
+}
 
-  // GET streams what storage returned; it must be exactly the span we send.
-  if (!is_head(req) && !empty) {
-    ByteSpan got;
-    bool have = fetched_span(performed, obj.size, &got);
-    if (!have || got.first != want.first || got.last != want.last) {
-      if (performed.attempt == 1) return ask_storage(out, exact_plan(want, obj.size), mode);
-      // The object changed between our two reads: fail closed, the client retries.
-      return answer(config, req, Reason::storage_unavailable, mode, out);
-    }
-  }
+// RFC 9110 14.4: "bytes first-last/size".
+void add_content_range(Response* r, ByteSpan span, std::uint64_t size) {
+  char buf[6 + 3 * kDecimalU64Digits + 2] = "bytes ";
+  std::size_t n = 6;
+  n += decimal_format_u64(span.first, buf + n);
+  buf[n++] = '-';
+  n += decimal_format_u64(span.last, buf + n);
+  buf[n++] = '/';
+  n += decimal_format_u64(size, buf + n);
+  r->add_copy("content-range", std::string_view(buf, n));
+}
 
-  Response& r = out->response;
+// RFC 9110 15.3.1 and 15.3.7: 200 with the whole object, or 206 with `want`.
+void respond_object(const Finish& f, const Validators& val, bool partial, ByteSpan want) {
+  const bool empty = f.obj.size == 0;
+  Response& r = f.out->response;
   r.clear();
   r.reason = partial ? Reason::serve_partial : Reason::serve_full;
   r.status = partial ? 206 : 200;
-  r.mode = mode;
-  policy_security_headers(r, config.corp_same_site);
-  r.add_static("cache-control", policy_cache_control(mode, r.status));
+  r.mode = f.mode;
+  policy_security_headers(r, f.config.corp_same_site);
+  r.add_static("cache-control", policy_cache_control(f.mode, r.status));
   char ct_buf[kContentTypeBuf];
-  ContentType ct = policy_content_type(obj.content_type, key, ct_buf);
+  ContentType ct = policy_content_type(f.obj.content_type, f.key, ct_buf);
   r.add_copy("content-type", ct.type);
   if (ct.attachment) r.add_static("content-disposition", "attachment");
   r.add_number("content-length", empty ? 0 : want.length());
-  if (partial) {
-    char buf[80];
-    std::size_t n = 0;
-    auto put = [&](std::uint64_t v) {
-      char digits[24];
-      std::size_t d = 0;
-      do { digits[d++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
-      while (d) buf[n++] = digits[--d];
-    };
-    for (char c : std::string_view("bytes ")) buf[n++] = c;
-    put(want.first);
-    buf[n++] = '-';
-    put(want.last);
-    buf[n++] = '/';
-    put(obj.size);
-    r.add_copy("content-range", std::string_view(buf, n));
-  }
+  if (partial) add_content_range(&r, want, f.obj.size);
   r.add_static("accept-ranges", "bytes");
-  if (etag_ok) r.add_copy("etag", obj.etag);
+  if (!val.etag.empty()) r.add_copy("etag", val.etag);
   char date[kHttpDateLen];
-  if (http_date_format(obj.uploaded, date) == kHttpDateLen)
+  if (http_date_format(f.obj.uploaded, date) == kHttpDateLen)
     r.add_copy("last-modified", std::string_view(date, kHttpDateLen));
   if (!empty) {
     r.has_span = true;
     r.span = want;
   }
-  r.body = (!is_head(req) && !empty) ? BodySource::object : BodySource::none;
+  r.body = (!is_head(f.req) && !empty) ? BodySource::object : BodySource::none;
+}
 
-  // The edge cache, from a storage read under a public token (never private,
-  // never an error, never a HEAD): a read of the whole object is stored as it
-  // streams; a Range read fills the entry in the background with a second,
-  // whole read, when the object is small enough for that read to finish
-  // within the runtime's waitUntil time (Config::edge_cache_fill_max).
-  bool whole = want.first == 0 && want.last + 1 == obj.size;
-  bool fill = !whole && obj.size <= config.edge_cache_fill_max;
-  if (mode == Mode::pub && config.edge_cache && !is_head(req) && obj.source == ObjectSource::storage &&
-      !empty && (whole || fill) && obj.size <= kMaxCacheableBytes && key_quote_into(key, out)) {
+// The edge cache, from a storage read under a public token (never private,
+// never an error, never a HEAD): a read of the whole object is stored as it
+// streams; a Range read fills the entry in the background with a second,
+// whole read, when the object is small enough for that read to finish
+// within the runtime's waitUntil time (Config::edge_cache_fill_max).
+void fill_edge_cache(const Finish& f, ByteSpan want) {
+  const ObjectFacts& obj = f.obj;
+  Decision* out = f.out;
+  const bool whole = want.first == 0 && want.last + 1 == obj.size;
+  const bool fill = !whole && obj.size <= f.config.edge_cache_fill_max;
+  if (f.mode == Mode::pub && f.config.edge_cache && !is_head(f.req) && obj.source == ObjectSource::storage &&
+      obj.size != 0 && (whole || fill) && obj.size <= kMaxCacheableBytes && key_quote_into(f.key, out)) {
     out->cache_object_len = cache_object_write(obj, out->cache_object, sizeof out->cache_object);
     out->cache_store = whole && out->cache_object_len > 0;
     out->cache_fill = fill && out->cache_object_len > 0;
@@ -395,6 +404,18 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
   }
 }
 
+void finish(const Finish& f) {
+  if (storage_outcome(f)) return;
+  const Validators val = object_validators(f.obj);
+  if (preconditions(f, val)) return;
+  RangeResult rr = range_with_if_range(f, val);
+  if (rr.outcome == RangeOutcome::unsatisfiable) return respond_range_not_satisfiable(f);
+  const bool partial = rr.outcome == RangeOutcome::satisfiable;
+  const ByteSpan want = partial ? rr.span : ByteSpan{0, f.obj.size == 0 ? 0 : f.obj.size - 1};
+  if (reread_unless_span(f, want)) return;
+  respond_object(f, val, partial, want);
+  fill_edge_cache(f, want);
+}
 
 // What every final answer carries besides status and headers: whether to
 // log it (a cache lookup that timed out is logged like a fault), the request
@@ -403,12 +424,8 @@ void finish(const Config& config, const RequestFacts& req, Mode mode, const Plan
 // sampled. Denials and errors are logged up to the isolate's budget per
 // second (every one is counted in the metric regardless), then sampled as
 // successes are; each line says its rate, so counts weight back
-// (docs/OBSERVABILITY.md).
+// (docs/OBSERVABILITY.md). The log fields start cleared (reset).
 void observe(const Config& config, const RequestFacts& req, Decision* out) {
-  out->log = false;
-  out->log_budget = false;
-  out->request_id = {};
-  out->log_fingerprints = false;
   out->cache_deadline_ms = cache_deadline(config);
   if (out->fetch) return;
   Response& r = out->response;
@@ -427,7 +444,8 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
 }  // namespace
 
 bool revocation_fresh(const Config& config, const RevocationView& view, std::int64_t now) {
-  return now - view.built_at <= config.revocation_max_stale;
+  // In 128 bits: a clock and a build time far apart must not overflow (UBSan, fuzz `decision`).
+  return static_cast<__int128>(now) - view.built_at <= config.revocation_max_stale;
 }
 
 std::int64_t cache_deadline(const Config& config) {
@@ -443,22 +461,16 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
 void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
                    const ObjectFacts& obj, Decision* out) {
   if (req.too_large) return decide_unreadable(config, req, mode, out);
-  finish(config, req, mode, performed, obj, out);
+  reset(out);
+  out->mode = mode;
+  std::string_view key = request_key(req, out) ? out->key_view() : std::string_view{};
+  finish(Finish{config, req, mode, performed, obj, key, out});
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }
 
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out) {
-  out->key_len = 0;
-  out->cache_lookup = false;
-  out->cache_path_len = 0;
-  out->cache_store = false;
-  out->cache_fill = false;
-  out->cache_fill_length = 0;
-  out->cache_object_len = 0;
-  out->refresh_revocations = false;
-  out->wait_revocations = false;
-  out->revocations_stale = false;
+  reset(out);
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;

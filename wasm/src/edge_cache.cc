@@ -1,25 +1,14 @@
 #include "edge_cache.h"
 
-#include "key.h"
+#include "decimal.h"
+#include "percent.h"
+#include "writer.h"
 
 namespace mg {
 namespace {
 
-struct Out {
-  char* p;
-  std::size_t cap;
-  std::size_t n = 0;
-  bool ok = true;
-  void put(char c) {
-    if (n == cap) { ok = false; return; }
-    p[n++] = c;
-  }
-  void num(std::uint64_t v) {
-    char d[24];
-    std::size_t k = 0;
-    do { d[k++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
-    while (k) put(d[--k]);
-  }
+// The metadata writer (writer.h) with the field escaping.
+struct Out : Writer {
   void escaped(std::string_view s) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     if (s.empty()) { put('-'); return; }  // an empty field is "-", never ""
@@ -42,33 +31,11 @@ bool next_field(std::string_view* rest, std::string_view* field) {
   return !field->empty();
 }
 
-bool parse_u64(std::string_view s, std::uint64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 bool unescape(std::string_view s, char* buf, std::size_t cap, std::size_t* used, std::string_view* out) {
   if (s == "-") { *out = {}; return true; }
   char* start = buf + *used;
   std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return false;
-      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (*used + n == cap) return false;
-    start[n++] = c;
-  }
+  if (!percent_decode(s, Plus::literal, start, cap - *used, &n)) return false;
   *used += n;
   *out = std::string_view(start, n);
   return true;
@@ -77,17 +44,17 @@ bool unescape(std::string_view s, char* buf, std::size_t cap, std::size_t* used,
 }  // namespace
 
 std::size_t cache_object_write(const ObjectFacts& obj, char* out, std::size_t cap) {
-  Out w{out, cap};
+  Out w{{out, cap}};
   for (char c : std::string_view("v1 ")) w.put(c);
-  w.num(obj.size);
+  w.decimal(obj.size);
   w.put(' ');
   if (obj.uploaded < 0) return 0;
-  w.num(static_cast<std::uint64_t>(obj.uploaded));
+  w.decimal(static_cast<std::uint64_t>(obj.uploaded));
   w.put(' ');
   w.escaped(obj.etag);
   w.put(' ');
   w.escaped(obj.content_type);
-  return w.ok ? w.n : 0;
+  return w.ok ? w.len : 0;
 }
 
 bool cache_object_read(std::string_view value, ObjectFacts* obj, char* buf, std::size_t cap) {
@@ -97,7 +64,7 @@ bool cache_object_read(std::string_view value, ObjectFacts* obj, char* buf, std:
       !next_field(&rest, &type) || !rest.empty())
     return false;
   std::uint64_t sz, up;
-  if (!parse_u64(size, &sz) || !parse_u64(uploaded, &up)) return false;
+  if (!decimal_parse_u64(size, &sz) || !decimal_parse_u64(uploaded, &up)) return false;
   std::size_t used = 0;
   if (!unescape(etag, buf, cap, &used, &obj->etag) || !unescape(type, buf, cap, &used, &obj->content_type))
     return false;

@@ -1,13 +1,9 @@
 #include "key.h"
 
-namespace mg {
+#include "percent.h"
+#include "utf8.h"
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace mg {
 
 namespace {
 
@@ -27,47 +23,11 @@ bool has_dot_segment(std::string_view key) {
 
 }  // namespace
 
-bool utf8_valid(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
-    std::size_t len;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return false;  // continuation byte, overlong lead C0/C1, or > F4
-    if (n - i < len) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return false;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
 bool key_decode(std::string_view raw, char* out, std::size_t* out_len) {
   *out_len = 0;
   if (raw.size() > kMaxRawKeyBytes) return false;
   std::size_t n = 0;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '%') {
-      if (i + 2 >= raw.size()) return false;  // truncated escape
-      int hi = hex_digit(raw[i + 1]);
-      int lo = hex_digit(raw[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (n == kMaxKeyBytes) return false;
-    out[n++] = c;
-  }
+  if (!percent_decode(raw, Plus::literal, out, kMaxKeyBytes, &n)) return false;
   std::string_view key(out, n);
   if (!utf8_valid(key)) return false;
   for (char ch : key) {
@@ -117,19 +77,7 @@ QueryToken query_token(std::string_view query, char* out, std::size_t cap, std::
     if (pair.size() < 1 || pair[0] != 't' || (pair.size() > 1 && pair[1] != '=')) continue;
     std::string_view value = pair.size() > 1 ? pair.substr(2) : std::string_view{};
     std::size_t n = 0;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-      char c = value[i];
-      if (c == '+') c = ' ';
-      else if (c == '%') {
-        if (i + 2 >= value.size()) return QueryToken::malformed;
-        int hi = hex_digit(value[i + 1]), lo = hex_digit(value[i + 2]);
-        if (hi < 0 || lo < 0) return QueryToken::malformed;
-        c = static_cast<char>(hi * 16 + lo);
-        i += 2;
-      }
-      if (n == cap) return QueryToken::malformed;
-      out[n++] = c;
-    }
+    if (!percent_decode(value, Plus::space, out, cap, &n)) return QueryToken::malformed;
     *out_len = n;
     return n ? QueryToken::found : QueryToken::absent;
   }

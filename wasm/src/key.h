@@ -22,12 +22,6 @@ bool key_decode(std::string_view raw, char* out, std::size_t* out_len);
 // True when the key starts with one of `prefixes` (byte comparison).
 bool key_prefix_allowed(std::string_view key, const std::string_view* prefixes, std::size_t n);
 
-// Strict UTF-8 validation (RFC 3629). Exposed for the token and tests.
-bool utf8_valid(std::string_view s);
-
-// Value of one hex digit (either case), or -1.
-int hex_digit(char c);
-
 // The key's extension after the last '.' of its last segment, or empty.
 std::string_view key_extension(std::string_view key);
 

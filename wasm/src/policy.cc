@@ -1,41 +1,23 @@
 #include "policy.h"
 
+#include "ascii.h"
 #include "key.h"
 
 namespace mg {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// RFC 9110 5.6.2 tchar: the only bytes allowed in a media type's type and subtype.
-bool is_tchar(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
+// RFC 9110 5.6.2 token: the only bytes allowed in a media type's type and subtype.
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
-    if (!is_tchar(c)) return false;
+    if (!ascii_is_tchar(c)) return false;
   return true;
 }
 
@@ -74,7 +56,7 @@ std::string_view policy_cache_control(Mode mode, int status) {
 }
 
 ContentType policy_content_type(std::string_view stored, std::string_view key, char* buf) {
-  std::string_view media = trim_ows(stored.substr(0, stored.find(';')));
+  std::string_view media = ascii_trim_ows(stored.substr(0, stored.find(';')));
   bool generic = media.empty() || iequals(media, "application/octet-stream") ||
                  iequals(media, "binary/octet-stream");
   if (generic) {
@@ -87,7 +69,7 @@ ContentType policy_content_type(std::string_view stored, std::string_view key, c
   if (slash == std::string_view::npos || media.size() >= kContentTypeBuf) return {kOctetStream, true};
   std::string_view type = media.substr(0, slash), sub = media.substr(slash + 1);
   if (!is_token(type) || !is_token(sub)) return {kOctetStream, true};
-  for (std::size_t i = 0; i < media.size(); ++i) buf[i] = lower(media[i]);
+  for (std::size_t i = 0; i < media.size(); ++i) buf[i] = ascii_lower(media[i]);
   std::string_view low(buf, media.size());
   std::string_view ltype = low.substr(0, slash), lsub = low.substr(slash + 1);
   if (ltype != "image" && ltype != "video") return {kOctetStream, true};

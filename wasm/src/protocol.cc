@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "decimal.h"
 #include "edge_cache.h"
 #include "settings_table.h"
 
@@ -19,19 +20,6 @@ void for_each_line(std::string_view text, F&& f) {
     if (tab == std::string_view::npos) continue;
     f(line.substr(0, tab), line.substr(tab + 1));
   }
-}
-
-bool parse_u64(std::string_view s, std::uint64_t* out) {
-  if (s.empty() || s.size() > 20) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
 }
 
 void set_once(std::string_view* slot, bool* seen, std::string_view v) {
@@ -205,7 +193,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   o.source = get_u32(in, wire::kSource) == 1 ? ObjectSource::cache : ObjectSource::storage;
   std::string_view cached = s[wire::in_cached];
   std::uint64_t cached_size = 0;
-  bool cached_size_ok = parse_u64(s[wire::in_cached_size], &cached_size);
+  bool cached_size_ok = decimal_parse_u64(s[wire::in_cached_size], &cached_size);
   if (o.source == ObjectSource::cache) {
     // The entry's metadata, in one field the core wrote itself. Unreadable,
     // or the entry holding another number of bytes than its metadata says:

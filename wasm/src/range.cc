@@ -36,6 +36,8 @@
 
 #include <algorithm>
 
+#include "ascii.h"
+
 namespace mg {
 namespace {
 
@@ -51,24 +53,6 @@ struct ParsedRanges {
   Spec specs[kMaxRangeSpecs];
   std::size_t count = 0;
 };
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// tchar (RFC 9110 section 5.6.2).
-bool is_tchar(char c) {
-  if (is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Range unit names are case-insensitive (RFC 9110 section 14.1).
 bool is_bytes_unit(std::string_view unit) {
@@ -93,7 +77,7 @@ struct Numeral {
 bool parse_numeral(std::string_view s, std::size_t* i, Numeral* out) {
   constexpr std::uint64_t kMax = ~std::uint64_t{0};
   const std::size_t start = *i;
-  while (*i < s.size() && is_digit(s[*i])) ++*i;
+  while (*i < s.size() && ascii_is_digit(s[*i])) ++*i;
   if (*i == start) return false;
   std::size_t lead = start;
   while (lead + 1 < *i && s[lead] == '0') ++lead;
@@ -120,7 +104,7 @@ bool numeral_le(const Numeral& a, const Numeral& b) {
 }
 
 void skip_ows(std::string_view s, std::size_t* i) {
-  while (*i < s.size() && is_ows(s[*i])) ++*i;
+  while (*i < s.size() && ascii_is_ows(s[*i])) ++*i;
 }
 
 // range-spec at s[*i], which starts with a digit or '-'.
@@ -140,7 +124,7 @@ bool parse_spec(std::string_view s, std::size_t* i, Spec* spec) {
   if (*i >= s.size() || s[*i] != '-') return false;
   ++*i;
   skip_ows(s, i);
-  if (*i >= s.size() || !is_digit(s[*i])) {  // "a-"
+  if (*i >= s.size() || !ascii_is_digit(s[*i])) {  // "a-"
     spec->open = true;
     return true;
   }
@@ -157,18 +141,17 @@ bool parse_spec(std::string_view s, std::size_t* i, Spec* spec) {
 bool parse_ranges(std::string_view header, ParsedRanges* out) {
   if (header.size() > kMaxRangeHeaderBytes) return false;
   std::string_view s = header;
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  s = ascii_trim_ows(s);
 
   std::size_t i = 0;
-  while (i < s.size() && is_tchar(s[i])) ++i;
+  while (i < s.size() && ascii_is_tchar(s[i])) ++i;
   if (i == s.size() || s[i] != '=' || !is_bytes_unit(s.substr(0, i))) return false;
   ++i;
 
   out->count = 0;
   for (;;) {
     skip_ows(s, &i);
-    if (i < s.size() && (is_digit(s[i]) || s[i] == '-')) {
+    if (i < s.size() && (ascii_is_digit(s[i]) || s[i] == '-')) {
       if (out->count == kMaxRangeSpecs) return false;
       if (!parse_spec(s, &i, &out->specs[out->count])) return false;
       ++out->count;
@@ -231,6 +214,24 @@ RangeResult range_resolve(std::string_view header, std::uint64_t size) {
 
 namespace {
 
+// The last byte of an open range ("a-"). A last-pos of 2^64-1 (or a longer
+// numeral, saturated there) is past the end of every object, so it reads as
+// "a-" too; this also keeps a length from overflowing.
+constexpr std::uint64_t kOpen = ~std::uint64_t{0};
+
+// The hint that reads the interval [first, last], to the end when last is kOpen.
+RangeHint span_hint(ByteSpan span) {
+  RangeHint h;
+  h.offset = span.first;
+  if (span.last == kOpen) {
+    h.kind = RangeHintKind::offset;
+  } else {
+    h.kind = RangeHintKind::offset_length;
+    h.length = span.last - span.first + 1;
+  }
+  return h;
+}
+
 // Several specs without a suffix that already coalesce into one interval
 // [a, b] stay one interval for every size: clamping to [0, size - 1] and
 // dropping specs that start past the end cannot split it. So storage can be
@@ -241,7 +242,6 @@ namespace {
 RangeHint multi_range_hint(const ParsedRanges& parsed) {
   RangeHint h;
   h.kind = RangeHintKind::needs_size;
-  constexpr std::uint64_t kOpen = ~std::uint64_t{0};
   ByteSpan spans[kMaxRangeSpecs];
   for (std::size_t k = 0; k < parsed.count; ++k) {
     const Spec& sp = parsed.specs[k];
@@ -256,15 +256,7 @@ RangeHint multi_range_hint(const ParsedRanges& parsed) {
     if (spans[k].first > merged.last && spans[k].first - merged.last > 1) return h;
     merged.last = std::max(merged.last, spans[k].last);
   }
-  if (merged.last == kOpen) {
-    h.kind = RangeHintKind::offset;
-    h.offset = merged.first;
-  } else {
-    h.kind = RangeHintKind::offset_length;
-    h.offset = merged.first;
-    h.length = merged.last - merged.first + 1;
-  }
-  return h;
+  return span_hint(merged);
 }
 
 }  // namespace
@@ -309,16 +301,8 @@ RangeHint range_hint_unbounded(std::string_view header) {
       h.kind = RangeHintKind::suffix;
       h.suffix = sp.last;
     }
-  } else if (sp.open || sp.last == ~std::uint64_t{0}) {
-    // A last-pos of 2^64-1 (or a longer numeral, saturated there) is past
-    // the end of every object, so it reads as "a-"; this also keeps the
-    // length below from overflowing.
-    h.kind = RangeHintKind::offset;
-    h.offset = sp.first;
   } else {
-    h.kind = RangeHintKind::offset_length;
-    h.offset = sp.first;
-    h.length = sp.last - sp.first + 1;
+    h = span_hint(ByteSpan{sp.first, sp.open ? kOpen : sp.last});
   }
   return h;
 }
@@ -326,5 +310,16 @@ RangeHint range_hint_unbounded(std::string_view header) {
 }  // namespace
 
 RangeHint range_hint(std::string_view header) { return bounded(range_hint_unbounded(header)); }
+
+std::string_view range_hint_kind_name(RangeHintKind kind) {
+  switch (kind) {
+    case RangeHintKind::whole: return "whole";
+    case RangeHintKind::offset_length: return "offset_length";
+    case RangeHintKind::offset: return "offset";
+    case RangeHintKind::suffix: return "suffix";
+    case RangeHintKind::needs_size: return "needs_size";
+  }
+  return "?";
+}
 
 }  // namespace mg

@@ -65,4 +65,7 @@ struct RangeHint {
 // beyond that, a hint falls back to what the number means for any real object.
 RangeHint range_hint(std::string_view header);
 
+// The kind's name as the wire tables and tests/vectors/plans.jsonl spell it.
+std::string_view range_hint_kind_name(RangeHintKind kind);
+
 }  // namespace mg

@@ -1,5 +1,7 @@
 #include "response.h"
 
+#include "decimal.h"
+
 namespace mg {
 
 const Header kStaticHeaders[] = {
@@ -56,14 +58,8 @@ void Response::add_copy(std::string_view name, std::string_view value) {
 }
 
 void Response::add_number(std::string_view name, std::uint64_t value) {
-  char buf[24];
-  std::size_t n = 0;
-  do {
-    buf[sizeof buf - 1 - n] = static_cast<char>('0' + value % 10);
-    value /= 10;
-    ++n;
-  } while (value);
-  add_copy(name, std::string_view(buf + sizeof buf - n, n));
+  char buf[kDecimalU64Digits];
+  add_copy(name, std::string_view(buf, decimal_format_u64(value, buf)));
 }
 
 std::string_view Response::find(std::string_view name) const {

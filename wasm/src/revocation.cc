@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "bearssl_hash.h"
+#include "hex.h"
+#include "json_object.h"
 
 namespace mg {
 namespace {
@@ -26,113 +28,28 @@ void store_le32(unsigned char* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
-int hex_nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// Reads the top-level "scope" member of a revocation value with the core's
+// one JSON reader (json_object.h, the token's too), over a copy. Every
+// doubt resolves to `none` (read as "all" by the caller: refuse rather than
+// serve): not one strict JSON object (json_object.h: duplicate names, bad
+// UTF-8, nesting, size), a scope other than the string "all" or "public",
+// or a name or scope spelled with escapes ("pub\u006cic" is not read).
+RevocationScope value_scope(std::string_view value) {
+  static char buf[kJsonMaxBytes + 1];
+  if (value.size() > kJsonMaxBytes) return RevocationScope::none;
+  std::memcpy(buf, value.data(), value.size());
+  JsonMember scope{"scope"};
+  if (!json_read_object(buf, value.size(), &scope, 1) || scope.type != JsonType::string) return RevocationScope::none;
+  // Written without escapes: the text holds exactly the name and the value,
+  // each followed by its closing quote.
+  auto as_written = [&](const char* s, std::size_t n) {
+    std::size_t at = static_cast<std::size_t>(s - buf);
+    return value.substr(at, n) == std::string_view(s, n) && value.substr(at + n, 1) == "\"";
+  };
+  if (!as_written(scope.key, scope.name.size()) || !as_written(scope.str, scope.len)) return RevocationScope::none;
+  std::string_view v(scope.str, scope.len);
+  return v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
 }
-
-// Reads the top-level "scope" member of a revocation value. A small scanner
-// rather than a second JSON parser in the module: it only has to find one
-// string member, and every doubt resolves to `none` (read as "all" by the
-// caller: refuse rather than serve). It walks strings with their escapes
-// and tracks nesting, so a "scope" inside a nested value or inside another
-// string is never taken for the member.
-class ScopeScanner {
- public:
-  explicit ScopeScanner(std::string_view s) : s_(s) {}
-
-  RevocationScope scan() {
-    skip_ws();
-    if (!eat('{')) return RevocationScope::none;
-    RevocationScope found = RevocationScope::none;
-    skip_ws();
-    if (eat('}')) return end_ok() ? found : RevocationScope::none;
-    for (;;) {
-      std::string_view name;
-      skip_ws();
-      if (!string(&name)) return RevocationScope::none;
-      skip_ws();
-      if (!eat(':')) return RevocationScope::none;
-      skip_ws();
-      if (name == "scope") {
-        if (found != RevocationScope::none) return RevocationScope::none;  // duplicate
-        std::string_view v;
-        if (!string(&v)) return RevocationScope::none;
-        found = v == "all" ? RevocationScope::all : v == "public" ? RevocationScope::pub : RevocationScope::none;
-        if (found == RevocationScope::none) return RevocationScope::none;
-      } else if (!skip_value(0)) {
-        return RevocationScope::none;
-      }
-      skip_ws();
-      if (eat(',')) continue;
-      if (eat('}')) return end_ok() ? found : RevocationScope::none;
-      return RevocationScope::none;
-    }
-  }
-
- private:
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) { ++i_; return true; }
-    return false;
-  }
-  void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-  }
-  bool end_ok() {
-    skip_ws();
-    return i_ == s_.size();
-  }
-  // A string without escapes is returned as is; one with escapes is
-  // returned raw (never equal to "scope", "all" or "public" then, which only
-  // makes the answer stricter).
-  bool string(std::string_view* out) {
-    if (!eat('"')) return false;
-    std::size_t start = i_;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') { *out = s_.substr(start, i_ - 1 - start); return true; }
-      if (c == '\\') { if (i_ == s_.size()) return false; ++i_; }
-      else if (static_cast<unsigned char>(c) < 0x20) return false;
-    }
-    return false;
-  }
-  bool skip_value(int depth) {
-    if (depth > 16 || i_ >= s_.size()) return false;
-    char c = s_[i_];
-    std::string_view ignored;
-    if (c == '"') return string(&ignored);
-    if (c == '{' || c == '[') {
-      char close = c == '{' ? '}' : ']';
-      ++i_;
-      skip_ws();
-      if (eat(close)) return true;
-      for (;;) {
-        skip_ws();
-        if (c == '{') {
-          if (!string(&ignored)) return false;
-          skip_ws();
-          if (!eat(':')) return false;
-          skip_ws();
-        }
-        if (!skip_value(depth + 1)) return false;
-        skip_ws();
-        if (eat(',')) continue;
-        return eat(close);
-      }
-    }
-    // Numbers, true, false, null: a run of their characters.
-    std::size_t start = i_;
-    while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || (s_[i_] >= 'a' && s_[i_] <= 'z') ||
-                              s_[i_] == '-' || s_[i_] == '+' || s_[i_] == '.' || s_[i_] == 'E'))
-      ++i_;
-    return i_ > start;
-  }
-
-  std::string_view s_;
-  std::size_t i_ = 0;
-};
 
 // In-place heapsort: no allocation, small code, O(n log n) for the
 // scheduled handler's million-entry case.
@@ -218,7 +135,7 @@ bool name_hash(std::string_view name, unsigned char sha[32]) {
   constexpr std::string_view kPrefix = "rev:";
   if (name.size() != kPrefix.size() + 64 || name.substr(0, kPrefix.size()) != kPrefix) return false;
   for (std::size_t i = 0; i < 32; ++i) {
-    int hi = hex_nibble(name[4 + 2 * i]), lo = hex_nibble(name[5 + 2 * i]);
+    int hi = hex_value(name[4 + 2 * i]), lo = hex_value(name[5 + 2 * i]);
     if (hi < 0 || lo < 0) return false;
     sha[i] = static_cast<unsigned char>(hi * 16 + lo);
   }
@@ -230,8 +147,8 @@ bool name_hash(std::string_view name, unsigned char sha[32]) {
 bool revocation_parse_kv(std::string_view name, std::string_view value, std::uint64_t* entry) {
   unsigned char sha[32];
   if (!name_hash(name, sha)) return false;
-  // Values are small; anything over 64 KiB is not the backend's and is read as "all".
-  RevocationScope scope = value.size() <= 65536 ? ScopeScanner(value).scan() : RevocationScope::none;
+  // Values are small; anything over kJsonMaxBytes is not the backend's and is read as "all".
+  RevocationScope scope = value_scope(value);
   *entry = revocation_entry(sha, scope == RevocationScope::none ? RevocationScope::all : scope);
   return true;
 }

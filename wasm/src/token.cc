@@ -8,189 +8,24 @@
 #include <cstdint>
 #include <cstring>
 
-// RapidJSON relies on its asserts for internal invariants; rapidjson_config.h
-// makes a failed one trap (abort() would pull in WASI imports).
-#include "rapidjson_config.h"
-#include "rapidjson/allocators.h"
-#include "rapidjson/reader.h"
-#include "rapidjson/stream.h"
+#include "json_object.h"
+#include "utf8.h"
+#include "writer.h"
 
 namespace mg {
 namespace {
 
 constexpr std::size_t kMacBytes = 32;
 constexpr std::size_t kMacChars = 43;  // b64url of 32 bytes, no padding
-// Nesting bound for the payload (the top-level object is depth 1). The
-// backend writes a flat object; the bound leaves room to grow the format
-// and bounds RapidJSON's recursion.
-constexpr int kMaxJsonDepth = 32;
-// Every member needs at least `"":0` and a separator.
-constexpr std::size_t kMaxNames = kMaxPayloadBytes / 4 + 1;
-static_assert(kMaxPayloadBytes < 65536, "member name offsets are 16-bit");
+// The payload is read by json_object.h, which takes up to kJsonMaxBytes
+// (nesting up to kJsonMaxDepth: the backend writes a flat object; the bound
+// leaves room to grow the format).
+static_assert(kMaxPayloadBytes <= kJsonMaxBytes, "json_read_object reads every payload");
 static_assert((kMaxPayloadBytes * 4 + 2) / 3 + 1 + kMacChars <= kMaxTokenBytes,
               "a token carrying the largest payload fits kMaxTokenBytes");
 
 // memset through a volatile function pointer: not removable as a dead store.
 void* (*const volatile g_memset)(void*, int, std::size_t) = std::memset;
-
-// ---- UTF-8 (RFC 3629) ------------------------------------------------------
-
-// Decodes one code point at p. Returns its length, or 0 for an invalid
-// sequence: overlong forms, UTF-16 surrogates and anything past U+10FFFF are
-// invalid, so a string that passes holds only Unicode scalar values.
-std::size_t utf8_next(const unsigned char* p, const unsigned char* end, std::uint32_t* cp) {
-  const unsigned c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  std::size_t n;
-  std::uint32_t v, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, v = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, v = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, v = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (static_cast<std::size_t>(end - p) < n) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (p[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return n;
-}
-
-bool utf8_valid(const char* s, std::size_t len) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s);
-  const auto* end = p + len;
-  std::uint32_t cp;
-  while (p < end) {
-    std::size_t n = utf8_next(p, end, &cp);
-    if (!n) return false;
-    p += n;
-  }
-  return true;
-}
-
-// ---- Payload reader --------------------------------------------------------
-
-enum class Type : std::uint8_t { absent, string, integer, other };
-
-struct Field {
-  Type type = Type::absent;
-  const char* str = nullptr;  // Type::string: unescaped UTF-8, in the payload buffer
-  std::size_t len = 0;
-  std::int64_t num = 0;       // Type::integer
-};
-
-// RapidJSON SAX handler over the MAC-verified payload. Parsing is in situ:
-// strings are unescaped in place, so member names stay addressable after
-// their event. It enforces what RapidJSON alone does not:
-//  - the root is an object;
-//  - no object has two members with the same name after unescaping
-//    ({"k":..,"\u006b":..}); checked at every depth so that no reader of the
-//    payload, now or later, can pick a different duplicate than this one;
-//  - every string and name is valid UTF-8 after unescaping (RapidJSON 1.1.0
-//    passes a lone low surrogate \udc00 through as CESU bytes);
-//  - nesting up to kMaxJsonDepth (checked before the reader descends).
-// It records the top-level members k, m and e; everything else is ignored.
-class PayloadReader {
- public:
-  explicit PayloadReader(const char* base) : base_(base) {}
-
-  Field k, m, e;
-
-  bool Null() { return scalar(Type::other, nullptr, 0, 0); }
-  bool Bool(bool) { return scalar(Type::other, nullptr, 0, 0); }
-  bool Int(int i) { return scalar(Type::integer, nullptr, 0, i); }
-  bool Uint(unsigned u) { return scalar(Type::integer, nullptr, 0, u); }
-  bool Int64(std::int64_t i) { return scalar(Type::integer, nullptr, 0, i); }
-  bool Uint64(std::uint64_t u) {
-    if (u > static_cast<std::uint64_t>(INT64_MAX)) return scalar(Type::other, nullptr, 0, 0);
-    return scalar(Type::integer, nullptr, 0, static_cast<std::int64_t>(u));
-  }
-  // Fractions, exponents and integers beyond 64 bits all arrive here.
-  bool Double(double) { return scalar(Type::other, nullptr, 0, 0); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // flag not used
-  bool String(const char* s, rapidjson::SizeType n, bool copy) {
-    if (copy || !utf8_valid(s, n)) return false;
-    return scalar(Type::string, s, n, 0);
-  }
-
-  bool StartObject() { return open(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
-    if (copy || !utf8_valid(s, n)) return false;
-    for (std::size_t i = frame_[depth_]; i < n_names_; ++i) {
-      if (name_len_[i] == n && std::memcmp(base_ + name_off_[i], s, n) == 0) return false;
-    }
-    if (n_names_ == kMaxNames) return false;
-    name_off_[n_names_] = static_cast<std::uint16_t>(s - base_);
-    name_len_[n_names_] = static_cast<std::uint16_t>(n);
-    ++n_names_;
-    pending_ = nullptr;
-    if (depth_ == 1 && n == 1) pending_ = *s == 'k' ? &k : *s == 'm' ? &m : *s == 'e' ? &e : nullptr;
-    return true;
-  }
-  bool EndObject(rapidjson::SizeType) {
-    n_names_ = frame_[depth_--];
-    return true;
-  }
-  bool StartArray() { return depth_ > 0 && open(); }
-  bool EndArray(rapidjson::SizeType) {
-    --depth_;
-    return true;
-  }
-
- private:
-  // A value that is not a container. At depth 0 it would be the root.
-  bool scalar(Type t, const char* s, std::size_t n, std::int64_t num) {
-    if (depth_ == 0) return false;
-    if (depth_ == 1 && pending_) {
-      pending_->type = t, pending_->str = s, pending_->len = n, pending_->num = num;
-      pending_ = nullptr;
-    }
-    return true;
-  }
-  bool open() {
-    if (depth_ == 1 && pending_) {  // k, m or e holding an object or array
-      pending_->type = Type::other;
-      pending_ = nullptr;
-    }
-    if (depth_ == kMaxJsonDepth) return false;
-    frame_[++depth_] = static_cast<std::uint16_t>(n_names_);
-    return true;
-  }
-
-  const char* base_;
-  int depth_ = 0;
-  Field* pending_ = nullptr;  // top-level member whose value comes next
-  std::size_t n_names_ = 0;   // names of all open objects, innermost last
-  std::uint16_t name_off_[kMaxNames];
-  std::uint16_t name_len_[kMaxNames];
-  std::uint16_t frame_[kMaxJsonDepth + 1] = {};  // first name index per open container
-};
-
-// Parses the NUL-terminated payload in place. False on anything but one
-// strict RFC 8259 JSON object (trailing bytes other than whitespace, raw
-// control characters in strings, invalid UTF-8, bad escapes, comments, NaN,
-// numbers out of double range: all rejected).
-//
-// Nothing is allocated: in situ, and without the full-precision or
-// numbers-as-strings flags, the reader never uses its own stack (the
-// allocator below exists only for the type). Its recursive descent is
-// bounded too, as the handler refuses containers past kMaxJsonDepth before
-// the reader descends into them.
-bool read_payload(char* buf, PayloadReader* out) {
-  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator> reader(nullptr, 0);
-  rapidjson::InsituStringStream in(buf);
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag;
-  return !reader.Parse<kFlags>(in, *out).IsError();
-}
 
 // ---- Signature -------------------------------------------------------------
 
@@ -230,8 +65,8 @@ Reason check_expiry(std::int64_t e, const TokenPolicy& p) {
 
 // ---- Verification ----------------------------------------------------------
 
-bool equals(const Field& f, std::string_view s) {
-  return f.type == Type::string && f.len == s.size() && std::memcmp(f.str, s.data(), f.len) == 0;
+bool equals(const JsonMember& f, std::string_view s) {
+  return f.type == JsonType::string && f.len == s.size() && std::memcmp(f.str, s.data(), f.len) == 0;
 }
 
 TokenVerdict check(std::string_view token, std::string_view key, bool check_key, const TokenKeys& keys,
@@ -271,37 +106,37 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
     return v;
   }
 
-  // 2c. Only now is the JSON read. A NUL byte is never valid JSON, and the
-  // in-situ stream would take it for the end of input.
+  // 2c. Only now is the JSON read (json_object.h), in place.
   v.reason = Reason::token_bad_payload;
-  if (std::memchr(payload, 0, payload_len)) return v;
-  payload[payload_len] = '\0';
-  PayloadReader pr(payload);
-  if (!read_payload(payload, &pr)) return v;
+  JsonMember members[3] = {{"k"}, {"m"}, {"e"}};
+  if (!json_read_object(payload, payload_len, members, 3)) return v;
+  const JsonMember& pk = members[0];
+  const JsonMember& pm = members[1];
+  const JsonMember& pe = members[2];
 
   // The mode is known from here on, so even a denial under a private token
   // is answered `private, no-store`.
-  const Mode mode = equals(pr.m, "pub") ? Mode::pub : equals(pr.m, "priv") ? Mode::priv : Mode::none;
+  const Mode mode = equals(pm, "pub") ? Mode::pub : equals(pm, "priv") ? Mode::priv : Mode::none;
   v.mode = mode;
-  const char* k = pr.k.str;
-  std::size_t k_len = pr.k.len;
+  const char* k = pk.str;
+  std::size_t k_len = pk.len;
   while (k_len && *k == '/') ++k, --k_len;  // the backend mints key.lstrip("/")
   if (details) {
     details->mode = mode;
-    if (pr.k.type == Type::string) {
+    if (pk.type == JsonType::string) {
       details->has_key = true;
       details->key_len = k_len < sizeof details->key ? k_len : sizeof details->key;
       std::memcpy(details->key, k, details->key_len);
     }
-    if (mode == Mode::priv && pr.e.type == Type::integer) {
+    if (mode == Mode::priv && pe.type == JsonType::integer) {
       details->has_exp = true;
-      details->exp = pr.e.num;
+      details->exp = pe.num;
     }
   }
 
   // k: a string (missing or another type: bad payload), equal byte for byte
   // (both UTF-8: code point for code point) to the request key.
-  if (pr.k.type != Type::string) return v;
+  if (pk.type != JsonType::string) return v;
   if (check_key && (k_len != key.size() || (k_len && std::memcmp(k, key.data(), k_len) != 0))) {
     v.reason = Reason::token_key_mismatch;
     return v;
@@ -314,12 +149,12 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
   // e: private tokens only, a JSON integer in 64-bit range. Public tokens
   // never expire; an e there is ignored like any unknown member.
   if (mode == Mode::priv) {
-    if (pr.e.type != Type::integer) {
+    if (pe.type != JsonType::integer) {
       v.reason = Reason::token_no_expiry;
       return v;
     }
-    v.exp = pr.e.num;
-    v.reason = check_expiry(pr.e.num, policy);
+    v.exp = pe.num;
+    v.reason = check_expiry(pe.num, policy);
     return v;
   }
   v.reason = Reason::serve_full;
@@ -328,34 +163,18 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
 
 // ---- Minting ---------------------------------------------------------------
 
-// Bounded append-only writer; `ok` turns false on the first overflow.
-struct Out {
-  char* p;
-  std::size_t cap;
-  std::size_t len = 0;
-  bool ok = true;
-
-  void put(char c) {
-    if (len < cap) p[len++] = c;
-    else ok = false;
-  }
-  void put(std::string_view s) {
-    for (char c : s) put(c);
-  }
+// The payload writer (writer.h) with Python's JSON spellings.
+struct Out : Writer {
   void hex4(std::uint32_t u) {
     static const char kHex[] = "0123456789abcdef";  // Python writes lowercase
     put('\\'), put('u');
     for (int shift = 12; shift >= 0; shift -= 4) put(kHex[(u >> shift) & 0xF]);
   }
   void integer(std::int64_t i) {  // Python's str(int)
-    char digits[20];
-    int n = 0;
     // |INT64_MIN| does not fit an int64: negate i + 1, then add the 1 back.
     std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : static_cast<std::uint64_t>(i);
-    do digits[n++] = static_cast<char>('0' + u % 10);
-    while (u /= 10);
     if (i < 0) put('-');
-    while (n) put(digits[--n]);
+    decimal(u);
   }
   // A JSON string as Python's json.dumps(ensure_ascii=True) writes it: the
   // two-character escapes for " \ \b \f \n \r \t, printable ASCII 0x20-0x7E
@@ -425,11 +244,11 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::s
                        std::size_t cap) {
   if ((mode != Mode::pub && mode != Mode::priv) || secret.empty() || !out) return 0;
   while (!key.empty() && key.front() == '/') key.remove_prefix(1);
-  if (!utf8_valid(key.data(), key.size())) return 0;
+  if (!utf8_valid(key)) return 0;
 
   // json.dumps(d, separators=(",", ":"), sort_keys=True): e < k < m.
   char payload[kMaxPayloadBytes];
-  Out json{payload, sizeof payload};
+  Out json{{payload, sizeof payload}};
   json.put('{');
   if (mode == Mode::priv) {
     json.put("\"e\":");

@@ -1,6 +1,7 @@
 // A model of R2 for the native CLI (`mediagate explain`) and the native
 // tests: runs the two decision phases against an object described by its
-// metadata, as the Worker runs them against the real bucket.
+// metadata, as the Worker runs them against the real bucket. What R2 does
+// with a plan is wasm/src/storage_plan.h's; this file only adds the loop.
 #pragma once
 #include "decision.h"
 
@@ -11,9 +12,8 @@ struct ModelObject {
   ObjectFacts facts;  // result is set by the model
 };
 
-// What R2 does with a plan: a missing object is null; a `get` whose range
-// starts at or past the end (any range, on an empty object) fails with
-// InvalidRange; otherwise ok.
+// What R2 does with a plan: a missing object is null; otherwise
+// storage_read's result (storage_plan.h).
 StorageResult storage_model_result(const Plan& plan, const ModelObject& obj);
 
 // Runs decide_begin, then decide_finish for each storage operation asked

@@ -1,21 +1,15 @@
-#!/usr/bin/env node
-// Recorded request fixtures (docs/FIXTURES.md): the format, HAR -> fixture conversion, and the
-// `mediagate fixtures ...` subcommands.
-//
-//   scripts/mediagate fixtures from-har FILE.har [--set NAME] [--description TEXT]
-//                                       [--client TEXT] [--anonymize-keys] [--out FILE]
-//   scripts/mediagate fixtures replay [options] [SET.jsonl ...]      (scripts/replay.mjs)
-//   scripts/mediagate fixtures record                                (browser tests -> tests/fixtures)
+// Recorded request fixtures (docs/FIXTURES.md): the format and HAR -> fixture conversion
+// (the `mediagate fixtures ...` subcommands are tools/fixtures.mjs; the replay, replay.mjs).
 //
 // A fixture never carries a live token: every token is replaced by a placeholder such as
 // {{token:pub}} that the replay mints with the set's own test secret.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { pyJson } from "./token.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const FORMAT = "mediagate-fixtures/1";
 // The set's own test secret (docs/CONTRACT.md section 3's test vectors). Never a deployment's secret.
 export const TEST_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -82,31 +76,8 @@ export function keyOfPath(pathname) {
   }
 }
 
-// Python's json.dumps(d, separators=(",", ":"), sort_keys=True), as the backend writes payloads.
-export function pyJson(value) {
-  if (typeof value === "number") return String(value);
-  if (typeof value === "string") {
-    let out = '"';
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 0x22) out += '\\"';
-      else if (c === 0x5c) out += "\\\\";
-      else if (c === 0x0a) out += "\\n";
-      else if (c === 0x0d) out += "\\r";
-      else if (c === 0x09) out += "\\t";
-      else if (c === 0x08) out += "\\b";
-      else if (c === 0x0c) out += "\\f";
-      else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0");
-      else out += value[i];
-    }
-    return out + '"';
-  }
-  const keys = Object.keys(value).sort();
-  return "{" + keys.map((k) => pyJson(k) + ":" + pyJson(value[k])).join(",") + "}";
-}
-
+// The HMAC of a payload under a secret as the gate reads it (surrounding white space trimmed).
 const hmac = (secret, bytes) => createHmac("sha256", Buffer.from(secret.trim(), "utf8")).update(bytes).digest();
-export const mintBytes = (payload, secret) => Buffer.from(payload).toString("base64url") + "." + hmac(secret, payload).toString("base64url");
 
 // Canonical base64url (no padding, canonical trailing bits), as the gate reads it; else null.
 function strictB64(s) {
@@ -415,105 +386,6 @@ export function fromHar(har, opts = {}) {
   return { header, lines };
 }
 
-// --- Recording the shipped sets ---------------------------------------------------------------
-
 // The browser tests write one HAR per scenario here (tests/browser/sets.js names them).
 export const HAR_DIR = path.join(ROOT, "build/har");
 export const FIXTURE_DIR = path.join(ROOT, "tests/fixtures");
-
-async function record() {
-  const { SETS } = await import(path.join(ROOT, "tests/browser/sets.js"));
-  console.log("==> recording: node --test tests/browser/ (HAR files into build/har)");
-  const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/browser/"], {
-    cwd: ROOT,
-    stdio: "inherit",
-    env: { ...process.env, MG_HAR_DIR: HAR_DIR },
-  });
-  if (r.status !== 0) throw new Error("the browser tests failed: fixtures not written");
-  for (const s of SETS) {
-    const harFile = path.join(HAR_DIR, s.har);
-    const set = fromHar(JSON.parse(readFileSync(harFile, "utf8")), { ...s, source: `tests/browser (${s.har}), converted by scripts/mediagate fixtures from-har`, secrets: [TEST_SECRET] });
-    mkdirSync(FIXTURE_DIR, { recursive: true });
-    const out = path.join(FIXTURE_DIR, `${s.set}.jsonl`);
-    writeFileSync(out, formatSet(set));
-    console.log(`==> ${path.relative(ROOT, out)}: ${set.lines.length} lines`);
-  }
-}
-
-// --- CLI --------------------------------------------------------------------------------------
-
-function usage() {
-  return `usage:
-  scripts/mediagate fixtures from-har FILE.har [--set NAME] [--description TEXT] [--client TEXT]
-                                      [--anonymize-keys] [--out FILE]
-      HAR -> fixture lines (stdout, or --out). With MEDIA_TOKEN_SECRET (and _PREVIOUS) set, tokens
-      are verified exactly; without, a token's fate is read off the recorded answer. Other
-      MEDIA_* variables set the configuration the set records (MEDIA_KEY_PREFIXES, ...).
-  scripts/mediagate fixtures replay [--targets native,wasm,worker] [--summary] [--wasm FILE] [SET.jsonl ...]
-      runs sets (default tests/fixtures/*.jsonl) through the native core, the Wasm in Node and
-      the bundled Worker under Miniflare; prints a pass/fail table (one row per line, or one per
-      set with --summary) and a diff for each failure; exits 1 if any line failed.
-  scripts/mediagate fixtures record
-      runs the browser tests (HAR into build/har) and rewrites tests/fixtures/*.jsonl from them.`;
-}
-
-async function main(argv) {
-  const [cmd, ...rest] = argv;
-  // docs/CLI.md, "Conventions": help on stdout with exit 0, usage errors on stderr with exit 2.
-  if (cmd === undefined) {
-    console.error(usage());
-    return 2;
-  }
-  if (["--help", "-h", "help"].includes(cmd) || rest.includes("--help") || rest.includes("-h")) {
-    console.log(usage());
-    return 0;
-  }
-  if (cmd === "from-har") {
-    const opts = { secrets: [process.env.MEDIA_TOKEN_SECRET, process.env.MEDIA_TOKEN_SECRET_PREVIOUS], config: {} };
-    for (const name of Object.keys(DEFAULT_CONFIG)) if (name !== "MEDIA_TOKEN_SECRET" && process.env[name] !== undefined) opts.config[name] = process.env[name];
-    let file, out;
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i];
-      const next = () => {
-        if (i + 1 >= rest.length) throw new Error(`${a} needs a value`);
-        return rest[++i];
-      };
-      if (a === "--set") opts.set = next();
-      else if (a === "--description") opts.description = next();
-      else if (a === "--client") opts.client = next();
-      else if (a === "--anonymize-keys") opts.anonymizeKeys = true;
-      else if (a === "--out") out = next();
-      else if (!a.startsWith("--") && file === undefined) file = a;
-      else throw new Error(`unknown argument ${a}\n${usage()}`);
-    }
-    if (!file) throw new Error(usage());
-    if (!opts.set) opts.set = path.basename(file).replace(/\.har$/i, "");
-    const set = fromHar(JSON.parse(readFileSync(file, "utf8")), { ...opts, source: `${path.basename(file)}, converted by scripts/mediagate fixtures from-har` });
-    const text = formatSet(set);
-    if (out) {
-      writeFileSync(out, text);
-      console.error(`${out}: ${set.lines.length} lines`);
-    } else process.stdout.write(text);
-    return 0;
-  }
-  if (cmd === "replay") {
-    const { main: replayMain } = await import("./replay.mjs");
-    return replayMain(rest);
-  }
-  if (cmd === "record") {
-    await record();
-    return 0;
-  }
-  console.error(`mediagate fixtures: unknown subcommand ${cmd}\n${usage()}`);
-  return 2;
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`fixtures: ${err.message}`);
-      process.exit(2);
-    },
-  );
-}

@@ -1,24 +1,25 @@
-#!/usr/bin/env node
 // Replays fixture sets (docs/FIXTURES.md) through three targets and requires the same answers
 // from each, and the answer each line expects:
 //   native  the native core: `scripts/mediagate explain` (docs/CLI.md), its model of R2
 //   wasm    worker-shim/mediagate.wasm in Node, driven through the real ABI by the Worker's own
 //           worker-shim/core.js (createCore, requestFacts, begin, finish) as worker-shim/index.js
-//           drives it, against a model of R2 that mirrors wasm/src/storage_model.cc
+//           drives it, the plan turned into R2 options by the shim's own worker-shim/storage.js
+//           and answered by the R2 model (r2-model.mjs)
 //   worker  the deployable bundle (`wrangler deploy --dry-run`) under Miniflare, R2 seeded with
 //           each line's object
 // Prints a pass/fail table per set and, for every failing line, what was expected and what each
 // target answered.
 //
-//   node scripts/replay.mjs [--targets native,wasm,worker] [--wasm PATH] [--summary] [SET.jsonl ...]
-//   (scripts/mediagate fixtures replay ... is the same)
+//   scripts/mediagate fixtures replay [--targets native,wasm,worker] [--wasm PATH] [--summary] [SET.jsonl ...]
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, rmSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { ROOT, readSet, keyOfPath, pyJson, mintBytes, RESPONSE_HEADERS, FIXTURE_DIR } from "./fixtures.mjs";
-import { createCore, requestFacts, REVOCATION, RESULT, OP, KIND } from "../worker-shim/core.js";
+import { ROOT, readSet, keyOfPath, RESPONSE_HEADERS, FIXTURE_DIR } from "./fixtures.mjs";
+import { pyJson, mintBytes, bytes } from "./token.mjs";
+import { r2Read } from "./r2-model.mjs";
+import { createCore, requestFacts, REVOCATION, RESULT } from "../../worker-shim/core.js";
+import { storageRequest } from "../../worker-shim/storage.js";
 
 export const TARGETS = ["native", "wasm", "worker"];
 const ORIGIN = "http://media.test";
@@ -29,22 +30,11 @@ const WRONG_SECRET = "not-the-secret-of-this-set-not-the-secret-of-this-set-not-
 
 // --- Objects ------------------------------------------------------------------------------------
 
-// The same generator as tests/worker/helpers.js `bytes`: an LCG, seeded per key.
-function lcgBytes(n, seed) {
-  const b = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
 // The bytes of a line's object: "synthetic" (the default) derives them from the key; "file:PATH"
 // reads a file relative to the repository.
 export function objectBytes(key, obj) {
   const content = obj.content ?? "synthetic";
-  if (content === "synthetic") return lcgBytes(obj.size, createHash("sha256").update(key, "utf8").digest().readUInt32BE(0));
+  if (content === "synthetic") return bytes(obj.size, createHash("sha256").update(key, "utf8").digest().readUInt32BE(0));
   if (content.startsWith("file:")) {
     const bytes = new Uint8Array(readFileSync(path.join(ROOT, content.slice(5))));
     if (bytes.length !== obj.size) throw new Error(`${content}: ${bytes.length} bytes, the line says ${obj.size}`);
@@ -82,6 +72,8 @@ export function mintPlaceholder(spec, { key, now, config }) {
   if (opts.has("previous")) secret = config.MEDIA_TOKEN_SECRET_PREVIOUS;
   if (opts.has("badsig")) secret = WRONG_SECRET;
   if (typeof secret !== "string") throw new Error(`{{token:${spec}}}: the set's config has no such secret`);
+  // The gate reads a configured secret without its surrounding white space.
+  secret = secret.trim();
   const k = forKey.replace(/^\/+/, "");
   if (head === "pub") return mintBytes(Buffer.from(pyJson({ k, m: "pub" }), "utf8"), secret);
   if (head === "priv") return mintBytes(Buffer.from(pyJson({ e: exp, k, m: "priv" }), "utf8"), secret);
@@ -152,17 +144,12 @@ export class WasmCore {
     for (const [name, value] of Object.entries(config)) if (!name.startsWith("MEDIA_TOKEN_SECRET")) vars += `${name}\t${value}\n`;
     core.configure(vars);
   }
-  // The model of R2 (wasm/src/storage_model.cc): a missing object is `missing`; a get whose range
-  // starts at or past the end, or any range on an empty object, is `invalid_range`; else `ok`.
-  // `plan`: a fetch decision's plan (core.js: op and kind are indices into OP and KIND).
+  // A fetch decision's plan as the Worker performs it: the shim's R2 options, answered by the
+  // R2 model; a missing object is `missing`.
   static storage(plan, object) {
     if (object === null) return RESULT.missing;
-    const kind = KIND[plan.kind];
-    if (OP[plan.op] === "get") {
-      if ((kind === "offset_length" || kind === "offset") && plan.offset >= object.size) return RESULT.invalid_range;
-      if (kind === "suffix" && object.size === 0) return RESULT.invalid_range;
-    }
-    return RESULT.ok;
+    const { op, options } = storageRequest(plan);
+    return RESULT[r2Read(op, options, object.size).result];
   }
   run(c) {
     const core = this.core;
@@ -460,14 +447,4 @@ export async function main(argv) {
   if (diffs.length) console.log("\n" + diffs.join("\n"));
   console.log(`\nreplay: ${sets.length} sets, ${total} lines through ${targets.join(", ")}: ${failed ? `${failed} lines FAILED` : "every target gave every expected answer"}`);
   return failed ? 1 : 0;
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`replay: ${err.stack || err.message}`);
-      process.exit(2);
-    },
-  );
 }

@@ -4,13 +4,13 @@
 // each /m/* exchange to FILE as a fixture line (docs/FIXTURES.md), tokens replaced by
 // placeholders as `mediagate fixtures from-har` replaces them.
 //
-//   node scripts/record-proxy.mjs --listen PORT --upstream http://127.0.0.1:UPSTREAM --out FILE [--set NAME]
+//   node tools/record-proxy.mjs --listen PORT --upstream http://127.0.0.1:UPSTREAM --out FILE [--set NAME]
 //
 // MEDIA_TOKEN_SECRET (dev.sh exports the one in .dev.vars) lets it verify tokens exactly.
 import http from "node:http";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fromHar } from "./fixtures.mjs";
+import { fromHar } from "../tests/lib/fixtures.mjs";
 
 function args(argv) {
   const o = {};

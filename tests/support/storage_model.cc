@@ -1,17 +1,12 @@
 #include "storage_model.h"
 
+#include "storage_plan.h"
+
 namespace mg {
 
 StorageResult storage_model_result(const Plan& plan, const ModelObject& obj) {
   if (!obj.exists) return StorageResult::missing;
-  if (plan.op == StorageOp::get) {
-    const RangeHint& h = plan.range;
-    if ((h.kind == RangeHintKind::offset_length || h.kind == RangeHintKind::offset) &&
-        h.offset >= obj.facts.size)
-      return StorageResult::invalid_range;
-    if (h.kind == RangeHintKind::suffix && obj.facts.size == 0) return StorageResult::invalid_range;
-  }
-  return StorageResult::ok;
+  return storage_read(plan, obj.facts.size).result;
 }
 
 int decide_with_model(const Config& config, const RequestFacts& req, const ModelObject& obj,
