@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { DEFAULT_BINDINGS, ORIGIN, get, loggedEvents, mint, quotePath, startGate, workerLog } from "../worker/helpers.js";
+import { DEFAULT_BINDINGS, ORIGIN, get, loggedEvents, mint, quotePath, startGate, waitForLog, workerLog } from "../worker/helpers.js";
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../build/test-logs");
 const read = (prefix) =>
@@ -38,7 +38,7 @@ describe("a token where a client should not put it", () => {
   async function logged(url, headers) {
     const from = workerLog.length;
     const res = await get(mf, url, { headers });
-    for (let i = 0; i < 100 && !loggedEvents(from).some((e) => e.status !== undefined); i++) await new Promise((r) => setTimeout(r, 10));
+    await waitForLog(from, () => loggedEvents(from).filter((e) => e.status !== undefined).length);
     const lines = loggedEvents(from).filter((e) => e.status !== undefined);
     assert.equal(lines.length, 1, JSON.stringify(lines));
     return { res, line: lines[0], text: workerLog.slice(from).join("\n") };

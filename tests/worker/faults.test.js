@@ -9,7 +9,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Response } from "miniflare";
-import { DEFAULT_BINDINGS, FLAKY_KV_DOWN, OBJECTS, ORIGIN, SECURITY_HEADERS, bytes, get, innerKv, loggedEvents, mediaUrl, mint, quotePath, revocationName, startGate, workerLog } from "./helpers.js";
+import { DEFAULT_BINDINGS, FLAKY_KV_DOWN, OBJECTS, ORIGIN, SECURITY_HEADERS, bytes, get, innerKv, loggedEvents, mediaUrl, mint, quotePath, revocationName, startGate, waitForLog, workerLog } from "./helpers.js";
 
 const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png"; // 1000 bytes
 const JPG = "u/me_1/café 😀.jpg"; // 4096 bytes
@@ -71,11 +71,11 @@ async function cachedEntry(mf, key) {
   return { meta: hit.headers.get("x-mediagate-object"), body };
 }
 
-// The edge cache is filled in waitUntil, after the response: wait (up to a
-// second) for an entry whose metadata matches `meta`; null when none came.
+// The edge cache is filled in waitUntil, after the response: wait (up to ten
+// seconds, a bound against hanging) for an entry whose metadata matches `meta`; null when none came.
 async function settled(mf, key, meta = /^v1 /) {
   let entry = await cachedEntry(mf, key);
-  for (let i = 0; i < 40 && !meta.test(entry?.meta ?? ""); i++) {
+  for (let i = 0; i < 400 && !meta.test(entry?.meta ?? ""); i++) {
     await sleep(25);
     entry = await cachedEntry(mf, key);
   }
@@ -161,7 +161,7 @@ describe("R2 hanging past MEDIA_STORAGE_TIMEOUT_MS", { timeout: 120000 }, () => 
           const lines = () => loggedEvents(from).filter((e) => e.status !== undefined);
           // One data point per request (the revocation signal's own point aside: no snapshot was ever compacted here).
           const points = () => workerLog.slice(from).filter((l) => l.includes("METRIC {")).map((l) => JSON.parse(l.slice(l.indexOf("METRIC ") + 7))).filter((p) => p.indexes[0] !== "revocations_stale");
-          for (let i = 0; i < 100 && (lines().length === 0 || points().length === 0); i++) await sleep(10);
+          await waitForLog(from, () => Math.min(lines().length, points().length));
           assert.deepEqual(lines().map((e) => [e.event, e.reason, e.status]), [["media.worker.error", reason, 503]], `${reason} ${c.label}`);
           assert.deepEqual(points().map((p) => [p.indexes[0], p.blobs[1], p.doubles[0]]), [[reason, reason, 503]], `${reason} ${c.label}`);
         }
@@ -184,7 +184,7 @@ describe("R2 hanging past MEDIA_STORAGE_TIMEOUT_MS", { timeout: 120000 }, () => 
       const res = await get(bad, mediaUrl(PNG, mint(PNG)));
       assert.equal(res.status, 503);
       assert.equal(res.text, "worker_not_configured");
-      for (let i = 0; i < 50 && !loggedEvents(from).some((e) => e.setting); i++) await sleep(10);
+      await waitForLog(from, () => loggedEvents(from).filter((e) => e.setting).length);
       assert.ok(loggedEvents(from).some((e) => e.reason === "not_configured" && e.setting === "MEDIA_STORAGE_TIMEOUT_MS"));
     } finally {
       await bad.dispose();
@@ -291,7 +291,7 @@ describe("KV failing on refresh after a good load (MEDIA_REVOCATION_MODE open)",
         assertServed(await attempt(mf, mediaUrl(GIF, mint(GIF, { mode: "priv" }))), GIF);
       }
       const failedRefresh = () => loggedEvents(from).some((e) => e.reason === "revocations_unavailable");
-      for (let i = 0; i < 100 && !failedRefresh(); i++) await sleep(10);
+      await waitForLog(from, () => (failedRefresh() ? 1 : 0));
       assert.ok(failedRefresh(), "the refreshes did run, and failed");
       assert.equal((await get(mf, pub)).status, 410, "still refused after the failed refreshes");
       assert.ok(await cachedEntry(mf, PNG), "the edge cache still holds the revoked copy, unserved");
@@ -350,7 +350,7 @@ describe("Cache API match never answering", { timeout: 120000 }, () => {
       // Private media never asks the cache.
       assertServed(await attempt(mf, mediaUrl(MP4, mint(MP4, { mode: "priv" }))), MP4, {}, "private MP4");
       const served = () => loggedEvents(from).filter((e) => e.status !== undefined);
-      for (let i = 0; i < 100 && served().length < 4; i++) await sleep(10);
+      await waitForLog(from, () => served().length, 4);
       // Successes are sampled at 0 here: these lines are logged because the
       // cache timed out, each once, with cache "timeout".
       assert.deepEqual(served().map((e) => [e.status, e.cache, e.sample_rate]), [[200, "timeout", 1], [200, "timeout", 1], [206, "timeout", 1], [416, "timeout", 1]]);

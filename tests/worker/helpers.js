@@ -45,8 +45,32 @@ function captureStdio(stdout, stderr) {
     createInterface({ input: stream }).on("line", (line) => {
       workerLog.push(line);
       appendFileSync(LOGS_FILE, line + "\n");
+      for (const waiter of [...lineWaiters]) waiter();
     });
   }
+}
+
+// Resolves once `count(workerLog.slice(from))` reaches `n`: workerd's output
+// reaches this process through a pipe, after the response it belongs to (and
+// after a scheduled() run's promise), so a test reads lines only once they
+// arrived. Rejects after `ms` (a bound against hanging, not a timing claim).
+const lineWaiters = new Set();
+export function waitForLog(from, count, n = 1, ms = 20000) {
+  const met = () => count(workerLog.slice(from)) >= n;
+  if (met()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const waiter = () => {
+      if (!met()) return;
+      lineWaiters.delete(waiter);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      lineWaiters.delete(waiter);
+      reject(new Error(`waited ${ms} ms for ${n} matching log line(s); have ${count(workerLog.slice(from))}`));
+    }, ms);
+    lineWaiters.add(waiter);
+  });
 }
 
 // The JSON lines the Worker logged with `event` set, from index `from` on.

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { CLI, DEFAULT_BINDINGS, ORIGIN, SECRET, startGate, get, mint, mediaUrl, workerLog, loggedEvents } from "./helpers.js";
+import { CLI, DEFAULT_BINDINGS, ORIGIN, SECRET, startGate, get, mint, mediaUrl, waitForLog, workerLog, loggedEvents } from "./helpers.js";
 
 const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png";
 const MP4 = "u/v/clip.mp4";
@@ -50,7 +50,7 @@ describe("logs and metrics", () => {
       const res = await get(mf, url, { ...opts, headers: { ...(opts?.headers ?? {}), "x-request-id": `req-${c.status}` } });
       assert.equal(res.status, c.status, c.name);
       // stdio arrives asynchronously: give the line a moment to land.
-      for (let i = 0; i < 50 && metricsFrom(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitForLog(from, () => Math.min(metricsFrom(from).length, loggedEvents(from).filter((e) => e.status !== undefined).length));
       const lines = loggedEvents(from).filter((e) => e.event.startsWith("media.worker.") && e.status !== undefined);
       assert.equal(lines.length, 1, `${c.name}: one log line, got ${JSON.stringify(lines)}`);
       const line = lines[0];
@@ -70,7 +70,7 @@ describe("logs and metrics", () => {
     const token = mint(MP4, { mode: "priv" });
     const from = workerLog.length;
     await get(mf, mediaUrl(MP4, token), { headers: { range: "bytes=10-19" } });
-    for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitForLog(from, () => loggedEvents(from).length);
     const [line] = loggedEvents(from);
     assert.equal(line.mode, "priv");
     assert.equal(line.key, MP4);
@@ -84,7 +84,7 @@ describe("logs and metrics", () => {
   it("a request id that is not a plain id is never logged", async () => {
     const from = workerLog.length;
     await get(mf, mediaUrl(PNG), { headers: { "x-request-id": `https://x.example/m/a?t=${mint(PNG)}` } });
-    for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitForLog(from, () => loggedEvents(from).length);
     const [line] = loggedEvents(from);
     assert.equal(line.request_id, null);
   });
@@ -97,7 +97,7 @@ describe("log sampling", () => {
       const from = workerLog.length;
       for (let i = 0; i < 5; i++) assert.equal((await get(mf, mediaUrl(PNG, mint(PNG)))).status, 200);
       assert.equal((await get(mf, mediaUrl(PNG))).status, 401);
-      for (let i = 0; i < 50 && loggedEvents(from).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitForLog(from, () => loggedEvents(from).filter((e) => e.status !== undefined).length);
       await new Promise((r) => setTimeout(r, 100));
       const lines = loggedEvents(from).filter((e) => e.status !== undefined);
       assert.deepEqual(lines.map((l) => l.status), [401]);
@@ -142,7 +142,7 @@ describe("secret fingerprints and the debug header", () => {
         ];
         for (const [url, status] of requests) assert.equal((await get(mf, url)).status, status, url);
         const lines = () => loggedEvents(from).filter((e) => e.status !== undefined);
-        for (let i = 0; i < 100 && lines().length < requests.length; i++) await new Promise((r) => setTimeout(r, 10));
+        await waitForLog(from, () => lines().length, requests.length);
         const config = loggedEvents(from).find((e) => e.event === "media.worker.config");
         assert.match(config.fingerprint, /^[0-9a-f]{8}$/);
         if (previous) assert.match(config.fingerprint_previous, /^[0-9a-f]{8}$/);

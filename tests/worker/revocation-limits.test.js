@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { mint as mintToken } from "../lib/token.mjs";
-import { DEFAULT_BINDINGS, ROOT, startGate, get, mint, mediaUrl, revocationName, loggedEvents, workerLog } from "./helpers.js";
+import { DEFAULT_BINDINGS, ROOT, startGate, get, mint, mediaUrl, revocationName, loggedEvents, waitForLog, workerLog } from "./helpers.js";
 import { createCore, requestFacts, REVOCATION } from "../../worker-shim/core.js";
 
 const LIMITS = { entry: "tests/worker/stand-ins/limits.js", extraModules: ["tests/worker/stand-ins/kv-model.js"], compatibilityFlags: ["nodejs_als"] };
@@ -52,6 +52,8 @@ async function revokeInKv(mf, key) {
   await kv.put(revocationName(key), JSON.stringify({ scope: "all", at: 0 }), { metadata: { scope: "all" } });
 }
 const events = (from, reason) => loggedEvents(from).filter((e) => e.reason === reason);
+// Log lines arrive through workerd's output pipe, after the response: wait for them.
+const waitEvents = (from, pred, n = 1) => waitForLog(from, () => loggedEvents(from).filter(pred).length, n);
 const metricLines = (from, index) => workerLog.slice(from).filter((l) => l.includes("METRIC ") && l.includes(`"indexes":["${index}"]`));
 
 describe("compaction within 1,000 operations per invocation", { timeout: 90000 }, () => {
@@ -66,6 +68,7 @@ describe("compaction within 1,000 operations per invocation", { timeout: 90000 }
       let runs = 0;
       for (; runs < 5; runs++) {
         await compact(mf);
+        await waitEvents(from, (e) => e.event === "media.worker.revocations_compacted", runs + 1);
         const done = loggedEvents(from).filter((e) => e.event === "media.worker.revocations_compacted");
         assert.equal(done.length, runs + 1, "every run completed");
         if (done[runs].complete) break;
@@ -80,6 +83,7 @@ describe("compaction within 1,000 operations per invocation", { timeout: 90000 }
       // and 10,000 more keys are revoked: one run, about one operation per 1,000 entries.
       await control(mf, "seed?from=0&n=110000&legacy=0");
       await compact(mf);
+      await waitEvents(from, (e) => e.event === "media.worker.revocations_compacted", runs + 2);
       s = await stats(mf);
       assert.equal(s.overLimit, 0);
       assert.ok(s.lastScheduledOps <= 1 + 111 + 1, `the metadata form's run made ${s.lastScheduledOps} operations`);
@@ -165,6 +169,8 @@ describe("the hard snapshot age, from the snapshot's build time", { timeout: 600
       assert.equal(refused.status, 503);
       assert.equal(refused.text, "storage_unavailable");
       assert.equal(refused.headers["cache-control"], "private, no-store");
+      await waitEvents(from, (e) => e.reason === "revocations_stale");
+      await waitForLog(from, () => metricLines(from, "revocations_stale").length);
       const signal = events(from, "revocations_stale");
       assert.equal(signal.length, 1);
       assert.ok(signal[0].snapshot_age > HARD_AGE);
@@ -177,6 +183,8 @@ describe("the hard snapshot age, from the snapshot's build time", { timeout: 600
       await control(mf, "kv?mode=fail");
       const cron = workerLog.length;
       await compact(mf);
+      await waitEvents(cron, (e) => e.reason === "revocations_compaction_failed");
+      await waitEvents(cron, (e) => e.reason === "revocations_stale" && e.where === "compaction");
       assert.equal(events(cron, "revocations_compaction_failed").length, 1);
       assert.equal(events(cron, "revocations_stale").filter((e) => e.where === "compaction").length, 1);
       // Compaction recovers: a fresh snapshot, served again.
@@ -225,6 +233,7 @@ describe("snapshot loads belong to their request", { timeout: 60000 }, () => {
         const from = workerLog.length;
         const res = await get(mf, url);
         assert.equal(res.status, 503, "closed: no snapshot could be had");
+        await waitEvents(from, (e) => e.reason === "revocations_unavailable");
         const failed = events(from, "revocations_unavailable");
         assert.equal(failed.length, 1);
         assert.equal(failed[0].error, mode === "hang" ? "deadline exceeded" : "simulated KV outage");
