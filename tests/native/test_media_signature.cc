@@ -19,14 +19,7 @@ using mg::SignatureFamily;
 using namespace std::string_literals;
 
 // Names, so a failed CHECK prints words (doctest 2.4 prints enums as numbers).
-std::string str(SignatureCheck c) {
-  switch (c) {
-    case SignatureCheck::match: return "match";
-    case SignatureCheck::mismatch: return "mismatch";
-    case SignatureCheck::need_more: return "need_more";
-  }
-  return "?";
-}
+std::string str(SignatureCheck c) { return std::string(mg::signature_check_name(c)); }
 std::string str(SignatureFamily f) { return std::string(mg::signature_family_name(f)); }
 std::string check(SignatureFamily f, std::string_view body) {
   return str(signature_check(f, body));

@@ -51,14 +51,7 @@ constexpr SignatureFamily kFamilies[] = {
     SignatureFamily::heif, SignatureFamily::mp4, SignatureFamily::webm,
 };
 
-std::string str(SignatureCheck c) {
-  switch (c) {
-    case SignatureCheck::match: return "match";
-    case SignatureCheck::mismatch: return "mismatch";
-    case SignatureCheck::need_more: return "need_more";
-  }
-  return "?";
-}
+std::string str(SignatureCheck c) { return std::string(mg::signature_check_name(c)); }
 
 std::string media_dir() {
   const char* env = std::getenv("MG_SIGNATURE_MEDIA");

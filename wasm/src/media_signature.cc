@@ -294,4 +294,13 @@ std::string_view signature_family_name(SignatureFamily f) {
   return "none";
 }
 
+std::string_view signature_check_name(SignatureCheck c) {
+  switch (c) {
+    case SignatureCheck::match: return "match";
+    case SignatureCheck::mismatch: return "mismatch";
+    case SignatureCheck::need_more: return "need_more";
+  }
+  return "?";
+}
+
 }  // namespace mg

@@ -52,5 +52,7 @@ SignatureCheck signature_check(SignatureFamily f, std::string_view first_bytes);
 
 // Lower-case name of a family ("jpeg", ..., "none"), for tests and logs.
 std::string_view signature_family_name(SignatureFamily f);
+// Name of a check's answer ("match", "mismatch", "need_more"), for tests and logs.
+std::string_view signature_check_name(SignatureCheck c);
 
 }  // namespace mg
