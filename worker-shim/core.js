@@ -20,6 +20,9 @@ export const KIND = KIND_NAMES;
 // The strings mg_finish reads after the request's: etag, type, cached, cached_size.
 const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
 
+// The operations that move an upload's body (the rest read storage).
+const UPLOAD_OPS = new Set(["sniff", "put"]);
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -69,8 +72,9 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // result: RESULT.*; source: "storage" | "cache". Storage: size, uploaded
 // (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
 // value) and cachedSize (the entry's own length, as its header says).
+// Uploads: head (the body's first bytes, hex), body_md5 and stored_md5 (hex).
 export function finishStrings(s) {
-  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize } : { etag: s.etag, type: s.type };
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5 };
   let out = "";
   for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
   return out;
@@ -190,6 +194,8 @@ function readDecision(v, base, n, names) {
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
+    // An upload's sniff or put: the declared size, and (put) the content type to store.
+    upload: fetch && UPLOAD_OPS.has(OP_NAMES[u32(OUT.op)]) ? { length: f64(OUT.storeLength), type: str[S.putType] } : null,
     deadline: u32(OUT.deadline),
     cacheDeadline: u32(OUT.cacheDeadline),
   };
