@@ -226,3 +226,39 @@ export const SECURITY_HEADERS = {
 export function revocationName(key) {
   return "rev:" + createHash("sha256").update(Buffer.from(key, "utf8")).digest("hex");
 }
+
+// A request written byte for byte on a socket to the Worker: what fetch
+// cannot send (a body shorter or longer than its content-length, both
+// content-length and transfer-encoding, a client that goes away mid-body).
+// `head`: the request line and header lines, without the blank line.
+// `after`: "end" half-closes once the bytes are out and reads the answer
+// ({status, headers, text}); "destroy" closes the connection once the bytes
+// are out and reads nothing (null): the client went away.
+export async function rawRequest(mf, head, body, { after = "end" } = {}) {
+  const { hostname, port } = await mf.ready;
+  const { connect } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks = [];
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(after === "destroy" ? null : parseResponse(Buffer.concat(chunks))));
+    // One write: a small request reaches workerd in one read, so an answer
+    // sent before the body is read still leaves nothing unread to reset on.
+    socket.write(Buffer.concat([Buffer.from(head + "\r\n\r\n", "latin1"), body]), () => (after === "destroy" ? socket.destroy() : socket.end()));
+  });
+}
+
+function parseResponse(buf) {
+  const end = buf.indexOf("\r\n\r\n");
+  if (end < 0) return { status: null, headers: {}, text: buf.toString("latin1") };
+  const [statusLine, ...lines] = buf.subarray(0, end).toString("latin1").split("\r\n");
+  const headers = {};
+  for (const line of lines) {
+    const i = line.indexOf(":");
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let body = buf.subarray(end + 4);
+  if (headers["content-length"] !== undefined) body = body.subarray(0, Number(headers["content-length"]));
+  return { status: Number(statusLine.split(" ")[1]), headers, text: body.toString("utf8") };
+}
