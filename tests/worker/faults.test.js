@@ -10,6 +10,9 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Response } from "miniflare";
 import { DEFAULT_BINDINGS, FLAKY_KV_DOWN, OBJECTS, ORIGIN, SECURITY_HEADERS, bytes, get, innerKv, loggedEvents, mediaUrl, mint, quotePath, revocationName, startGate, waitForLog, workerLog } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT, mintPut, rawRequest } from "./helpers.js";
 
 const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png"; // 1000 bytes
 const JPG = "u/me_1/café 😀.jpg"; // 4096 bytes
@@ -427,5 +430,186 @@ describe("edge cache entries that are garbage", { timeout: 120000 }, () => {
   it("a stored error response is a miss", async () => {
     await plant(GIF, "not_found", { "x-mediagate-object": 'v1 1 1700000000 "0123456789abcdef0123456789abcdef" image/gif' }, 404);
     assertServed(await attempt(mf, mediaUrl(GIF, mint(GIF))), GIF);
+  });
+});
+
+// Uploads (docs/UPLOADS.md section 2): R2's put failing or hanging, and the
+// client going away or sending a body other than the one it declared. Every
+// outcome leaves R2 as it was: nothing under the key, or the old bytes.
+const PUT_BINDINGS = { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on", MEDIA_LOG_DENIAL_BUDGET: "100000" };
+const signature = (name) => new Uint8Array(readFileSync(path.join(ROOT, "build/media/signatures", name)));
+const UPLOAD_PNG = signature("magick.png"); // 1430 bytes
+// A real MP4 followed by zeros: 200000 bytes, so the put streams many chunks.
+const UPLOAD_MP4 = (() => {
+  const mp4 = signature("ffmpeg-h264.mp4");
+  const b = new Uint8Array(200000);
+  b.set(mp4);
+  return b;
+})();
+
+async function putTo(mf, key, body, ct = "image/png") {
+  return attempt(mf, mediaUrl(key, mintPut(key, { ct })), { method: "PUT", body, headers: { "content-type": ct } });
+}
+// The request line and headers of a PUT of `key` with a put token.
+function putHead(key, ct, extra) {
+  return `PUT /m/${quotePath(key)}?t=${mintPut(key, { ct })} HTTP/1.1\r\nhost: media.test\r\ncontent-type: ${ct}\r\n${extra}`;
+}
+// What the bucket holds under `key` (the real bucket behind the stand-in when there is one).
+async function holds(mf, key, inner) {
+  const r2 = inner ? await mf.getR2Bucket("INNER", "faulty-r2") : await mf.getR2Bucket("MEDIA_BUCKET");
+  const obj = await r2.get(key);
+  return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+}
+// The log line (and, with metrics, the data point) of the one request for `key` answered after `from`.
+async function uploadLine(from, key, { metrics = false } = {}) {
+  const lines = () => loggedEvents(from).filter((e) => e.status !== undefined && e.key === key);
+  const points = () => workerLog.slice(from).filter((l) => l.includes("METRIC {")).map((l) => JSON.parse(l.slice(l.indexOf("METRIC ") + 7))).filter((p) => p.indexes[0] !== "revocations_stale");
+  await waitForLog(from, () => Math.min(lines().length, metrics ? points().length : 1));
+  assert.equal(lines().length, 1, JSON.stringify(lines()));
+  return { line: lines()[0], points: points() };
+}
+
+describe("R2 put throwing or hanging (uploads)", { timeout: 120000 }, () => {
+  const OLD = bytes(500, 21);
+  let mf;
+  before(async () => {
+    mf = await startGate({
+      metrics: true,
+      bindings: { ...PUT_BINDINGS, MEDIA_STORAGE_TIMEOUT_MS: "200" },
+      bucketFaults: {
+        "u/put/throw.png": { put: "throw" },
+        "u/put/throw-after.mp4": { put: "throw_after_body" },
+        "u/put/hang.png": { put: "hang" },
+        "u/put/hang-after.mp4": { put: "hang_after_body" },
+        "u/put/taken.png": { head: "throw" },
+        "u/put/taken-hang.png": { head: "hang" },
+        "u/put/lost-answer.png": { put: "store_then_hang" },
+      },
+    });
+    const r2 = await mf.getR2Bucket("INNER", "faulty-r2");
+    for (const key of ["u/put/taken.png", "u/put/taken-hang.png"]) await r2.put(key, OLD, { httpMetadata: { contentType: "image/png" } });
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  const CASES = [
+    ["put rejects", "u/put/throw.png", UPLOAD_PNG, "image/png", "storage_unavailable", null],
+    ["put rejects after reading the body", "u/put/throw-after.mp4", UPLOAD_MP4, "video/mp4", "storage_unavailable", null],
+    // With the default deadline (10 s) these would outlast the test's timeout: the 503s come from the configured 200 ms.
+    ["put never reads nor answers", "u/put/hang.png", UPLOAD_PNG, "image/png", "storage_timeout", null],
+    ["put reads the body, never answers", "u/put/hang-after.mp4", UPLOAD_MP4, "video/mp4", "storage_timeout", null],
+    // The key is taken (the put refuses), and the head that compares fails.
+    ["key taken, the comparing head rejects", "u/put/taken.png", UPLOAD_PNG, "image/png", "storage_unavailable", "OLD"],
+    ["key taken, the comparing head hangs", "u/put/taken-hang.png", UPLOAD_PNG, "image/png", "storage_timeout", "OLD"],
+  ];
+  for (const [label, key, body, ct, reason, old] of CASES) {
+    it(`${label}: 503 storage_unavailable (reason ${reason}), logged once with one data point, nothing stored`, { timeout: 30000 }, async () => {
+      const from = workerLog.length;
+      const res = await putTo(mf, key, body, ct);
+      assertUnavailable(res, "PUT", label);
+      const { line, points } = await uploadLine(from, key, { metrics: true });
+      assert.deepEqual([line.event, line.reason, line.status, line.method, line.mode], ["media.upload.rejected", reason, 503, "PUT", "put"]);
+      assert.equal(line.bytes, "storage_unavailable".length);
+      assert.deepEqual(points.map((p) => [p.indexes[0], p.blobs[0], p.blobs[1], p.blobs[2], p.blobs[5], p.doubles[0]]), [[reason, "media.upload.rejected", reason, "put", "PUT", 503]]);
+      assert.deepEqual(await holds(mf, key, true), old ? OLD : null);
+    });
+  }
+
+  // The one case where a 503 does not mean "nothing stored": R2 wrote the
+  // object, and its answer never came. The client's retry of the same bytes
+  // is the idempotent 200 with the stored object; other bytes are 412.
+  it("R2 stores the object but its answer never comes: 503 storage_timeout; the retry is 200 upload_retry", { timeout: 30000 }, async () => {
+    const key = "u/put/lost-answer.png";
+    const from = workerLog.length;
+    assertUnavailable(await putTo(mf, key, UPLOAD_PNG), "PUT", "lost answer");
+    const { line } = await uploadLine(from, key, { metrics: true });
+    assert.deepEqual([line.event, line.reason], ["media.upload.rejected", "storage_timeout"]);
+    assert.deepEqual(await holds(mf, key, true), UPLOAD_PNG);
+    // The retry's put is refused (the key is taken) before the stand-in's fault applies to it.
+    const r2 = await mf.getR2Bucket("INNER", "faulty-r2");
+    const etag = (await r2.head(key)).httpEtag;
+    const retry = await putTo(mf, key, UPLOAD_PNG);
+    assert.equal(retry.status, 200, retry.text);
+    assert.deepEqual(JSON.parse(retry.text), { key, size: UPLOAD_PNG.length, etag, content_type: "image/png" });
+    const other = await putTo(mf, key, signature("ffmpeg.png"));
+    assert.equal(other.status, 412);
+    assert.deepEqual(await holds(mf, key, true), UPLOAD_PNG);
+  });
+
+  it("the isolate keeps taking uploads after the faults", async () => {
+    const res = await putTo(mf, "u/put/fine.png", UPLOAD_PNG);
+    assert.equal(res.status, 201);
+    assert.deepEqual(await holds(mf, "u/put/fine.png", true), UPLOAD_PNG);
+  });
+});
+
+describe("the client going away, or sending another body than it declared (uploads)", { timeout: 120000 }, () => {
+  const OLD = bytes(500, 22);
+  let mf;
+  before(async () => {
+    mf = await startGate({ bindings: PUT_BINDINGS });
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  // Each on a key that holds nothing and on one that holds OLD.
+  const keys = (name) => [[`u/gone/${name}`, null], [`u/gone/taken-${name}`, OLD]];
+  async function seedOld(key, old) {
+    if (old) await (await mf.getR2Bucket("MEDIA_BUCKET")).put(key, old, { httpMetadata: { contentType: "image/png" } });
+  }
+
+  it("half the body, then the connection closes: the Worker logs incomplete_upload, and nothing is stored", async () => {
+    // Before the first bytes are all in (100 bytes), after them (the put is streaming), and deep into a large body.
+    const cuts = [["early.png", UPLOAD_PNG, "image/png", 100], ["half.png", UPLOAD_PNG, "image/png", 715], ["large.mp4", UPLOAD_MP4, "video/mp4", 100000]];
+    for (const [name, body, ct, sent] of cuts) {
+      for (const [key, old] of keys(name)) {
+        await seedOld(key, old);
+        const from = workerLog.length;
+        const answer = await rawRequest(mf, putHead(key, ct, `content-length: ${body.length}`), body.subarray(0, sent), { after: "destroy" });
+        assert.equal(answer, null);
+        const { line } = await uploadLine(from, key);
+        assert.deepEqual([line.event, line.reason, line.status], ["media.upload.rejected", "incomplete_upload", 400], key);
+        assert.deepEqual(await holds(mf, key), old, `${key}: ${sent} of ${body.length} bytes`);
+      }
+    }
+  });
+
+  it("content-length and transfer-encoding both sent, the chunked body longer or shorter than content-length: 400 incomplete_upload, nothing stored", async () => {
+    const chunked = (b) => Buffer.concat([Buffer.from(b.length.toString(16) + "\r\n"), Buffer.from(b), Buffer.from("\r\n0\r\n\r\n")]);
+    for (const [name, declared] of [["longer.png", UPLOAD_PNG.length - 100], ["shorter.png", UPLOAD_PNG.length + 100]]) {
+      for (const [key, old] of keys(name)) {
+        await seedOld(key, old);
+        const from = workerLog.length;
+        const res = await rawRequest(mf, putHead(key, "image/png", `content-length: ${declared}\r\ntransfer-encoding: chunked`), chunked(UPLOAD_PNG));
+        assert.equal(res.status, 400, `${key}: ${res.text}`);
+        assert.equal(res.text, "incomplete_upload");
+        const { line } = await uploadLine(from, key);
+        assert.deepEqual([line.event, line.reason], ["media.upload.rejected", "incomplete_upload"]);
+        assert.deepEqual(await holds(mf, key), old, key);
+      }
+    }
+  });
+
+  it("bytes past content-length are not the body: the object is exactly the declared bytes, never more", async () => {
+    // HTTP/1.1 framing: the bytes after content-length are the next request
+    // on the connection (here garbage, which the runtime refuses). The
+    // upload is the declared 1000 bytes: a PNG cut short, as declared.
+    for (const [key, old] of keys("extra.png")) {
+      await seedOld(key, old);
+      const from = workerLog.length;
+      const res = await rawRequest(mf, putHead(key, "image/png", "content-length: 1000\r\nconnection: close"), UPLOAD_PNG);
+      const { line } = await uploadLine(from, key);
+      if (old) {
+        assert.equal(res.status, 412);
+        assert.equal(line.reason, "already_exists");
+        assert.deepEqual(await holds(mf, key), old);
+      } else {
+        assert.equal(res.status, 201);
+        assert.equal(JSON.parse(res.text).size, 1000);
+        assert.deepEqual(await holds(mf, key), UPLOAD_PNG.subarray(0, 1000));
+      }
+    }
   });
 });

@@ -12,6 +12,14 @@
 //   "replace"  get: right after the first read, the object is overwritten with
 //              the bytes of "with" (content type "type"): a second read sees
 //              another object, of another size, as R2 would after an upload
+// put FAULT (uploads, docs/UPLOADS.md) is one of:
+//   "throw"       put rejects without reading the body (an R2 outage)
+//   "hang"        put neither reads the body nor answers
+//   "throw_after_body"  put reads the whole body, stores nothing, then rejects
+//   "hang_after_body"   put reads the whole body, stores nothing, never answers
+//   "store_then_hang"   put stores the object (INNER's put), then never answers:
+//              the answer lost after the write, as a cut connection to R2 would
+//              (a put that R2 refuses, the key being taken, answers as R2 does)
 // Keys without faults, and operations without one, are INNER's own answers.
 export default function ({ INNER, FAULTS }) {
   const replaced = new Set();
@@ -51,6 +59,20 @@ export default function ({ INNER, FAULTS }) {
         await INNER.put(key, next, { httpMetadata: { contentType: FAULTS[key].type } });
       }
       return withBody(obj, bytes);
+    },
+
+    async put(key, value, options) {
+      const fault = FAULTS[key]?.put;
+      if (fault === "throw") throw new Error("simulated R2 outage (put)");
+      if (fault === "hang") await hang();
+      if (fault === "throw_after_body" || fault === "hang_after_body") {
+        await new Response(value).arrayBuffer();
+        if (fault === "hang_after_body") await hang();
+        throw new Error("simulated R2 outage (put, after the body)");
+      }
+      const obj = await INNER.put(key, value, options);
+      if (obj !== null && fault === "store_then_hang") await hang();
+      return obj;
     },
 
     async head(key) {
