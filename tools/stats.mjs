@@ -7,7 +7,8 @@
 //   worker 503 > 0.5% for 5 minutes, 401 > 10% for 5 minutes (usually a
 //   secret mismatch), 404 > 5% for 10 minutes; plus 206 counts and p95 R2
 //   latency; storage 503s split into timeouts (R2 slow) and errors (R2
-//   failing), and edge cache lookups that timed out. Successes are logged at a sampled rate; each line is weighted
+//   failing), and edge cache lookups that timed out; uploads (docs/UPLOADS.md)
+//   stored, retried and rejected by reason. Successes are logged at a sampled rate; each line is weighted
 //   by 1 / its sample_rate so the rates are of requests, not of lines.
 // Reads stdin when no FILE is given. Exit status 1 with --fail-on-alert when
 // a threshold is crossed.
@@ -70,7 +71,7 @@ function* records(value, ts = null) {
   }
   const own = toMillis(value.ts ?? value.timestamp ?? value.eventTimestamp ?? value.time ?? value.$metadata?.timestamp);
   const at = own ?? ts;
-  if (typeof value.event === "string" && value.event.startsWith("media.worker.")) {
+  if (typeof value.event === "string" && (value.event.startsWith("media.worker.") || value.event.startsWith("media.upload."))) {
     yield { ...value, at };
     return;
   }
@@ -83,6 +84,8 @@ const fingerprints = new Set();
 // Weighted counts over the whole input: storage 503s by cause, and edge
 // cache lookups past their deadline.
 const storage = { storage_timeout: 0, storage_unavailable: 0, cache_timeout: 0 };
+// Weighted counts of upload answers: stored (201), retried (200), rejected by reason.
+const uploads = { ok: 0, retry: 0, rejected: new Map() };
 let seen = 0;
 function add(r) {
   // The config line, and every token_bad_signature line, carry the fingerprints.
@@ -101,6 +104,9 @@ function add(r) {
   s.reasons.set(key, (s.reasons.get(key) ?? 0) + weight);
   if (r.reason === "storage_timeout" || r.reason === "storage_unavailable") storage[r.reason] += weight;
   if (r.cache === "timeout") storage.cache_timeout += weight;
+  if (r.event === "media.upload.ok") uploads.ok += weight;
+  else if (r.event === "media.upload.retry") uploads.retry += weight;
+  else if (r.event === "media.upload.rejected") uploads.rejected.set(r.reason, (uploads.rejected.get(r.reason) ?? 0) + weight);
   if (typeof r.r2_ms === "number") s.r2.push(r.r2_ms);
 }
 
@@ -165,6 +171,11 @@ if (fingerprints.size) console.log(`secret fingerprints seen (media.worker.confi
 if (storage.storage_timeout || storage.storage_unavailable)
   console.log(`storage 503s: ${Math.round(storage.storage_timeout)} storage_timeout (R2 slow), ${Math.round(storage.storage_unavailable)} storage_unavailable (R2 failing)`);
 if (storage.cache_timeout) console.log(`edge cache lookups timed out (served from R2): ${Math.round(storage.cache_timeout)}`);
+if (uploads.ok || uploads.retry || uploads.rejected.size) {
+  const rejected = [...uploads.rejected].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const total = rejected.reduce((n, [, c]) => n + c, 0);
+  console.log(`uploads: ${Math.round(uploads.ok)} stored (201), ${Math.round(uploads.retry)} retried (200, the same bytes), ${Math.round(total)} rejected${rejected.length ? ": " + rejected.map(([k, n]) => `${k} ${Math.round(n)}`).join(", ") : ""}`);
+}
 for (const a of alerts) console.log(a);
 if (!alerts.length) console.log("no alert thresholds crossed");
 process.exit(failOnAlert && alerts.length ? 1 : 0);

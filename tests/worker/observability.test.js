@@ -6,6 +6,9 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { CLI, DEFAULT_BINDINGS, ORIGIN, SECRET, startGate, get, mint, mediaUrl, waitForLog, workerLog, loggedEvents } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT, mintPut } from "./helpers.js";
 
 const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png";
 const MP4 = "u/v/clip.mp4";
@@ -87,6 +90,78 @@ describe("logs and metrics", () => {
     await waitForLog(from, () => loggedEvents(from).length);
     const [line] = loggedEvents(from);
     assert.equal(line.request_id, null);
+  });
+});
+
+// docs/UPLOADS.md section 5: every answer to a PUT is one log line, never
+// sampled (successes included), and one data point, with method PUT and
+// mode put; rejections carry their reason; never the put token.
+describe("upload logs and metrics", () => {
+  let mf;
+  const png = new Uint8Array(readFileSync(path.join(ROOT, "build/media/signatures/magick.png")));
+  before(async () => {
+    // Successes sampled at 0: upload lines are written all the same.
+    mf = await startGate({ metrics: true, bindings: { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on", MEDIA_LOG_SAMPLE_RATE: "0" } });
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  const put = (key, body, { ct = "image/png", type = ct, n } = {}) => {
+    const token = mintPut(key, { ct, n });
+    return { token, res: get(mf, mediaUrl(key, token), { method: "PUT", body, headers: { "content-type": type, "x-request-id": "req-up" } }) };
+  };
+  const CASES = [
+    { name: "201 stored", send: () => put("u/obs/a.png", png), status: 201, event: "media.upload.ok", reason: "upload_stored" },
+    { name: "200 retry", send: () => put("u/obs/a.png", png), status: 200, event: "media.upload.retry", reason: "upload_retry" },
+    { name: "412 other bytes", send: () => put("u/obs/a.png", png.slice(0, 1000)), status: 412, event: "media.upload.rejected", reason: "already_exists" },
+    { name: "415 by header", send: () => put("u/obs/b.png", png, { type: "image/gif" }), status: 415, event: "media.upload.rejected", reason: "type_mismatch" },
+    { name: "415 by bytes", send: () => put("u/obs/b.png", png, { ct: "image/gif" }), status: 415, event: "media.upload.rejected", reason: "signature_mismatch" },
+    { name: "415 unsupported", send: () => put("u/obs/b.svg", png, { ct: "image/svg+xml" }), status: 415, event: "media.upload.rejected", reason: "unsupported_type" },
+    { name: "413", send: () => put("u/obs/b.png", png, { n: 10 }), status: 413, event: "media.upload.rejected", reason: "too_large" },
+    { name: "400 empty", send: () => put("u/obs/b.png", new Uint8Array(0)), status: 400, event: "media.upload.rejected", reason: "empty_upload" },
+    { name: "401 read token", send: () => ({ token: mint("u/obs/b.png"), res: get(mf, mediaUrl("u/obs/b.png", mint("u/obs/b.png")), { method: "PUT", body: png, headers: { "content-type": "image/png", "x-request-id": "req-up" } }) }), status: 401, event: "media.upload.rejected", reason: "token_wrong_mode" },
+  ];
+
+  it("each answer to a PUT: one line (sample_rate 1) and one data point, with its event and reason; bytes are the answer's body", async () => {
+    for (const c of CASES) {
+      const from = workerLog.length;
+      const { token, res: pending } = c.send();
+      const res = await pending;
+      assert.equal(res.status, c.status, `${c.name}: ${res.text}`);
+      await waitForLog(from, () => Math.min(metricsFrom(from).filter((p) => p.indexes[0] !== "revocations_stale").length, loggedEvents(from).filter((e) => e.status !== undefined).length));
+      const lines = loggedEvents(from).filter((e) => e.status !== undefined);
+      assert.equal(lines.length, 1, `${c.name}: ${JSON.stringify(lines)}`);
+      const line = lines[0];
+      assert.deepEqual([line.event, line.reason, line.status, line.method, line.request_id, line.sample_rate], [c.event, c.reason, c.status, "PUT", "req-up", 1], c.name);
+      assert.equal(line.mode, c.reason === "token_wrong_mode" ? "pub" : "put", c.name);
+      assert.equal(line.bytes, Number(res.headers["content-length"]), c.name);
+      assert.equal(line.bytes, res.body.length, c.name);
+      if (c.status === 201) assert.equal(line.bytes, Buffer.byteLength(res.text), "a 201's bytes: its JSON body");
+      // One data point per request (the revocation signal's own point aside: no snapshot was ever compacted here).
+      const points = metricsFrom(from).filter((p) => p.indexes[0] !== "revocations_stale");
+      assert.equal(points.length, 1, `${c.name}: one data point`);
+      assert.deepEqual(points[0].indexes, [c.reason], c.name);
+      assert.deepEqual([points[0].blobs[0], points[0].blobs[1], points[0].blobs[5]], [c.event, c.reason, "PUT"], c.name);
+      assert.deepEqual([points[0].doubles[0], points[0].doubles[1]], [c.status, res.body.length], c.name);
+      const text = workerLog.slice(from).join("\n");
+      for (const part of [token, ...token.split(".")]) assert.ok(!text.includes(part), `${c.name}: a line holds the token`);
+      assert.ok(!text.includes("t="), c.name);
+    }
+  });
+
+  it("mediagate stats counts the Worker's own upload lines: stored, retried, rejected by reason", async () => {
+    const from = workerLog.length;
+    const answers = [];
+    for (const c of CASES) answers.push((await c.send().res).status);
+    const done = () => loggedEvents(from).filter((e) => e.status !== undefined && e.method === "PUT").length;
+    await waitForLog(from, done, CASES.length);
+    const input = workerLog.slice(from).join("\n") + "\n";
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // The second round: the 201 is now a retry (200), and the retry too.
+    assert.deepEqual(answers, [200, 200, 412, 415, 415, 415, 413, 400, 401]);
+    assert.match(r.stdout, /^uploads: 0 stored \(201\), 2 retried \(200, the same bytes\), 7 rejected: already_exists 1, empty_upload 1, signature_mismatch 1, token_wrong_mode 1, too_large 1, type_mismatch 1, unsupported_type 1$/m);
   });
 });
 

@@ -1,7 +1,8 @@
 // `mediagate stats` (docs/OBSERVABILITY.md) on generated logs holding three
 // incidents, in the three input shapes it reads: a secret mismatch (401
 // spike, `wrangler tail --format json`), a missing bucket binding (503,
-// Workers Logs export shape), and a 404 storm (bare log lines).
+// Workers Logs export shape), and a 404 storm (bare log lines); and upload
+// lines, counted by outcome and reason.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -80,6 +81,31 @@ describe("mediagate stats", () => {
     assert.match(r.stdout, /edge cache lookups timed out \(served from R2\): 7/);
     const alerts = r.stdout.split("\n").filter((l) => l.startsWith("ALERT"));
     assert.match(alerts[0], /^ALERT 503 above 0\.50% for 5 min, at 2026-11-24T03:00:00Z: storage_timeout \d+\. .*storage_timeout \(R2 slow/);
+  });
+
+  it("counts uploads (stored, retried, rejected by reason), in every input shape; an upload 503 spike raises the 503 alert", () => {
+    // Upload lines are never sampled (sample_rate 1). 03:00-03:10: normal
+    // reads and uploads; 03:10-03:20: R2 failing for puts only.
+    const up = (t, event, reason, status) => ({ ts: t, event, reason, status, method: "PUT", mode: "put", key: "u/me_1/new.png", bytes: 20, r2_ms: 30, sample_rate: 1 });
+    const lines = [];
+    for (let m = 0; m < 20; m++) {
+      const t = T0 + m * MIN;
+      lines.push(...minute(t, 1000, [[200, "serve_full", 1]]).map((o) => JSON.stringify(o)));
+      for (let i = 0; i < 10; i++) lines.push(JSON.stringify(m < 10 ? up(t + i, "media.upload.ok", "upload_stored", 201) : up(t + i, "media.upload.rejected", "storage_unavailable", 503)));
+      lines.push(JSON.stringify(up(t + 20, "media.upload.retry", "upload_retry", 200)));
+      // A client sending the wrong files: in the Workers Logs export shape.
+      lines.push(JSON.stringify({ $metadata: { timestamp: new Date(t + 30).toISOString(), service: "mediagate" }, source: up(t + 30, "media.upload.rejected", "signature_mismatch", 415) }));
+    }
+    const r = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats", "--fail-on-alert"], { input: lines.join("\n") + "\n", encoding: "utf8" });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^uploads: 100 stored \(201\), 20 retried \(200, the same bytes\), 120 rejected: storage_unavailable 100, signature_mismatch 20$/m);
+    const alerts = r.stdout.split("\n").filter((l) => l.startsWith("ALERT"));
+    assert.equal(alerts.length, 1, r.stdout);
+    assert.match(alerts[0], /^ALERT 503 above 0\.50% for 5 min, at 2026-11-24T03:10:00Z: storage_unavailable 50\./);
+    // No upload lines: no uploads line.
+    const reads = spawnSync(path.join(ROOT, "scripts/mediagate"), ["stats"], { input: minute(T0, 1000, NORMAL).map((o) => JSON.stringify(o)).join("\n") + "\n", encoding: "utf8" });
+    assert.equal(reads.status, 0, reads.stderr);
+    assert.doesNotMatch(reads.stdout, /uploads:/);
   });
 
   it("reads the fingerprints off a token_bad_signature line", () => {
