@@ -3,13 +3,14 @@
 // Workers wrote (build/test-logs/worker-*.log) and every token the tests
 // minted (build/test-logs/tokens-*.txt). Before the scan, it sends a Worker
 // of its own the inputs a misbehaving client could use to put a token into a
-// line: a minted token as x-request-id, and inside the key (`%3Ft%3D`).
+// line: a minted token (read or put) as x-request-id, and inside the key (`%3Ft%3D`).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { DEFAULT_BINDINGS, ORIGIN, get, loggedEvents, mint, quotePath, startGate, waitForLog, workerLog } from "../worker/helpers.js";
+import { mintPut } from "../worker/helpers.js";
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../build/test-logs");
 const read = (prefix) =>
@@ -27,17 +28,17 @@ describe("a token where a client should not put it", () => {
   const KEY = "u/one.gif";
   let mf;
   before(async () => {
-    // Every answer logged, successes too.
-    mf = await startGate({ bindings: { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "1" } });
+    // Every answer logged, successes too; uploads on.
+    mf = await startGate({ bindings: { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "1", MEDIA_UPLOADS: "on" } });
   });
   after(async () => {
     await mf?.dispose();
   });
 
   // Each request once, its one log line back.
-  async function logged(url, headers) {
+  async function logged(url, headers, opts = {}) {
     const from = workerLog.length;
-    const res = await get(mf, url, { headers });
+    const res = await get(mf, url, { headers, ...opts });
     await waitForLog(from, () => loggedEvents(from).filter((e) => e.status !== undefined).length);
     const lines = loggedEvents(from).filter((e) => e.status !== undefined);
     assert.equal(lines.length, 1, JSON.stringify(lines));
@@ -77,10 +78,36 @@ describe("a token where a client should not put it", () => {
       for (const m of material(token)) assert.ok(!text.includes(m), `${url}: the line holds ${m}`);
     }
   });
+
+  // docs/UPLOADS.md section 5: a put token is a credential like any other.
+  it("a put token as x-request-id, or inside an upload's key, is never logged; the upload is answered as without it", async () => {
+    const GIF = new Uint8Array([...Buffer.from("GIF89a"), 1, 0, 1, 0, 0, 0, 0, 0x3b]);
+    const put = (url, id) => logged(url, { "x-request-id": id, "content-type": "image/gif" }, { method: "PUT", body: GIF });
+    for (const key of ["u/scan-1.gif", "u/scan-2.gif"]) {
+      const token = mintPut(key, { ct: "image/gif" });
+      assert.ok(token.length <= 128, "within the length a plain id may have");
+      // Stored the first time, the same bytes again after that.
+      for (const [i, id] of [token, `req:${token}`, token.split(".")[1]].entries()) {
+        const { res, line, text } = await put(`${ORIGIN}/m/${quotePath(key)}?t=${token}`, id);
+        assert.deepEqual([res.status, line.event], i === 0 ? [201, "media.upload.ok"] : [200, "media.upload.retry"], id);
+        assert.equal(line.request_id, null, id);
+        for (const m of material(token)) assert.ok(!text.includes(m), `${id}: the line holds ${m}`);
+      }
+      // The put token on a read, and inside the key of an upload.
+      const read = await logged(`${ORIGIN}/m/${quotePath(key)}?t=${token}`, { "x-request-id": token });
+      assert.equal(read.res.status, 401);
+      assert.equal(read.line.reason, "token_wrong_mode");
+      const inKey = await put(`${ORIGIN}/m/${quotePath(key)}%3Ft%3D${token}?t=${token}`, token);
+      assert.equal(inKey.res.status, 401);
+      assert.equal(inKey.line.event, "media.upload.rejected");
+      assert.equal(inKey.line.key, `${key}?t=[redacted]`);
+      for (const { text } of [read, inKey]) for (const m of material(token)) assert.ok(!text.includes(m), `the line holds ${m}`);
+    }
+  });
 });
 
 describe("log scan", () => {
-  it("no Worker log line of the whole suite contains a token, a token part or a t= query", () => {
+  it("no Worker log line of the whole suite contains a token (read or put), a token part or a t= query", () => {
     const lines = read("worker-");
     const tokens = [...new Set(read("tokens-"))];
     // A scan over nothing proves nothing.
@@ -88,6 +115,10 @@ describe("log scan", () => {
     assert.ok(tokens.length >= 40, `only ${tokens.length} distinct tokens`);
     assert.ok(lines.some((l) => l.includes('"event":"media.worker.serve"')), "served requests were logged");
     assert.ok(lines.some((l) => l.includes('"event":"media.worker.deny"')), "denials were logged");
+    assert.ok(lines.some((l) => l.includes('"event":"media.upload.ok"')), "stored uploads were logged");
+    assert.ok(lines.some((l) => l.includes('"event":"media.upload.rejected"')), "refused uploads were logged");
+    const payload = (t) => Buffer.from(t.split(".")[0], "base64url").toString("utf8");
+    assert.ok(tokens.some((t) => payload(t).includes('"m":"put"')), "put tokens are among those scanned");
     // Every piece of a token long enough to identify it: the whole token,
     // the base64url payload and the base64url MAC.
     const needles = new Set();
