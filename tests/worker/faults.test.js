@@ -5,7 +5,10 @@
 // with `private, no-store` (or the documented fallback: R2 answers when the
 // cache fails), never a 500, never a body that disagrees with its
 // content-length delivered as complete, nothing private or broken cached,
-// nothing revoked served. The stand-ins are in tests/worker/stand-ins/.
+// nothing revoked served. Uploads (docs/UPLOADS.md): R2's put failing or
+// hanging, the client going away mid-body or sending another body than it
+// declared: a 503 or 400, and R2 as it was. The stand-ins are in
+// tests/worker/stand-ins/.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Response } from "miniflare";

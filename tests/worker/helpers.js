@@ -233,19 +233,22 @@ export function revocationName(key) {
 // `head`: the request line and header lines, without the blank line.
 // `after`: "end" half-closes once the bytes are out and reads the answer
 // ({status, headers, text}); "destroy" closes the connection once the bytes
-// are out and reads nothing (null): the client went away.
+// are out and reads nothing (null): the client went away. (Not a TCP reset:
+// a reset may reach workerd before it read the request, and then there was
+// no request at all.)
 export async function rawRequest(mf, head, body, { after = "end" } = {}) {
   const { hostname, port } = await mf.ready;
   const { connect } = await import("node:net");
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const chunks = [];
+    const gone = after === "destroy";
     socket.on("data", (d) => chunks.push(d));
-    socket.on("error", reject);
-    socket.on("close", () => resolve(after === "destroy" ? null : parseResponse(Buffer.concat(chunks))));
+    socket.on("error", (err) => (gone ? null : reject(err)));
+    socket.on("close", () => resolve(gone ? null : parseResponse(Buffer.concat(chunks))));
     // One write: a small request reaches workerd in one read, so an answer
     // sent before the body is read still leaves nothing unread to reset on.
-    socket.write(Buffer.concat([Buffer.from(head + "\r\n\r\n", "latin1"), body]), () => (after === "destroy" ? socket.destroy() : socket.end()));
+    socket.write(Buffer.concat([Buffer.from(head + "\r\n\r\n", "latin1"), body]), () => (gone ? socket.destroy() : socket.end()));
   });
 }
 
