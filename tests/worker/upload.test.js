@@ -126,12 +126,27 @@ describe("PUT uploads: every family stored and read back", { timeout: 120000 }, 
         assert.equal(back.headers["content-length"], String(file.length), mode);
         assert.equal(md5(back.body), md5(file), mode);
         assert.deepEqual(back.body, file, mode);
+        assert.equal(back.headers.etag, obj.etag, `${mode}: the 201's etag is the one served`);
       }
       const part = await get(mf, mediaUrl(key, mint(key, { mode: "priv" })), { headers: { range: "bytes=0-15" } });
       assert.equal(part.status, 206);
       assert.deepEqual(part.body, file.slice(0, 16));
     });
   }
+
+  // (A backslash is no key at all: docs/CONTRACT.md, 400.)
+  it("keys that need quoting or JSON escaping: the 201's key is the key, and it reads back", async () => {
+    const jpg = media("ffmpeg.jpg");
+    for (const key of ["u/up/café 😀 new.jpg", 'u/up/a"b<c>.jpg', "u/up/a b%2F~+.jpg"]) {
+      const res = await upload(mf, key, jpg, { ct: "image/jpeg" });
+      assert.equal(res.status, 201, `${key}: ${res.text}`);
+      assert.equal(JSON.parse(res.text).key, key);
+      assert.deepEqual((await stored(mf, key)).body, jpg, key);
+      const back = await get(mf, mediaUrl(key, mint(key)));
+      assert.equal(back.status, 200, key);
+      assert.deepEqual(back.body, jpg, key);
+    }
+  });
 
   it("the declared type matches case-insensitively, parameters ignored; only the token's ct is stored", async () => {
     const png = media("ffmpeg.png");
@@ -175,7 +190,14 @@ describe("PUT uploads: every family stored and read back", { timeout: 120000 }, 
       const refused = await upload(mf, key, other, { ct: "image/jpeg" });
       await assertRefused(mf, from, refused, { status: 412, word: "already_exists", reason: "already_exists" }, key, before, label);
     }
-    // An object put there by other means (the backend, a seed) is never overwritten either.
+    // An object put there by other means (the backend, a seed): the same
+    // bytes are a retry (R2 keeps the MD5 of a single put), others never overwrite it.
+    const same = await seed(mf, "u/up/seeded-same.webp", media("cwebp-alpha.webp"), "image/webp");
+    from = workerLog.length;
+    const sameAgain = await upload(mf, "u/up/seeded-same.webp", media("cwebp-alpha.webp"), { ct: "image/webp" });
+    assert.equal(sameAgain.status, 200, sameAgain.text);
+    assert.deepEqual(JSON.parse(sameAgain.text), { key: "u/up/seeded-same.webp", size: same.body.length, etag: same.etag, content_type: "image/webp" });
+    assert.deepEqual(await stored(mf, "u/up/seeded-same.webp"), same);
     const seeded = "u/me_1/0123456789abcdef0123456789abcdef.png";
     const old = await stored(mf, seeded);
     from = workerLog.length;
@@ -210,6 +232,7 @@ describe("PUT uploads: every refusal leaves R2 unchanged", { timeout: 180000 }, 
     { label: "ct image/svg+xml", body: svg, ct: "image/svg+xml", status: 415, word: "unsupported_type", reason: "unsupported_type" },
     { label: "ct text/html", body: html, ct: "text/html", status: 415, word: "unsupported_type", reason: "unsupported_type" },
     { label: "ct with parameters", body: png, ct: "image/png; x=1", type: "image/png", status: 415, word: "unsupported_type", reason: "unsupported_type" },
+    { label: "ct not lowercase", body: png, ct: "IMAGE/PNG", status: 415, word: "unsupported_type", reason: "unsupported_type" },
     // 415 type_mismatch by header: content-type is not the token's ct.
     { label: "content-type image/jpeg for a png token", body: png, type: "image/jpeg", status: 415, word: "type_mismatch", reason: "type_mismatch" },
     { label: "content-type text/html", body: html, type: "text/html", status: 415, word: "type_mismatch", reason: "type_mismatch" },
