@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, startGate, get, mint, mintPut, mintRaw, mediaUrl, pyJson, quotePath, rawRequest, revocationName, loggedEvents, waitForLog, workerLog } from "./helpers.js";
+import { BUILDS, DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, startGate, get, mint, mintPut, mintRaw, mediaUrl, pyJson, quotePath, rawRequest, revocationName, loggedEvents, waitForLog, workerLog } from "./helpers.js";
 
 // Every denial logged (the tests send more than the default budget of 20 a second).
 const UPLOADS = { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on", MEDIA_LOG_DENIAL_BUDGET: "100000" };
@@ -77,10 +77,11 @@ async function assertRefused(mf, from, res, { status, word, reason, event = "med
   assert.deepEqual(await stored(mf, key), before, `${label}: R2 unchanged`);
 }
 
-describe("PUT uploads: every family stored and read back", { timeout: 120000 }, () => {
+// Both builds of the core (the shipped WASI module and the Emscripten one).
+for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads (${build}): every family stored and read back`, { timeout: 120000 }, () => {
   let mf;
   before(async () => {
-    mf = await startGate({ bindings: UPLOADS });
+    mf = await startGate({ wasmPath, bindings: UPLOADS });
   });
   after(async () => {
     await mf?.dispose();
