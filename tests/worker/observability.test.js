@@ -165,6 +165,36 @@ describe("upload logs and metrics", () => {
   });
 });
 
+describe("upload lines and the denial log budget", () => {
+  it("rejections count against the budget (every one a data point); a stored upload is logged past it", async () => {
+    const png = new Uint8Array(readFileSync(path.join(ROOT, "build/media/signatures/magick.png")));
+    const mf = await startGate({ metrics: true, bindings: { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on", MEDIA_LOG_DENIAL_BUDGET: "3", MEDIA_LOG_SAMPLE_RATE: "0" } });
+    try {
+      const FLOOD = 60;
+      const from = workerLog.length;
+      const refused = [];
+      for (let i = 0; i < FLOOD; i++) {
+        const key = `u/budget/${i}.png`;
+        refused.push(get(mf, mediaUrl(key, mintPut(key, { ct: "image/gif" })), { method: "PUT", body: png, headers: { "content-type": "image/gif" } }));
+      }
+      assert.deepEqual(new Set((await Promise.all(refused)).map((r) => r.status)), new Set([415]));
+      const stored = await get(mf, mediaUrl("u/budget/ok.png", mintPut("u/budget/ok.png")), { method: "PUT", body: png, headers: { "content-type": "image/png" } });
+      assert.equal(stored.status, 201);
+      const points = () => metricsFrom(from).filter((p) => p.indexes[0] !== "revocations_stale");
+      const okLine = () => loggedEvents(from).filter((e) => e.event === "media.upload.ok");
+      await waitForLog(from, () => (okLine().length ? points().length : 0), FLOOD + 1);
+      assert.equal(points().filter((p) => p.indexes[0] === "signature_mismatch").length, FLOOD, "every rejection is a data point");
+      const rejected = loggedEvents(from).filter((e) => e.event === "media.upload.rejected");
+      assert.ok(rejected.length >= 3, `the first rejections are logged (${rejected.length})`);
+      assert.ok(rejected.length < FLOOD / 4, `not line for line (${rejected.length} of ${FLOOD})`);
+      assert.ok(rejected.every((e) => e.reason === "signature_mismatch" && e.sample_rate === 1));
+      assert.deepEqual(okLine().map((e) => [e.key, e.sample_rate]), [["u/budget/ok.png", 1]]);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
+
 describe("log sampling", () => {
   it("successes are sampled (rate 0: none), denials and errors always logged", async () => {
     const mf = await startGate({ bindings: { ...DEFAULT_BINDINGS, MEDIA_LOG_SAMPLE_RATE: "0" } });
