@@ -142,6 +142,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
       const res = await upload(mf, key, jpg, { ct: "image/jpeg" });
       assert.equal(res.status, 201, `${key}: ${res.text}`);
       assert.equal(JSON.parse(res.text).key, key);
+      assert.match(res.text, /^[\x20-\x7e]*$/, "Python's json.dumps: non-ASCII as \\uXXXX");
       assert.deepEqual((await stored(mf, key)).body, jpg, key);
       const back = await get(mf, mediaUrl(key, mint(key)));
       assert.equal(back.status, 200, key);
