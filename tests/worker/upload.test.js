@@ -441,7 +441,7 @@ describe("uploads off (the default): the read-only gate, byte for byte", { timeo
     await mf?.dispose();
   });
 
-  it("PUT with a valid put token is 405 allow: GET, HEAD, exactly as POST, PATCH and DELETE; nothing stored", async () => {
+  it("PUT with a valid put token is 405 allow: GET, HEAD, exactly as POST, PATCH and DELETE and as recorded before uploads existed; nothing stored", async () => {
     const png = media("magick.png");
     const key = "u/off/photo.png";
     const seeded = "u/me_1/0123456789abcdef0123456789abcdef.png";
@@ -458,6 +458,10 @@ describe("uploads off (the default): the read-only gate, byte for byte", { timeo
     }
     for (const a of answers) assert.deepEqual(a, answers[0]);
     assert.equal(answers[0].headers.allow, "GET, HEAD");
+    // Byte for byte what the gate answered a PUT before uploads existed:
+    // the attack corpus's recorded line (tests/fixtures, recorded 2026-11-24).
+    const recorded = readFileSync(path.join(ROOT, "tests/fixtures/attack-corpus.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.request?.method === "PUT");
+    assert.deepEqual({ status: answers[0].status, headers: answers[0].headers, body: answers[0].body }, recorded.expect);
     assert.deepEqual(Object.keys(answers[0].headers).sort(), ["allow", "cache-control", "content-length", "content-security-policy", "content-type", "cross-origin-resource-policy", "referrer-policy", "x-content-type-options", "x-robots-tag"]);
   });
 });
