@@ -464,4 +464,13 @@ describe("uploads off (the default): the read-only gate, byte for byte", { timeo
     assert.deepEqual({ status: answers[0].status, headers: answers[0].headers, body: answers[0].body }, recorded.expect);
     assert.deepEqual(Object.keys(answers[0].headers).sort(), ["allow", "cache-control", "content-length", "content-security-policy", "content-type", "cross-origin-resource-policy", "referrer-policy", "x-content-type-options", "x-robots-tag"]);
   });
+
+  it("a put token never reads, uploads on or off: GET and HEAD are 401 forbidden", async () => {
+    const key = "u/me_1/0123456789abcdef0123456789abcdef.png";
+    for (const method of ["GET", "HEAD"]) {
+      const from = workerLog.length;
+      const res = await get(mf, mediaUrl(key, mintPut(key)), { method });
+      await assertRefused(mf, from, res, { status: 401, word: "forbidden", reason: "token_wrong_mode", event: "media.worker.deny", method }, key, await stored(mf, key), method);
+    }
+  });
 });
