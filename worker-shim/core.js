@@ -17,7 +17,7 @@ export { REQUEST_HEADERS, REVOCATION, VARS } from "./wire.js";
 export { RESULT };
 export const OP = OP_NAMES;
 export const KIND = KIND_NAMES;
-// The strings mg_finish reads after the request's: etag, type, cached, cached_size.
+// The strings mg_finish reads after the request's: etag, type, cached, cached_size, key.
 const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
 
 const encoder = new TextEncoder();
@@ -68,9 +68,10 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
 // result: RESULT.*; source: "storage" | "cache". Storage: size, uploaded
 // (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
-// value) and cachedSize (the entry's own length, as its header says).
-export function finishStrings(s) {
-  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize } : { etag: s.etag, type: s.type };
+// value) and cachedSize (the entry's own length, as its header says). `key`: the fetch
+// decision's key, echoed (the core does not decode the path again).
+export function finishStrings(s, key) {
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, key };
   let out = "";
   for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
   return out;
@@ -96,7 +97,7 @@ function views(buffer) {
 
 // Writes an input at `base` in `v` (views), strings into at most `cap` bytes;
 // returns its length. `d` and `s` (the fetch decision and what storage said)
-// only for mg_finish. Offsets are IN's (bytes): >> 2 and >> 3 index the
+// only for mg_finish: its mode, plan and key are echoed. Offsets are IN's (bytes): >> 2 and >> 3 index the
 // u32 and f64 views.
 function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.now) >> 3] = facts.now;
@@ -121,7 +122,7 @@ function writeInput(v, base, cap, facts, d, s) {
     v.u32[(base + IN.source) >> 2] = s.source === "cache" ? 1 : 0;
     v.f64[(base + IN.size) >> 3] = s.size ?? NaN;
     v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
-    strings += finishStrings(s);
+    strings += finishStrings(s, d.key);
   }
   // Strings that do not fit are cut short, and the input says so (IN.cut): the
   // core reads none of them and answers (431).

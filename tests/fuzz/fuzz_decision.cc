@@ -505,7 +505,7 @@ void run(const mg::Config& config, const mg::RequestFacts& req, const Scenario& 
     }
     out->last_plan = performed;
     out->last_facts = facts;
-    mg::decide_finish(config, req, mode, performed, facts, cur);
+    mg::decide_finish(config, req, mode, cur->key_view(), performed, facts, cur);
   }
   if (plain) {
     MG_FUZZ_CHECK(step.response.status == d->response.status && step.response.reason == d->response.reason);

@@ -459,18 +459,19 @@ function randomStorage(r, d, size, etag, type, stored) {
 }
 
 // The fetch decision as echoed into finish: the decoded one, or (rarely) one the core never
-// made, with codes and numbers out of range.
+// made, with codes, numbers and the key out of range.
 function echo(r, d, size) {
   if (r.chance(0.98)) return d;
   const plan = { ...d.plan };
-  const e = { modeCode: d.modeCode, plan };
-  switch (r.int(6)) {
+  const e = { modeCode: d.modeCode, key: d.key, plan };
+  switch (r.int(7)) {
     case 0: e.modeCode = r.pick([0, 1, 2, 3, 2 ** 32 - 1]); break;
     case 1: plan.op = r.pick([0, 1, 2, 7]); break;
     case 2: plan.kind = r.pick([...KIND.keys(), KIND.length, 255]); break;
     case 3: plan.attempt = r.pick([0, 1, 2, 3]); break;
     case 4: plan[r.pick(["offset", "length", "suffix"])] = r.pick([0, 1, size, size + 1, 2 ** 53, ...ODD_F64]); break;
-    default: return { modeCode: r.pick([1, 2]), plan: { op: 0, kind: 0, attempt: 1, offset: 0, length: 0, suffix: 0 } };
+    case 5: e.key = r.pick(["", undefined, "k".repeat(1024), "k".repeat(1025), "é".repeat(512), "é".repeat(513), "other/key.mp4"]); break;
+    default: return { modeCode: r.pick([1, 2]), key: d.key, plan: { op: 0, kind: 0, attempt: 1, offset: 0, length: 0, suffix: 0 } };
   }
   return e;
 }
@@ -558,7 +559,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   // core's capacity; sometimes garbled afterwards. The buffer is smaller where that changes no
   // byte (a UTF-16 code unit is at most 3 UTF-8 bytes): 160 KiB per call is slow to allocate.
   const encoded = (facts, d, s, what) => {
-    const units = facts.strings.length + (d ? finishStrings(s).length : 0);
+    const units = facts.strings.length + (d ? finishStrings(s, d.key).length : 0);
     const cap = Math.min(inCap, (IN_STRINGS + 3 * units + 15) & ~7); // encodeInput takes multiples of 4
     let bytes = Buffer.from(encodeInput(facts, d, s, cap)); // a copy of just the input
     if (r.chance(0.02)) {

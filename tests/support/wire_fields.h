@@ -7,7 +7,7 @@
 namespace mgtest {
 
 struct Input {
-  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, etag, type, cached, cached_size;
+  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, etag, type, cached, cached_size, key;
   double now = 0;  // now, unix seconds
   double revocation_age = 0;  // seconds since the last snapshot load attempt started (an isolate that never trie
   std::uint32_t sample = 0;  // sample: 0..999999, uniform random, for log sampling
@@ -71,6 +71,7 @@ inline const std::string* in_strings(const Input& in, std::size_t s) {
     case mg::wire::in_type: return &in.type;
     case mg::wire::in_cached: return &in.cached;
     case mg::wire::in_cached_size: return &in.cached_size;
+    case mg::wire::in_key: return &in.key;
     default: return nullptr;
   }
 }

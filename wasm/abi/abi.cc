@@ -174,7 +174,7 @@ MG_EXPORT(mg_begin) std::int32_t mg_begin(std::int32_t len) {
   return write_decision();
 }
 
-// Phase 2: request facts, the fetch decision's plan echoed, and what storage
+// Phase 2: request facts, the fetch decision's plan and key echoed, and what storage
 // (or the edge cache) reported, in; a decision out.
 MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
   mg::FinishFacts fin;
@@ -186,7 +186,7 @@ MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
     return write_decision();
   }
   req.revocations = g_revocations;
-  mg::decide_finish(g_config, req, fin.mode, fin.performed, fin.object, &g_decision);
+  mg::decide_finish(g_config, req, fin.mode, fin.key, fin.performed, fin.object, &g_decision);
   return write_decision();
 }
 

@@ -177,6 +177,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   std::uint32_t mode = get_u32(in, wire::kMode), op = get_u32(in, wire::kOp);
   std::uint32_t kind = get_u32(in, wire::kKind), attempt = get_u32(in, wire::kAttempt);
   f->mode = mode == 1 ? Mode::pub : mode == 2 ? Mode::priv : Mode::none;
+  f->key = s[wire::in_key];
   Plan& p = f->performed;
   p.op = op == 1 ? StorageOp::head : StorageOp::get;
   p.range.kind = kind < wire::kRangeHintKindCodes ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;

@@ -39,6 +39,7 @@ void protocol_read_request(std::string_view in, RequestFacts* req);
 struct FinishFacts {
   RequestFacts request;  // the request part, read in the same pass
   Mode mode = Mode::none;
+  std::string_view key;  // the fetch decision's key, echoed (decide_finish checks it)
   Plan performed;
   ObjectFacts object;
   bool valid = false;   // the whole input present and the echoed plan well-formed
