@@ -326,15 +326,26 @@ function wrkOn(w, url, headers, seconds) {
   }
 }
 
-async function e2eSection() {
-  log(`end to end: starting ${E2E_WORKERS.map((w) => w.name).join(", ")} (wrangler dev on 127.0.0.1, free ports)`);
-  const { workers, stop } = await startWorkers({ log });
+// Runs body(workers) on Workers just started ({ workers, stop }), then stops
+// them, also on SIGINT or SIGTERM.
+async function withWorkers({ workers, stop }, body) {
   const onSignal = () => {
     stop().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    await body(workers);
+  } finally {
+    await stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function e2eSection() {
+  log(`end to end: starting ${E2E_WORKERS.map((w) => w.name).join(", ")} (wrangler dev on 127.0.0.1, free ports)`);
+  await withWorkers(await startWorkers({ log }), async (workers) => {
     const kinds = e2eKinds();
     // The floor serves the same objects with no gate: /m/<key> without a
     // token, and /deny for the constant 401.
@@ -389,11 +400,7 @@ async function e2eSection() {
       row.ratio_rps_mediagate_over_baseline = row.mediagate.rps / row.baseline.rps;
       add("e2e", `e2e.${k.kind}`, row);
     }
-  } finally {
-    await stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }
 
 // ---- 5. end to end, as deployed ------------------------------------------------------------------
@@ -402,13 +409,7 @@ async function e2eSection() {
 async function directSection() {
   const compare = opt("--direct-compare", null);
   if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
-  const { workers, stop } = await startDirect({ log });
-  const onSignal = () => {
-    stop().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
+  await withWorkers(await startDirect({ log }), async (workers) => {
     const kinds = directKinds();
     for (const k of kinds) {
       for (const w of workers) {
@@ -460,11 +461,7 @@ async function directSection() {
       row.ratio_cpu_mediagate_over_baseline = row.mediagate.cpu_ms_per_request / row.baseline.cpu_ms_per_request;
       add("direct", `direct.${k.kind}`, row);
     }
-  } finally {
-    await stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }
 
 // ---- callgrind: instructions per call ------------------------------------------------------------

@@ -47,6 +47,22 @@ struct FinishFacts {
 };
 void protocol_read_finish(std::string_view in, FinishFacts* f);
 
+// The text inputs (configuration, the revocation builder's entries): calls
+// f(name, value) for each "name<TAB>value" line of `text`, in order (a line
+// without a tab is skipped), until f returns false. False when it did.
+template <typename F>
+bool protocol_for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    if (!f(line.substr(0, tab), line.substr(tab + 1))) return false;
+  }
+  return true;
+}
+
 // Configuration [vars] and bindings, as name<TAB>value lines: every var of
 // settings_table.h (generated from wasm/spec/settings.json; the first line of
 // a name counts), and MEDIA_BUCKET (value "1" when bound). Secrets travel
