@@ -516,6 +516,8 @@ async function uploadRows(workers) {
       for (const w of r % 2 ? [...workers].reverse() : workers) {
         log(`upload round ${r + 1}/${ROUNDS} ${k.kind} ${w.name}: ${SECONDS}s, ${UPLOAD_CONCURRENCY} in flight`);
         const x = await uploadCell(w, k, { seconds: SECONDS, concurrency: UPLOAD_CONCURRENCY, min: SMOKE ? 2 : 4, cpuMs });
+        // Each cell on new connections (none idled through another cell).
+        closeAgents();
         await removeKeys(w, x.keys);
         delete x.keys;
         ((cells[k.kind] ??= {})[w.name] ??= []).push(x);

@@ -20,15 +20,17 @@ function hex(bytes) {
 // Bytes asked for per read of the body. The body is read with a BYOB reader
 // into buffers of this size: a read answers what has arrived, up to the
 // buffer (the default reader answers 4 KiB chunks, so a 32 MiB body cost
-// 8,192 trips through the JS below; docs/PERFORMANCE.md, "Uploads"). A slow
-// client still makes progress with each read, however small.
-const CHUNK = 64 * 1024;
+// 8,192 trips through the JS below, and R2 took as many small writes;
+// docs/PERFORMANCE.md, "Uploads"). A slow client still makes progress with
+// each read, however small.
+const CHUNK = 256 * 1024;
 
-// Bytes the put's stream reads (and hashes) ahead of what R2 has taken, so
+// Memory the put's stream reads (and hashes) ahead of what R2 has taken, so
 // that the client's bytes keep arriving while R2 takes the ones before
-// (without it each chunk waited for R2 to ask for it). Bounded: the body is
-// never held whole.
-const READ_AHEAD = 1024 * 1024;
+// (without it each chunk waited for R2 to ask for it). Counted in the
+// chunks' buffers, not their bytes (a slow client's short reads each hold
+// a whole buffer): the body is never held whole.
+const READ_AHEAD = { highWaterMark: 1024 * 1024, size: (chunk) => chunk.buffer.byteLength };
 
 // One upload's body: its reader (BYOB when the body is a byte stream, as
 // the runtime's request bodies are), the chunks `sniff` read (handed to the
@@ -92,7 +94,7 @@ export async function sniff(u, d) {
 
 // The body as one stream of exactly `length` bytes (the runtime's
 // FixedLengthStream, so R2 knows its size), hashed as it is read. Reads
-// at most READ_AHEAD bytes ahead of what R2 has taken. A body that ends early, carries more, or
+// at most READ_AHEAD ahead of what R2 has taken. A body that ends early, carries more, or
 // errors marks the upload failed and errors the stream, so R2 stores
 // nothing. `progress` is called on every chunk (the stall deadline).
 // `rest()` hashes what R2 did not read (a put refused because the key is
@@ -145,7 +147,7 @@ function bodyStream(u, length, progress) {
         controller.error(err);
       }
     },
-  }, new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD }));
+  }, READ_AHEAD);
   const fixed = new FixedLengthStream(length);
   source.pipeTo(fixed.writable).catch(() => {});
   const md5 = digest.digest.then((b) => hex(new Uint8Array(b)), () => "");

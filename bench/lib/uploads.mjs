@@ -6,7 +6,7 @@
 // (bench/lib/direct.mjs). Every request is a fresh key and a file-like body
 // (the format's first bytes, so that mediagate's signature check passes,
 // then random bytes) with a content-length, sent by Node's http client over
-// 127.0.0.1 with keep-alive. The keys a cell stored are deleted after it,
+// 127.0.0.1, a new connection per request. The keys a cell stored are deleted after it,
 // outside the timing, so local R2 stays small.
 import http from "node:http";
 import { randomBytes } from "node:crypto";
@@ -46,7 +46,7 @@ export function uploadTarget(w, k) {
 
 const agents = new Map();
 const agentFor = (origin) => {
-  if (!agents.has(origin)) agents.set(origin, new http.Agent({ keepAlive: true, maxSockets: 16 }));
+  if (!agents.has(origin)) agents.set(origin, new http.Agent({ keepAlive: false, maxSockets: 16 }));
   return agents.get(origin);
 };
 export function closeAgents() {
@@ -54,8 +54,15 @@ export function closeAgents() {
   agents.clear();
 }
 
-// One PUT of `body` to origin + path. Resolves { status, ms, text }.
+// One PUT of `body` to origin + path, on a connection of its own: with
+// keep-alive, a connection workerd had closed after an answer was found
+// closed only by the next request's write (EPIPE, ECONNRESET mid-run).
+// Resolves { status, ms, text }.
 export function putOnce(origin, path, body, type) {
+  return putOn(origin, path, body, type);
+}
+
+function putOn(origin, path, body, type) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const u = new URL(path, origin);
