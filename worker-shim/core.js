@@ -17,8 +17,11 @@ export { REQUEST_HEADERS, REVOCATION, VARS } from "./wire.js";
 export { RESULT };
 export const OP = OP_NAMES;
 export const KIND = KIND_NAMES;
-// The strings mg_finish reads after the request's: etag, type, cached, cached_size, key.
+// The strings mg_finish reads after the request's: etag, type, cached, cached_size, head, body_md5, stored_md5, key.
 const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
+
+// The operations that move an upload's body (the rest read storage).
+const UPLOAD_OPS = new Set(["sniff", "put"]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,10 +71,11 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // What storage (or the edge cache) reported for a plan, as mg_finish reads it.
 // result: RESULT.*; source: "storage" | "cache". Storage: size, uploaded
 // (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
-// value) and cachedSize (the entry's own length, as its header says). `key`: the fetch
-// decision's key, echoed (the core does not decode the path again).
+// value) and cachedSize (the entry's own length, as its header says).
+// Uploads: head (the body's first bytes, hex), body_md5 and stored_md5 (hex).
+// `key`: the fetch decision's key, echoed (the core does not decode the path again).
 export function finishStrings(s, key) {
-  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, key };
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5, key };
   let out = "";
   for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
   return out;
@@ -191,6 +195,8 @@ function readDecision(v, base, n, names) {
     plan: fetch
       ? { op: u32(OUT.op), kind: u32(OUT.kind), attempt: u32(OUT.attempt), offset: f64(OUT.offset), length: f64(OUT.length), suffix: f64(OUT.suffix) }
       : null,
+    // An upload's sniff or put: the declared size, and (put) the content type to store.
+    upload: fetch && UPLOAD_OPS.has(OP_NAMES[u32(OUT.op)]) ? { length: f64(OUT.storeLength), type: str[S.putType] } : null,
     deadline: u32(OUT.deadline),
     cacheDeadline: u32(OUT.cacheDeadline),
   };

@@ -5,12 +5,13 @@
 // results back (through core.js: docs/ARCHITECTURE.md, "The Wasm ABI").
 // Revocation and the edge cache: docs/REVOCATION.md.
 import wasmModule from "./mediagate.wasm";
-import { requestFacts, pathAndQuery, REVOCATION } from "./core.js";
+import { requestFacts, pathAndQuery, REVOCATION, OP } from "./core.js";
 import { newIsolate, configure, nowSeconds } from "./isolate.js";
 import { DEADLINE, perform, exactLength, discard } from "./storage.js";
 import { fromCache, toCache, fillCache } from "./cache.js";
 import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRevocations } from "./revocation.js";
 import { observe, contentLength, recentDenialLines } from "./observe.js";
+import { uploadBody, releaseBody, sniff, put, compared } from "./upload.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
@@ -72,6 +73,9 @@ async function handle(request, env, ctx) {
   // edge cache lookup before each when the object is public; more would be a
   // core bug, answered as the core's 503 without performing it.
   let storageOps = 0;
+  // An upload's body (docs/UPLOADS.md): read by the core's sniff, then streamed by its put.
+  let upload = null;
+  let bodyMd5 = "";
   for (let rounds = 0; d.fetch; rounds++) {
     discard(obj);
     obj = null;
@@ -82,11 +86,22 @@ async function handle(request, env, ctx) {
       facts.cacheTimedOut = true;
     }
     if (d.cache !== null) io.cache = done ? "hit" : facts.cacheTimedOut ? "timeout" : "miss";
+    if (!done && OP[d.plan.op] === "sniff") {
+      upload = upload ?? uploadBody(request);
+      done = { object: null, storage: await sniff(upload, d) };
+    }
     if (!done) {
       if (storageOps === 2) return fallback(request, env, io);
       storageOps++;
       const started = Date.now();
-      done = await perform(env.MEDIA_BUCKET, d);
+      if (OP[d.plan.op] === "put" && upload) {
+        const storage = await put(env.MEDIA_BUCKET, upload, d);
+        bodyMd5 = storage.bodyMd5 ?? "";
+        done = { object: null, storage };
+      } else {
+        done = await perform(env.MEDIA_BUCKET, d);
+        if (upload && done.object) done.storage = compared(done.object, bodyMd5);
+      }
       io.r2Ms += Date.now() - started;
     }
     obj = done.object;
@@ -94,6 +109,7 @@ async function handle(request, env, ctx) {
     facts.logRecent = recentDenialLines(facts.now);
     d = iso.core.finish(facts, d, done.storage);
   }
+  releaseBody(upload);
   if (d.body === "object") {
     const length = contentLength(d);
     // Storage said ok but handed over no bytes: the core's 503, not an empty 200.

@@ -48,6 +48,15 @@ export function mint(key, { mode = "pub", ttl = 600, exp, secret = SECRET } = {}
   return mintRaw(pyJson(payload), secret);
 }
 
+// A put token for `key` (docs/UPLOADS.md): ct the declared media type, n
+// the backend's size limit (omitted when undefined), e = exp or now + ttl.
+export function mintPut(key, { ct = "image/png", n, ttl = 600, exp, secret = SECRET } = {}) {
+  const k = key.replace(/^\/+/, "");
+  const payload = { ct, e: exp ?? Math.floor(Date.now() / 1000) + ttl, k, m: "put" };
+  if (n !== undefined) payload.n = n;
+  return mintRaw(pyJson(payload), secret);
+}
+
 // A well-formed token with a wrong MAC: the costliest denial (full HMAC).
 export function forge(token) {
   const last = token.at(-1) === "A" ? "Q" : "A";

@@ -7,13 +7,13 @@
 namespace mgtest {
 
 struct Input {
-  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, etag, type, cached, cached_size, key;
+  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, content_type, content_length, etag, type, cached, cached_size, head, body_md5, stored_md5, key;
   double now = 0;  // now, unix seconds
   double revocation_age = 0;  // seconds since the last snapshot load attempt started (an isolate that never trie
   std::uint32_t sample = 0;  // sample: 0..999999, uniform random, for log sampling
   std::uint32_t revocation = 0;  // revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: un
-  std::uint32_t mode = 0;  // mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv), echoed
-  std::uint32_t op = 0;  // the plan, echoed: op (0 get, 1 head)
+  std::uint32_t mode = 0;  // mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv, 3 put), echoed
+  std::uint32_t op = 0;  // the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put)
   std::uint32_t kind = 0;  // the plan, echoed: kind (0 whole, 1 offset_length, 2 offset, 3 suffix)
   std::uint32_t attempt = 1;  // the plan, echoed: attempt (1, 2)
   double offset = 0;  // the plan's offset
@@ -67,10 +67,15 @@ inline const std::string* in_strings(const Input& in, std::size_t s) {
     case mg::wire::in_if_unmodified_since: return &in.if_unmodified_since;
     case mg::wire::in_if_range: return &in.if_range;
     case mg::wire::in_request_id: return &in.request_id;
+    case mg::wire::in_content_type: return &in.content_type;
+    case mg::wire::in_content_length: return &in.content_length;
     case mg::wire::in_etag: return &in.etag;
     case mg::wire::in_type: return &in.type;
     case mg::wire::in_cached: return &in.cached;
     case mg::wire::in_cached_size: return &in.cached_size;
+    case mg::wire::in_head: return &in.head;
+    case mg::wire::in_body_md5: return &in.body_md5;
+    case mg::wire::in_stored_md5: return &in.stored_md5;
     case mg::wire::in_key: return &in.key;
     default: return nullptr;
   }
@@ -98,7 +103,7 @@ struct DecodedFields {
   double span_last = 0;
   double store_length = 0;
   std::uint32_t cache_deadline = 0;
-  std::string reason, event, mode_name, key, cache_path, request_id, text, store_meta;
+  std::string reason, event, mode_name, key, cache_path, request_id, text, store_meta, put_type;
 };
 
 namespace detail {
@@ -134,6 +139,7 @@ inline void get_strings(const std::vector<std::string>& s, DecodedFields* d) {
   d->request_id = s[mg::wire::out_request_id];
   d->text = s[mg::wire::out_text];
   d->store_meta = s[mg::wire::out_store_meta];
+  d->put_type = s[mg::wire::out_put_type];
 }
 
 }  // namespace detail

@@ -39,6 +39,7 @@ function recorded(t) {
 }
 export const mintRaw = (payloadText, secret = SECRET) => recorded(tokens.mintRaw(payloadText, secret));
 export const mint = (key, opts) => recorded(tokens.mint(key, opts));
+export const mintPut = (key, opts) => recorded(tokens.mintPut(key, opts));
 
 function captureStdio(stdout, stderr) {
   for (const stream of [stdout, stderr]) {
@@ -193,8 +194,19 @@ export function innerKv(mf) {
 // Sends accept-encoding: identity unless the test sets it: workerd gzips
 // text bodies for clients that accept gzip (dropping content-length), and the
 // tests compare what the Worker produced, not that transport step.
-export async function get(mf, url, { method = "GET", headers = {} } = {}) {
-  const res = await mf.dispatchFetch(url, { method, headers: { "accept-encoding": "identity", ...headers }, redirect: "manual" });
+// `send`: a request body (uploads). It goes over loopback with Node's fetch
+// (undici, standing in for a browser's fetch), which sends content-length
+// for a byte body as browsers do for a File; dispatchFetch would re-send it
+// chunked. A stream body goes chunked, as a browser's streaming upload does.
+export async function get(mf, url, { method = "GET", headers = {}, body: send } = {}) {
+  const init = { method, headers: { "accept-encoding": "identity", ...headers }, redirect: "manual" };
+  let res;
+  if (send === undefined) res = await mf.dispatchFetch(url, init);
+  else {
+    const u = new URL(url);
+    const target = new URL(u.pathname + u.search, await mf.ready);
+    res = await fetch(target, { ...init, body: send, ...(typeof send.getReader === "function" ? { duplex: "half" } : {}) });
+  }
   const body = new Uint8Array(await res.arrayBuffer());
   // mf-* headers are Miniflare's own transport between workerd and Node
   // (it moves content-encoding there), not part of the Worker's response.

@@ -322,7 +322,7 @@ function tomlVars() {
   const L = [];
   for (const s of VARS) {
     for (const c of s.toml ?? []) L.push(`# ${c}`);
-    L.push(`${s.name} = ${JSON.stringify(s.default)}`);
+    L.push(`${s.name} = ${JSON.stringify(s.toml_value ?? s.default)}`);
   }
   return L.join("\n");
 }

@@ -2,6 +2,7 @@
 // field value's surrounding whitespace. Pure functions over bytes; bytes
 // 0x80-0xFF are in no class here. Inline: they run per byte of every header.
 #pragma once
+#include <cstddef>
 #include <string_view>
 
 namespace mg {
@@ -29,6 +30,21 @@ constexpr bool ascii_is_ows(char c) { return c == ' ' || c == '\t'; }
 
 // 'A'-'Z' to 'a'-'z'; every other byte unchanged.
 constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// No byte of `s` is 'A'-'Z'.
+constexpr bool ascii_is_lower(std::string_view s) {
+  for (char c : s)
+    if (c >= 'A' && c <= 'Z') return false;
+  return true;
+}
+
+// `a` and `b` are equal, 'A'-'Z' compared as 'a'-'z'.
+constexpr bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
 
 // A field value excludes leading and trailing whitespace (RFC 9110 section
 // 5.5): `s` without its leading and trailing OWS.

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "ascii.h"
+#include "media_signature.h"
 #include "settings_table.h"
 
 namespace mg {
@@ -57,6 +59,23 @@ bool choice_setting(const ConfigText& in, settings::Id id, bool* second) {
   return !(in.*spec.set) || parse_choice(in.*spec.value, spec, second);
 }
 
+// A comma-separated list setting (its default when absent): the non-empty
+// items, trimmed. False when it has none, or more than `cap`.
+bool read_list(const ConfigText& in, settings::Id id, std::string_view* items, std::size_t cap, std::size_t* n) {
+  const settings::Setting& spec = settings::kSettings[id];
+  std::string_view text = (in.*spec.set) ? in.*spec.value : spec.default_text;
+  *n = 0;
+  while (!text.empty()) {
+    std::size_t comma = text.find(',');
+    std::string_view item = trim_ascii_space(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (item.empty()) continue;
+    if (*n == cap) return false;
+    items[(*n)++] = item;
+  }
+  return *n > 0;
+}
+
 static_assert(settings::kSettings[settings::edge_cache_fill_max].max == static_cast<std::int64_t>(kMaxCacheableBytes),
               "MEDIA_EDGE_CACHE_FILL_MAX_BYTES's range (wasm/spec/settings.json) ends at kMaxCacheableBytes");
 
@@ -79,17 +98,13 @@ bool config_load(const ConfigText& in, Config* out) {
   token_keys_init(secrets, 2, &out->keys);
 
   namespace set = settings;
-  std::string_view prefixes = in.prefixes_set ? in.prefixes : set::kSettings[set::prefixes].default_text;
-  bool prefixes_ok = true;
-  while (!prefixes.empty()) {
-    std::size_t comma = prefixes.find(',');
-    std::string_view item = trim_ascii_space(prefixes.substr(0, comma));
-    prefixes = comma == std::string_view::npos ? std::string_view{} : prefixes.substr(comma + 1);
-    if (item.empty()) continue;
-    if (out->n_prefixes == kMaxPrefixes) { prefixes_ok = false; break; }
-    out->prefixes[out->n_prefixes++] = item;
-  }
-  if (out->n_prefixes == 0) prefixes_ok = false;
+  const bool prefixes_ok = read_list(in, set::prefixes, out->prefixes, kMaxPrefixes, &out->n_prefixes);
+  // Every upload type must be one whose first bytes the gate can check.
+  bool types_ok = read_list(in, set::upload_types, out->upload_types, kMaxUploadTypes, &out->n_upload_types);
+  for (std::size_t i = 0; i < out->n_upload_types; ++i)
+    if (signature_family_of_type(out->upload_types[i]) == SignatureFamily::none ||
+        !ascii_is_lower(out->upload_types[i]))
+      types_ok = false;
 
   // Whether each setting is usable, by its place in the table.
   bool ok[set::count_];
@@ -115,6 +130,10 @@ bool config_load(const ConfigText& in, Config* out) {
   std::int64_t budget = out->log_denial_budget;
   ok[set::log_denial_budget] = int_setting(in, set::log_denial_budget, &budget);
   out->log_denial_budget = static_cast<std::uint32_t>(budget);
+  ok[set::uploads] = choice_setting(in, set::uploads, &out->uploads);
+  ok[set::upload_types] = types_ok;
+  ok[set::max_upload_bytes] = int_setting(in, set::max_upload_bytes, &out->max_upload_bytes);
+  ok[set::max_upload_ttl] = int_setting(in, set::max_upload_ttl, &out->max_upload_ttl);
 
   // The first problem found names the setting in the log line; the table's
   // order (wasm/spec/settings.json) is the order an operator would check them in.

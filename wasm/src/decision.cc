@@ -2,15 +2,19 @@
 
 #include <cstring>
 
+#include "ascii.h"
 #include "decimal.h"
 #include "edge_cache.h"
 #include "etag.h"
 #include "httpdate.h"
 #include "key.h"
 #include "loggable.h"
+#include "media_signature.h"
 #include "policy.h"
 #include "revocation.h"
 #include "storage_plan.h"
+#include "utf8.h"
+#include "writer.h"
 
 namespace mg {
 namespace {
@@ -76,8 +80,9 @@ void respond_reason(const Config& config, Reason reason, Mode mode, bool head, R
     r->add_static("content-type", "text/plain; charset=utf-8");
     r->add_number("content-length", info.body.size());
     r->body = head ? BodySource::none : BodySource::text;
+    r->text = info.body;
   }
-  if (reason == Reason::method_not_allowed) r->add_static("allow", "GET, HEAD");
+  if (reason == Reason::method_not_allowed) r->add_static("allow", config.uploads ? "GET, HEAD, PUT" : "GET, HEAD");
 }
 
 namespace {
@@ -101,6 +106,9 @@ void reset(Decision* out) {
   out->log_budget = false;
   out->request_id = {};
   out->log_fingerprints = false;
+  out->upload = false;
+  out->upload_length = 0;
+  out->put_type_len = 0;
 }
 
 // The object key the path names (docs/CONTRACT.md section 2), decoded into
@@ -171,6 +179,163 @@ bool revocation_answers(const Config& config, const RequestFacts& req, std::stri
   return true;
 }
 
+// ---- Uploads (docs/UPLOADS.md): what may be stored ---------------------------
+
+// The media type of a content-type value: before any ';', without OWS.
+std::string_view media_type_of(std::string_view content_type) {
+  return ascii_trim_ows(content_type.substr(0, content_type.find(';')));
+}
+
+bool upload_type_allowed(const Config& config, std::string_view ct) {
+  for (std::size_t i = 0; i < config.n_upload_types; ++i)
+    if (config.upload_types[i] == ct) return true;
+  return false;
+}
+
+// The declared size: content-length, one decimal number (RFC 9110 8.6).
+enum class Declared : std::uint8_t { ok, absent, malformed };
+Declared declared_length(const RequestFacts& req, std::uint64_t* size) {
+  if (req.content_length.empty()) return Declared::absent;
+  return decimal_parse_u64(ascii_trim_ows(req.content_length), size) ? Declared::ok : Declared::malformed;
+}
+
+// The upload's checks after the token and revocation, in the contract's
+// order (docs/UPLOADS.md, "What an upload must be"); then a sniff of the
+// body's first bytes, before anything is written.
+void upload_begin(const Config& config, const RequestFacts& req, const TokenVerdict& v, Decision* out) {
+  const std::string_view ct = v.ct_view();
+  Reason refuse = Reason::count_;
+  std::uint64_t size = 0;
+  Declared declared = declared_length(req, &size);
+  std::uint64_t limit = static_cast<std::uint64_t>(config.max_upload_bytes);
+  if (v.max_bytes != 0 && v.max_bytes < limit) limit = v.max_bytes;
+  if (!upload_type_allowed(config, ct)) refuse = Reason::unsupported_type;
+  else if (!ascii_iequals(media_type_of(req.content_type), ct)) refuse = Reason::type_mismatch;
+  else if (declared == Declared::absent) refuse = Reason::length_required;
+  else if (declared == Declared::malformed) refuse = Reason::bad_length;
+  else if (size == 0) refuse = Reason::empty_upload;
+  else if (size > limit) refuse = Reason::too_large;
+  if (refuse != Reason::count_) return answer(config, req, refuse, Mode::put, out);
+
+  Plan sniff;
+  sniff.op = StorageOp::sniff;
+  sniff.range.kind = RangeHintKind::offset_length;
+  sniff.range.offset = 0;
+  sniff.range.length = size < kSignatureBytes ? size : kSignatureBytes;
+  out->upload_length = size;
+  ask_storage(out, sniff, Mode::put);
+}
+
+// 201 (stored) or 200 (the key already held exactly these bytes), with
+// {"key":...,"size":...,"etag":...,"content_type":...}.
+void respond_upload(const Config& config, Reason reason, std::string_view key, std::uint64_t size,
+                    std::string_view etag, std::string_view ct, Decision* out) {
+  JsonWriter json{{out->upload_body, sizeof out->upload_body}};
+  json.put("{\"key\":");
+  json.json_string(key);
+  json.put(",\"size\":");
+  json.decimal(size);
+  json.put(",\"etag\":");
+  json.json_string(utf8_valid(etag) ? etag : std::string_view{});
+  json.put(",\"content_type\":");
+  json.json_string(ct);
+  json.put('}');
+  Response& r = out->response;
+  if (!json.ok) return respond_reason(config, Reason::storage_unavailable, Mode::put, false, &r);
+  const ReasonInfo& info = reason_info(reason);
+  r.clear();
+  r.reason = reason;
+  r.status = info.status;
+  r.mode = Mode::put;
+  policy_security_headers(r, config.corp_same_site);
+  r.add_static("cache-control", policy_cache_control(Mode::put, r.status));
+  r.add_static("content-type", "application/json");
+  r.add_number("content-length", json.len);
+  r.body = BodySource::text;
+  r.text = std::string_view(out->upload_body, json.len);
+}
+
+// The put that writes the body, unless the key holds an object.
+void ask_put(std::uint64_t size, std::string_view ct, Decision* out) {
+  Plan put;
+  put.op = StorageOp::put;
+  out->upload_length = size;
+  for (std::size_t i = 0; i < ct.size(); ++i) out->put_type[i] = ct[i];
+  out->put_type_len = ct.size();
+  ask_storage(out, put, Mode::put);
+}
+
+// The shim's facts contradict what decide_begin saw: 503, as decide_unreadable.
+void protocol_broken(const Config& config, const RequestFacts& req, Decision* out) {
+  answer(config, req, Reason::storage_unavailable, Mode::put, out);
+}
+
+// Storage failed an upload's operation: 503, the client retries.
+void upload_storage_failed(const Config& config, const RequestFacts& req, StorageResult result, Decision* out) {
+  answer(config, req, result == StorageResult::timeout ? Reason::storage_timeout : Reason::storage_unavailable,
+         Mode::put, out);
+}
+
+// The phases after upload_begin: the first bytes against the declared
+// family, the put's outcome, and, when the key was taken, whether it holds
+// exactly these bytes. The declared type and size are read again from the
+// request (decide_begin checked them); a request that no longer names an
+// upload type is the shim breaking the protocol.
+void upload_finish(const Config& config, const RequestFacts& req, const Plan& performed, const ObjectFacts& obj,
+                   std::string_view key, Decision* out) {
+  out->upload = true;
+  char ct_buf[kMaxMediaTypeBytes];
+  std::string_view header_type = media_type_of(req.content_type);
+  std::uint64_t size = 0;
+  if (header_type.size() > sizeof ct_buf || declared_length(req, &size) != Declared::ok || size == 0 || key.empty())
+    return protocol_broken(config, req, out);
+  for (std::size_t i = 0; i < header_type.size(); ++i) ct_buf[i] = ascii_lower(header_type[i]);
+  const std::string_view ct(ct_buf, header_type.size());
+  if (!upload_type_allowed(config, ct)) return protocol_broken(config, req, out);
+
+  switch (performed.op) {
+    case StorageOp::sniff:
+      if (obj.result == StorageResult::incomplete || (obj.result == StorageResult::ok && obj.head.size() < performed.range.length))
+        return answer(config, req, Reason::incomplete_upload, Mode::put, out);
+      if (obj.result != StorageResult::ok) return upload_storage_failed(config, req, obj.result, out);
+      // A body shorter than kSignatureBytes that still needs more bytes is
+      // truncated for its family: a mismatch (media_signature.h).
+      if (signature_check(signature_family_of_type(ct), obj.head) != SignatureCheck::match)
+        return answer(config, req, Reason::signature_mismatch, Mode::put, out);
+      return ask_put(size, ct, out);
+    case StorageOp::put:
+      switch (obj.result) {
+        case StorageResult::ok:
+          return respond_upload(config, Reason::upload_stored, key, obj.size, obj.etag, ct, out);
+        case StorageResult::exists: {
+          // Compare with what the key holds (a retry after a lost answer?).
+          Plan compare;
+          compare.op = StorageOp::head;
+          compare.attempt = 2;
+          out->upload_length = size;
+          return ask_storage(out, compare, Mode::put);
+        }
+        case StorageResult::incomplete:
+          return answer(config, req, Reason::incomplete_upload, Mode::put, out);
+        default:
+          return upload_storage_failed(config, req, obj.result, out);
+      }
+    case StorageOp::head:
+      if (obj.result == StorageResult::ok) {
+        // The same bytes: the same size and MD5 (R2's checksums.md5; a
+        // multipart object has none, and is never taken for a retry).
+        bool same = obj.size == size && obj.stored_md5.size() == 32 && obj.body_md5 == obj.stored_md5;
+        if (same) return respond_upload(config, Reason::upload_retry, key, obj.size, obj.etag, ct, out);
+        return answer(config, req, Reason::already_exists, Mode::put, out);
+      }
+      // Gone again since the put saw it: the client's retry will store it.
+      return upload_storage_failed(config, req, obj.result == StorageResult::missing ? StorageResult::error : obj.result, out);
+    case StorageOp::get:
+      break;
+  }
+  protocol_broken(config, req, out);
+}
+
 void begin(const Config& config, const RequestFacts& req, Decision* out) {
   reset(out);
   // Keep the snapshot fresh whatever this request's answer is; a failed
@@ -182,8 +347,10 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   if (req.too_large) return answer(config, req, Reason::request_too_large, Mode::none, out);
   // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
-  if (req.method != "GET" && req.method != "HEAD")
+  const bool write = config.uploads && req.method == "PUT";
+  if (req.method != "GET" && req.method != "HEAD" && !write)
     return answer(config, req, Reason::method_not_allowed, Mode::none, out);
+  out->upload = write;
   if (!config.problem.empty() || !config.has_bucket || config.secret.empty())
     return answer(config, req, Reason::not_configured, Mode::none, out);
 
@@ -202,10 +369,13 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   policy.now = req.now;
   policy.leeway = config.leeway;
   policy.max_ttl = config.max_ttl;
+  policy.write = write;
+  policy.max_upload_ttl = config.max_upload_ttl;
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
 
   if (revocation_answers(config, req, key, v.mode, out)) return;
+  if (write) return upload_begin(config, req, v, out);
 
   Plan plan;
   if (is_head(req)) {
@@ -272,6 +442,11 @@ bool storage_outcome(const Finish& f) {
       return true;
     case StorageResult::missing:
       answer(f.config, f.req, Reason::object_missing, f.mode, out);
+      return true;
+    case StorageResult::exists:
+    case StorageResult::incomplete:
+      // Upload outcomes: a read reporting one is the shim breaking the protocol.
+      answer(f.config, f.req, Reason::storage_unavailable, f.mode, out);
       return true;
   }
   return true;
@@ -432,7 +607,8 @@ void observe(const Config& config, const RequestFacts& req, Decision* out) {
   Response& r = out->response;
   bool success = r.status >= 200 && r.status < 400;
   bool within_budget = !success && req.log_recent < config.log_denial_budget;
-  bool unsampled = within_budget || req.cache_timed_out;
+  // Every upload's outcome is logged (uploads are few, and each one matters).
+  bool unsampled = within_budget || req.cache_timed_out || (out->upload && success);
   out->log = unsampled || req.sample < config.log_sample_ppm;
   out->log_sample_ppm = unsampled ? 1000000 : config.log_sample_ppm;
   out->log_budget = out->log && !success;
@@ -468,13 +644,20 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std
   // be out->key itself, Decision::key_view()).
   if (key.data() != out->key) std::memcpy(out->key, key.data(), key.size());
   out->key_len = key.size();
-  finish(Finish{config, req, mode, performed, obj, out->key_view(), out});
+  key = out->key_view();
+  // An upload's phases, and only an upload's (a read never sniffs or puts).
+  const bool write = config.uploads && req.method == "PUT";
+  const bool write_op = performed.op == StorageOp::sniff || performed.op == StorageOp::put;
+  if (write != (mode == Mode::put) || (write_op && !write)) return decide_unreadable(config, req, mode, out);
+  if (write) upload_finish(config, req, performed, obj, key, out);
+  else finish(Finish{config, req, mode, performed, obj, key, out});
   out->deadline_ms = config.storage_timeout_ms;
   observe(config, req, out);
 }
 
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out) {
   reset(out);
+  out->upload = config.uploads && req.method == "PUT";
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;

@@ -22,6 +22,7 @@
 namespace mg {
 
 constexpr std::size_t kMaxPrefixes = 16;
+constexpr std::size_t kMaxUploadTypes = 16;
 
 struct Config {
   // Secrets already trimmed of surrounding whitespace; empty = not set.
@@ -60,6 +61,15 @@ struct Config {
   // (MEDIA_LOG_DENIAL_BUDGET).
   std::uint64_t edge_cache_fill_max = 16ull * 1024 * 1024;
   std::uint32_t log_denial_budget = 20;
+  // Uploads (docs/UPLOADS.md): off unless MEDIA_UPLOADS = "on". The media
+  // types a put token's ct may name (MEDIA_UPLOAD_TYPES: each has a signature
+  // family), the largest single PUT (MEDIA_MAX_UPLOAD_BYTES) and the longest
+  // put-token lifetime (MEDIA_MAX_UPLOAD_TTL_SECONDS).
+  bool uploads = false;
+  std::string_view upload_types[kMaxUploadTypes];
+  std::size_t n_upload_types = 0;
+  std::int64_t max_upload_bytes = 104857600;
+  std::int64_t max_upload_ttl = 3600;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
   std::string_view problem;
@@ -102,9 +112,15 @@ struct RequestFacts {
   // Denial and error log lines this isolate wrote in the second `now` (the
   // shim counts the lines the core marked `log_budget`).
   std::uint32_t log_recent = 0;
+  // Uploads: the content-type and content-length headers, as received.
+  std::string_view content_type;
+  std::string_view content_length;
 };
 
-enum class StorageOp : std::uint8_t { get, head };
+// get and head read; sniff reads the first bytes of the request body (an
+// upload's, plan range 0..length); put writes the body under the key if the
+// key holds nothing (docs/UPLOADS.md).
+enum class StorageOp : std::uint8_t { get, head, sniff, put };
 
 struct Plan {
   StorageOp op = StorageOp::get;
@@ -118,6 +134,9 @@ enum class StorageResult : std::uint8_t {
   invalid_range,  // storage refused the range (it starts at or past the end)
   error,          // anything else went wrong
   timeout,        // the operation outlived the decision's deadline
+  exists,         // put: the key holds an object; nothing was written
+  incomplete,     // sniff, put: the request body ended early, failed, or held
+                  // other than the declared bytes; nothing was written
 };
 
 enum class ObjectSource : std::uint8_t { storage, cache };
@@ -129,6 +148,12 @@ struct ObjectFacts {
   std::string_view etag;          // quoted, as storage reports it (R2 httpEtag)
   std::int64_t uploaded = 0;      // unix seconds
   std::string_view content_type;  // stored, may be empty
+  // Uploads. sniff: the body's first bytes. put (and the head after it): the
+  // body's MD5 as received, and the stored object's (R2 checksums.md5), as
+  // lowercase hex; empty when unknown.
+  std::string_view head;
+  std::string_view body_md5;
+  std::string_view stored_md5;
 };
 
 // Bytes of the quoted canonical path "/m/" + quote(key): every key byte may
@@ -190,6 +215,16 @@ struct Decision {
   char key[kMaxKeyBytes];
   std::size_t key_len = 0;
   std::string_view key_view() const { return std::string_view(key, key_len); }
+  // Uploads (docs/UPLOADS.md). The request writes: its answers are upload
+  // events (media.upload.*). With fetch, op sniff or put: the declared size
+  // and the content type to store. A 201 or 200 answer's JSON body.
+  bool upload = false;
+  std::uint64_t upload_length = 0;
+  char put_type[kMaxMediaTypeBytes];
+  std::size_t put_type_len = 0;
+  std::string_view put_type_view() const { return std::string_view(put_type, put_type_len); }
+  static constexpr std::size_t kUploadBodyBytes = 8192;
+  char upload_body[kUploadBodyBytes];
 };
 
 // The edge cache's deadline: the cache answers from the colo in
@@ -224,6 +259,7 @@ bool revocation_fresh(const Config& config, const RevocationView& view, std::int
 
 // Fills `r` with an error/denial answer for `reason` (status, text body,
 // headers), as every path of the gate does.
+// `allow` lists the methods the configuration accepts (405).
 void respond_reason(const Config& config, Reason reason, Mode mode, bool head, Response* r);
 
 }  // namespace mg

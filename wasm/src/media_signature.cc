@@ -2,6 +2,7 @@
 // sources in docs/UPLOADS.md "Signature families").
 #include "media_signature.h"
 
+#include "ascii.h"
 #include "config.h"  // trim_ascii_space
 
 namespace mg {
@@ -24,17 +25,6 @@ constexpr TypeRow kTypes[] = {
     {"image/heif", SignatureFamily::heif},     {"video/mp4", SignatureFamily::mp4},
     {"video/quicktime", SignatureFamily::mp4}, {"video/webm", SignatureFamily::webm},
 };
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// `lower` is already lower case.
-bool equal_ascii_nocase(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (ascii_lower(s[i]) != lower[i]) return false;
-  }
-  return true;
-}
 
 // ---- byte checks ---------------------------------------------------------------------------
 
@@ -260,7 +250,7 @@ SignatureFamily signature_family_of_type(std::string_view media_type) {
   if (semi != std::string_view::npos) media_type = media_type.substr(0, semi);
   media_type = trim_ascii_space(media_type);
   for (const TypeRow& row : kTypes) {
-    if (equal_ascii_nocase(media_type, row.type)) return row.family;
+    if (ascii_iequals(media_type, row.type)) return row.family;
   }
   return SignatureFamily::none;
 }

@@ -6,13 +6,6 @@
 namespace mg {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
-
 // RFC 9110 5.6.2 token: the only bytes allowed in a media type's type and subtype.
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
@@ -57,12 +50,12 @@ std::string_view policy_cache_control(Mode mode, int status) {
 
 ContentType policy_content_type(std::string_view stored, std::string_view key, char* buf) {
   std::string_view media = ascii_trim_ows(stored.substr(0, stored.find(';')));
-  bool generic = media.empty() || iequals(media, "application/octet-stream") ||
-                 iequals(media, "binary/octet-stream");
+  bool generic = media.empty() || ascii_iequals(media, "application/octet-stream") ||
+                 ascii_iequals(media, "binary/octet-stream");
   if (generic) {
     std::string_view ext = key_extension(key);
     for (const auto& row : kByExtension)
-      if (iequals(ext, row.ext)) return {row.type, false};
+      if (ascii_iequals(ext, row.ext)) return {row.type, false};
     return {kOctetStream, true};
   }
   std::size_t slash = media.find('/');

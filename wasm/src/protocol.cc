@@ -5,6 +5,8 @@
 
 #include "decimal.h"
 #include "edge_cache.h"
+#include "hex.h"
+#include "media_signature.h"
 #include "settings_table.h"
 
 namespace mg {
@@ -112,6 +114,7 @@ std::string_view mode_name(Mode m) {
   switch (m) {
     case Mode::pub: return "pub";
     case Mode::priv: return "priv";
+    case Mode::put: return "put";
     case Mode::none: return "none";
   }
   return "none";
@@ -132,6 +135,8 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   req->cond.if_unmodified_since = s[wire::in_if_unmodified_since];
   req->cond.if_range = s[wire::in_if_range];
   req->request_id = s[wire::in_request_id];
+  req->content_type = s[wire::in_content_type];
+  req->content_length = s[wire::in_content_length];
   req->too_large = get_u32(in, wire::kInputCut) != 0;
   std::int64_t v;
   if (to_i64(get_f64(in, wire::kNow), &v)) req->now = v;
@@ -164,10 +169,10 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
 
   std::uint32_t mode = get_u32(in, wire::kMode), op = get_u32(in, wire::kOp);
   std::uint32_t kind = get_u32(in, wire::kKind), attempt = get_u32(in, wire::kAttempt);
-  f->mode = mode == 1 ? Mode::pub : mode == 2 ? Mode::priv : Mode::none;
+  f->mode = mode < wire::kModeCodes ? static_cast<Mode>(mode) : Mode::none;
   f->key = s[wire::in_key];
   Plan& p = f->performed;
-  p.op = op == 1 ? StorageOp::head : StorageOp::get;
+  p.op = op < wire::kStorageOpCodes ? static_cast<StorageOp>(op) : StorageOp::get;
   p.range.kind = kind < wire::kRangeHintKindCodes ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;
   p.attempt = attempt == 2 ? 2 : 1;
   bool nums = to_u64(get_f64(in, wire::kOffset), &p.range.offset) &&
@@ -200,8 +205,21 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   }
   o.etag = s[wire::in_etag];
   o.content_type = s[wire::in_type];
-  // Metadata we cannot read is a storage failure, never a guess.
-  if (o.result == StorageResult::ok &&
+  o.body_md5 = s[wire::in_body_md5];
+  o.stored_md5 = s[wire::in_stored_md5];
+  // The first bytes of an upload's body, in hex: anything else is unreadable.
+  std::string_view hex = s[wire::in_head];
+  if (hex.size() % 2 != 0 || hex.size() / 2 > sizeof f->head_buf) f->valid = false;
+  std::size_t n = 0;
+  for (std::size_t i = 0; f->valid && i < hex.size(); i += 2) {
+    int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+    if (hi < 0 || lo < 0) f->valid = false;
+    else f->head_buf[n++] = static_cast<char>(hi * 16 + lo);
+  }
+  o.head = std::string_view(f->head_buf, f->valid ? n : 0);
+  // Metadata we cannot read is a storage failure, never a guess (a sniff
+  // reads the request body: it has none).
+  if (o.result == StorageResult::ok && p.op != StorageOp::sniff &&
       !(to_u64(get_f64(in, wire::kSize), &o.size) && to_i64(get_f64(in, wire::kUploaded), &o.uploaded)))
     o.result = StorageResult::error;
 }
@@ -228,7 +246,7 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     const Plan& p = d.plan;
     w.u32(wire::kOutFetch, 1);
     w.u32(wire::kOutMode, static_cast<std::uint32_t>(d.mode));
-    w.u32(wire::kOutOp, p.op == StorageOp::head ? 1 : 0);
+    w.u32(wire::kOutOp, static_cast<std::uint32_t>(p.op));
     w.u32(wire::kOutKind, kind_code(p.range.kind));
     w.u32(wire::kOutAttempt, static_cast<std::uint32_t>(p.attempt));
     w.f64(wire::kOutOffset, p.range.offset);
@@ -238,13 +256,16 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.u32(wire::kOutCacheDeadline, ms_code(d.cache_deadline_ms));
     if (d.cache_lookup) flags |= wire::flag_cache;
     w.u32(wire::kOutFlags, flags);
+    // An upload's sniff or put: the declared size.
+    if (d.upload) w.f64(wire::kOutStoreLength, d.upload_length);
     w.str("");
     w.str("");
     w.str(mode_name(d.mode));
-    // The decoded key: the storage key to read (key_decode refuses NUL).
+    // The decoded key: the storage key to read or write (key_decode refuses NUL).
     w.str(d.key_view());
     w.str(d.cache_lookup ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
-    for (std::size_t i = wire::out_request_id; i < wire::out_count_; ++i) w.str("");
+    for (std::size_t i = wire::out_request_id; i < wire::out_put_type; ++i) w.str("");
+    w.str(d.put_type_view());
     return w.ok ? w.n : 0;
   }
   const Response& r = d.response;
@@ -284,14 +305,15 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
   // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.
   w.str(info.name);
-  w.str(info.event);
+  w.str(reason_event(r.reason, d.upload));
   w.str(mode_name(r.mode));
   w.str(d.key_view());
   bool entry = d.cache_store || d.cache_fill;
   w.str(entry ? std::string_view(d.cache_path, d.cache_path_len) : std::string_view());
   w.str(d.request_id);
-  w.str(r.body == BodySource::text ? info.body : std::string_view());
+  w.str(r.body == BodySource::text ? r.text : std::string_view());
   w.str(entry ? std::string_view(d.cache_object, d.cache_object_len) : std::string_view());
+  w.str("");
   for (std::size_t i = 0; i < r.n_headers; ++i) {
     const Header& h = r.headers[i];
     if (h.code == 0) w.str(h.name);

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "decision.h"
+#include "media_signature.h"
 #include "wire_layout.h"
 
 namespace mg {
@@ -44,6 +45,7 @@ struct FinishFacts {
   ObjectFacts object;
   bool valid = false;   // the whole input present and the echoed plan well-formed
   char cached_buf[512]; // decoded etag and type of a cache hit
+  char head_buf[kSignatureBytes];  // an upload's first bytes, decoded
 };
 void protocol_read_finish(std::string_view in, FinishFacts* f);
 

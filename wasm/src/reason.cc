@@ -8,6 +8,9 @@ constexpr std::string_view kDeny = "media.worker.deny";
 constexpr std::string_view kNotFound = "media.worker.not_found";
 constexpr std::string_view kRevoked = "media.worker.revoked";
 constexpr std::string_view kError = "media.worker.error";
+constexpr std::string_view kUploadOk = "media.upload.ok";
+constexpr std::string_view kUploadRetry = "media.upload.retry";
+constexpr std::string_view kUploadRejected = "media.upload.rejected";
 
 constexpr ReasonInfo kInfo[] = {
     {200, "", "serve_full", kServe},
@@ -33,6 +36,18 @@ constexpr ReasonInfo kInfo[] = {
     {503, "storage_unavailable", "storage_unavailable", kError},
     {503, "storage_unavailable", "storage_timeout", kError},
     {431, "request_too_large", "request_too_large", kDeny},
+    {401, "forbidden", "token_wrong_mode", kDeny},
+    {415, "unsupported_type", "unsupported_type", kUploadRejected},
+    {415, "type_mismatch", "type_mismatch", kUploadRejected},
+    {411, "length_required", "length_required", kUploadRejected},
+    {400, "bad_request", "bad_length", kUploadRejected},
+    {400, "empty_upload", "empty_upload", kUploadRejected},
+    {413, "too_large", "too_large", kUploadRejected},
+    {415, "type_mismatch", "signature_mismatch", kUploadRejected},
+    {400, "incomplete_upload", "incomplete_upload", kUploadRejected},
+    {412, "already_exists", "already_exists", kUploadRejected},
+    {201, "", "upload_stored", kUploadOk},
+    {200, "", "upload_retry", kUploadRetry},
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == static_cast<int>(Reason::count_),
               "one ReasonInfo row per Reason");
@@ -42,6 +57,11 @@ const ReasonInfo& reason_info(Reason r) {
   auto i = static_cast<unsigned>(r);
   if (i >= static_cast<unsigned>(Reason::count_)) i = static_cast<unsigned>(Reason::storage_unavailable);
   return kInfo[i];
+}
+
+std::string_view reason_event(Reason r, bool upload) {
+  const ReasonInfo& info = reason_info(r);
+  return upload && info.status >= 300 ? kUploadRejected : info.event;
 }
 
 }  // namespace mg

@@ -33,6 +33,19 @@ enum class Reason : std::uint8_t {
   storage_unavailable,   // 503 storage_unavailable
   storage_timeout,       // 503 storage_unavailable: the operation outlived its deadline
   request_too_large,     // 431 request_too_large: the facts did not fit the core's input (checked first)
+  // Uploads (docs/UPLOADS.md), in the order the checks run.
+  token_wrong_mode,      // 401 forbidden: a put token on a read, a pub/priv token on a write
+  unsupported_type,      // 415 unsupported_type: the token's ct is not an upload type
+  type_mismatch,         // 415 type_mismatch: content-type (or filetype) is not the token's ct
+  length_required,       // 411 length_required: no content-length on a PUT
+  bad_length,            // 400 bad_request: a content-length that is not one decimal number
+  empty_upload,          // 400 empty_upload
+  too_large,             // 413 too_large: over the token's n or the Worker's cap
+  signature_mismatch,    // 415 type_mismatch: the first bytes are not the declared family
+  incomplete_upload,     // 400 incomplete_upload: the body ended before content-length bytes
+  already_exists,        // 412 already_exists: the key holds other bytes
+  upload_stored,         // 201: stored
+  upload_retry,          // 200: the key already held exactly these bytes
   count_
 };
 
@@ -45,5 +58,10 @@ struct ReasonInfo {
 
 // Total over every Reason value; Reason::count_ maps to storage_unavailable.
 const ReasonInfo& reason_info(Reason r);
+
+// The log event of an answer: the reason's, except that every answer to an
+// upload (docs/UPLOADS.md section 5) that is not a success is
+// media.upload.rejected, whatever refused it (the token, the key, storage).
+std::string_view reason_event(Reason r, bool upload);
 
 }  // namespace mg

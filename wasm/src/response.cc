@@ -18,6 +18,8 @@ const Header kStaticHeaders[] = {
     {"accept-ranges", "bytes"},
     {"content-disposition", "attachment"},
     {"allow", "GET, HEAD"},
+    {"allow", "GET, HEAD, PUT"},
+    {"content-type", "application/json"},
 };
 const std::size_t kStaticHeaderCount = sizeof kStaticHeaders / sizeof kStaticHeaders[0];
 
@@ -75,6 +77,7 @@ void Response::clear() {
   body = BodySource::none;
   has_span = false;
   span = ByteSpan{};
+  text = {};
   n_headers = 0;
   arena_used = 0;
 }

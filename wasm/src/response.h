@@ -30,7 +30,7 @@ constexpr std::uint8_t kHeaderCodeName = 128;
 
 enum class BodySource : std::uint8_t {
   none,    // no body: HEAD, 304, or an empty object
-  text,    // reason_info(reason).body, text/plain
+  text,    // `text`: reason_info(reason).body (text/plain), or an upload's JSON
   object,  // the bytes storage returned for the plan that was performed
 };
 
@@ -44,6 +44,7 @@ struct Response {
   BodySource body = BodySource::none;
   bool has_span = false;
   ByteSpan span;  // object bytes sent (inclusive), when has_span
+  std::string_view text;  // the body, when body == text
   Header headers[kMaxHeaders];
   std::size_t n_headers = 0;
   char arena[kArenaBytes];

@@ -43,6 +43,14 @@ struct ConfigText {
   bool edge_cache_fill_max_set = false;
   std::string_view log_denial_budget;  // MEDIA_LOG_DENIAL_BUDGET
   bool log_denial_budget_set = false;
+  std::string_view uploads;  // MEDIA_UPLOADS
+  bool uploads_set = false;
+  std::string_view upload_types;  // MEDIA_UPLOAD_TYPES
+  bool upload_types_set = false;
+  std::string_view max_upload_bytes;  // MEDIA_MAX_UPLOAD_BYTES
+  bool max_upload_bytes_set = false;
+  std::string_view max_upload_ttl;  // MEDIA_MAX_UPLOAD_TTL_SECONDS
+  bool max_upload_ttl_set = false;
 };
 
 namespace settings {
@@ -76,6 +84,10 @@ enum Id : std::size_t {
   storage_timeout,
   edge_cache_fill_max,
   log_denial_budget,
+  uploads,
+  upload_types,
+  max_upload_bytes,
+  max_upload_ttl,
   count_
 };
 
@@ -96,6 +108,10 @@ inline constexpr Setting kSettings[count_] = {
     {"MEDIA_STORAGE_TIMEOUT_MS", Kind::var, &ConfigText::storage_timeout, &ConfigText::storage_timeout_set, 100, 60000, "10000", {}},
     {"MEDIA_EDGE_CACHE_FILL_MAX_BYTES", Kind::var, &ConfigText::edge_cache_fill_max, &ConfigText::edge_cache_fill_max_set, 0, 536870912, "16777216", {}},
     {"MEDIA_LOG_DENIAL_BUDGET", Kind::var, &ConfigText::log_denial_budget, &ConfigText::log_denial_budget_set, 0, 100000, "20", {}},
+    {"MEDIA_UPLOADS", Kind::var, &ConfigText::uploads, &ConfigText::uploads_set, 0, 0, "off", {"off", "on"}},
+    {"MEDIA_UPLOAD_TYPES", Kind::var, &ConfigText::upload_types, &ConfigText::upload_types_set, 0, 0, "image/jpeg,image/png,image/gif,image/webp,image/avif,image/heic,image/heif,video/mp4,video/quicktime,video/webm", {}},
+    {"MEDIA_MAX_UPLOAD_BYTES", Kind::var, &ConfigText::max_upload_bytes, &ConfigText::max_upload_bytes_set, 1, 536870912, "104857600", {}},
+    {"MEDIA_MAX_UPLOAD_TTL_SECONDS", Kind::var, &ConfigText::max_upload_ttl, &ConfigText::max_upload_ttl_set, 60, 86400, "3600", {}},
 };
 
 }  // namespace settings

@@ -6,6 +6,7 @@
 #include "token.h"
 
 #include <cstdint>
+#include <climits>
 #include <cstring>
 
 #include "json_object.h"
@@ -55,10 +56,10 @@ int match_secret(const unsigned char* msg, std::size_t len, const unsigned char 
 // can wrap around a comparison.
 __extension__ typedef __int128 Wide;
 
-Reason check_expiry(std::int64_t e, const TokenPolicy& p) {
+Reason check_expiry(std::int64_t e, std::int64_t max_ttl, const TokenPolicy& p) {
   // A private e further ahead than the backend can mint is not a token the
   // backend made: forbidden, not merely "not yet expired".
-  if (Wide{e} > Wide{p.now} + p.max_ttl + p.leeway) return Reason::token_expiry_too_far;
+  if (Wide{e} > Wide{p.now} + max_ttl + p.leeway) return Reason::token_expiry_too_far;
   if (Wide{p.now} > Wide{e} + p.leeway) return Reason::token_expired;
   return Reason::serve_full;
 }
@@ -108,19 +109,27 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
 
   // 2c. Only now is the JSON read (json_object.h), in place.
   v.reason = Reason::token_bad_payload;
-  JsonMember members[3] = {{"k"}, {"m"}, {"e"}};
-  if (!json_read_object(payload, payload_len, members, 3)) return v;
+  JsonMember members[5] = {{"k"}, {"m"}, {"e"}, {"ct"}, {"n"}};
+  if (!json_read_object(payload, payload_len, members, 5)) return v;
   const JsonMember& pk = members[0];
   const JsonMember& pm = members[1];
   const JsonMember& pe = members[2];
+  const JsonMember& pct = members[3];
+  const JsonMember& pn = members[4];
 
   // The mode is known from here on, so even a denial under a private token
   // is answered `private, no-store`.
-  const Mode mode = equals(pm, "pub") ? Mode::pub : equals(pm, "priv") ? Mode::priv : Mode::none;
+  const Mode mode = equals(pm, "pub")    ? Mode::pub
+                    : equals(pm, "priv") ? Mode::priv
+                    : equals(pm, "put")  ? Mode::put
+                                         : Mode::none;
   v.mode = mode;
   const char* k = pk.str;
   std::size_t k_len = pk.len;
   while (k_len && *k == '/') ++k, --k_len;  // the backend mints key.lstrip("/")
+  const bool expires = mode == Mode::priv || mode == Mode::put;
+  const bool ct_ok = pct.type == JsonType::string && pct.len > 0 && pct.len <= kMaxMediaTypeBytes;
+  const bool n_ok = pn.type == JsonType::absent || (pn.type == JsonType::integer && pn.num >= 1);
   if (details) {
     details->mode = mode;
     if (pk.type == JsonType::string) {
@@ -128,10 +137,17 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
       details->key_len = k_len < sizeof details->key ? k_len : sizeof details->key;
       std::memcpy(details->key, k, details->key_len);
     }
-    if (mode == Mode::priv && pe.type == JsonType::integer) {
+    if (expires && pe.type == JsonType::integer) {
       details->has_exp = true;
       details->exp = pe.num;
     }
+    if (mode == Mode::put && ct_ok) {
+      details->has_ct = true;
+      details->ct_len = pct.len;
+      std::memcpy(details->ct, pct.str, pct.len);
+    }
+    if (mode == Mode::put && pn.type == JsonType::integer && pn.num >= 1)
+      details->max_bytes = static_cast<std::uint64_t>(pn.num);
   }
 
   // k: a string (missing or another type: bad payload), equal byte for byte
@@ -141,20 +157,31 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
     v.reason = Reason::token_key_mismatch;
     return v;
   }
-  // m: exactly "pub" or "priv".
+  // m: exactly "pub", "priv" or "put", and put exactly when the request writes.
   if (mode == Mode::none) {
     v.reason = Reason::token_bad_mode;
     return v;
   }
-  // e: private tokens only, a JSON integer in 64-bit range. Public tokens
-  // never expire; an e there is ignored like any unknown member.
-  if (mode == Mode::priv) {
+  if ((mode == Mode::put) != policy.write) {
+    v.reason = Reason::token_wrong_mode;
+    return v;
+  }
+  // ct and n: what a put token allows (docs/UPLOADS.md, "The put token").
+  if (mode == Mode::put) {
+    if (!ct_ok || !n_ok) return v;  // token_bad_payload
+    std::memcpy(v.ct, pct.str, pct.len);
+    v.ct_len = pct.len;
+    v.max_bytes = pn.type == JsonType::integer ? static_cast<std::uint64_t>(pn.num) : 0;
+  }
+  // e: private and put tokens, a JSON integer in 64-bit range. Public
+  // tokens never expire; an e there is ignored like any unknown member.
+  if (expires) {
     if (pe.type != JsonType::integer) {
       v.reason = Reason::token_no_expiry;
       return v;
     }
     v.exp = pe.num;
-    v.reason = check_expiry(pe.num, policy);
+    v.reason = check_expiry(pe.num, mode == Mode::put ? policy.max_upload_ttl : policy.max_ttl, policy);
     return v;
   }
   v.reason = Reason::serve_full;
@@ -162,54 +189,6 @@ TokenVerdict check(std::string_view token, std::string_view key, bool check_key,
 }
 
 // ---- Minting ---------------------------------------------------------------
-
-// The payload writer (writer.h) with Python's JSON spellings.
-struct Out : Writer {
-  void hex4(std::uint32_t u) {
-    static const char kHex[] = "0123456789abcdef";  // Python writes lowercase
-    put('\\'), put('u');
-    for (int shift = 12; shift >= 0; shift -= 4) put(kHex[(u >> shift) & 0xF]);
-  }
-  void integer(std::int64_t i) {  // Python's str(int)
-    // |INT64_MIN| does not fit an int64: negate i + 1, then add the 1 back.
-    std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-(i + 1)) + 1 : static_cast<std::uint64_t>(i);
-    if (i < 0) put('-');
-    decimal(u);
-  }
-  // A JSON string as Python's json.dumps(ensure_ascii=True) writes it: the
-  // two-character escapes for " \ \b \f \n \r \t, printable ASCII 0x20-0x7E
-  // as is, everything else (other controls, DEL, non-ASCII) as lowercase
-  // \uXXXX, characters past U+FFFF as a surrogate pair. `s` is valid UTF-8.
-  void json_string(std::string_view s) {
-    put('"');
-    const auto* p8 = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p8 + s.size();
-    while (p8 < end) {
-      std::uint32_t cp = 0;
-      p8 += utf8_next(p8, end, &cp);
-      switch (cp) {
-        case '"': put("\\\""); break;
-        case '\\': put("\\\\"); break;
-        case '\b': put("\\b"); break;
-        case '\f': put("\\f"); break;
-        case '\n': put("\\n"); break;
-        case '\r': put("\\r"); break;
-        case '\t': put("\\t"); break;
-        default:
-          if (cp >= 0x20 && cp <= 0x7E) {
-            put(static_cast<char>(cp));
-          } else if (cp < 0x10000) {
-            hex4(cp);
-          } else {
-            cp -= 0x10000;
-            hex4(0xD800 | (cp >> 10));
-            hex4(0xDC00 | (cp & 0x3FF));
-          }
-      }
-    }
-    put('"');
-  }
-};
 
 }  // namespace
 
@@ -240,6 +219,22 @@ TokenVerdict token_inspect(std::string_view token, std::string_view key, bool ch
   return v;
 }
 
+namespace {
+
+// HMAC-SHA256 over the payload, then b64url(payload) "." b64url(MAC).
+std::size_t sign_payload(const JsonWriter& json, std::string_view secret, char* out, std::size_t cap) {
+  if (!json.ok) return 0;  // would not fit kMaxPayloadBytes: could never verify
+  const auto* bytes = reinterpret_cast<const unsigned char*>(json.p);
+  unsigned char mac[kMacBytes];
+  hmac_sha256(secret, bytes, json.len, mac);
+  const std::size_t n = b64url_encode(bytes, json.len, out, cap);
+  if (n == 0 || n + 1 + kMacChars > cap) return 0;
+  out[n] = '.';
+  return n + 1 + b64url_encode(mac, sizeof mac, out + n + 1, cap - n - 1);
+}
+
+}  // namespace
+
 std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::string_view secret, char* out,
                        std::size_t cap) {
   if ((mode != Mode::pub && mode != Mode::priv) || secret.empty() || !out) return 0;
@@ -248,7 +243,7 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::s
 
   // json.dumps(d, separators=(",", ":"), sort_keys=True): e < k < m.
   char payload[kMaxPayloadBytes];
-  Out json{{payload, sizeof payload}};
+  JsonWriter json{{payload, sizeof payload}};
   json.put('{');
   if (mode == Mode::priv) {
     json.put("\"e\":");
@@ -258,15 +253,32 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp, std::s
   json.put("\"k\":");
   json.json_string(key);
   json.put(mode == Mode::priv ? ",\"m\":\"priv\"}" : ",\"m\":\"pub\"}");
-  if (!json.ok) return 0;  // would not fit kMaxPayloadBytes: could never verify
+  return sign_payload(json, secret, out, cap);
+}
 
-  const auto* bytes = reinterpret_cast<const unsigned char*>(payload);
-  unsigned char mac[kMacBytes];
-  hmac_sha256(secret, bytes, json.len, mac);
-  const std::size_t n = b64url_encode(bytes, json.len, out, cap);
-  if (n == 0 || n + 1 + kMacChars > cap) return 0;
-  out[n] = '.';
-  return n + 1 + b64url_encode(mac, sizeof mac, out + n + 1, cap - n - 1);
+std::size_t token_mint_put(std::string_view key, std::string_view ct, std::uint64_t max_bytes, std::int64_t exp,
+                           std::string_view secret, char* out, std::size_t cap) {
+  if (secret.empty() || !out || ct.empty() || ct.size() > kMaxMediaTypeBytes || !utf8_valid(ct)) return 0;
+  if (max_bytes > static_cast<std::uint64_t>(INT64_MAX)) return 0;
+  while (!key.empty() && key.front() == '/') key.remove_prefix(1);
+  if (!utf8_valid(key)) return 0;
+
+  // sort_keys: ct < e < k < m < n.
+  char payload[kMaxPayloadBytes];
+  JsonWriter json{{payload, sizeof payload}};
+  json.put("{\"ct\":");
+  json.json_string(ct);
+  json.put(",\"e\":");
+  json.integer(exp);
+  json.put(",\"k\":");
+  json.json_string(key);
+  json.put(",\"m\":\"put\"");
+  if (max_bytes > 0) {
+    json.put(",\"n\":");
+    json.integer(static_cast<std::int64_t>(max_bytes));
+  }
+  json.put('}');
+  return sign_payload(json, secret, out, cap);
 }
 
 }  // namespace mg

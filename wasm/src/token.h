@@ -10,7 +10,11 @@
 
 namespace mg {
 
-enum class Mode : std::uint8_t { none = 0, pub = 1, priv = 2 };
+// put: an upload token (docs/UPLOADS.md, "The put token"): writes, never reads.
+enum class Mode : std::uint8_t { none = 0, pub = 1, priv = 2, put = 3 };
+
+// A put token's `ct` (RFC 6838 4.2: type and subtype of at most 127 characters each).
+constexpr std::size_t kMaxMediaTypeBytes = 255;
 
 // Decoded payload bound. The largest payload the backend mints for a key the
 // gate serves (1024 bytes of 2-byte UTF-8 characters, each written as a
@@ -26,12 +30,22 @@ struct TokenPolicy {
   std::int64_t now = 0;      // unix seconds, handed in by the caller
   std::int64_t leeway = 60;  // clock-skew leeway, seconds
   std::int64_t max_ttl = 3600;  // longest TTL the backend can mint, seconds
+  // The request writes (PUT): only a put token is accepted; otherwise only
+  // pub and priv are (token_wrong_mode).
+  bool write = false;
+  std::int64_t max_upload_ttl = 3600;  // longest TTL of a put token, seconds
 };
 
 struct TokenVerdict {
   Reason reason = Reason::token_missing;  // serve_full means "token accepted"
   Mode mode = Mode::none;                 // set once the payload was read
-  std::int64_t exp = 0;                   // private tokens: e
+  std::int64_t exp = 0;                   // private and put tokens: e
+  // Put tokens: `ct` as signed (copied: the payload is gone when the verdict
+  // is read) and `n` (0: absent, no limit of the backend's own).
+  char ct[kMaxMediaTypeBytes];
+  std::size_t ct_len = 0;
+  std::uint64_t max_bytes = 0;
+  std::string_view ct_view() const { return std::string_view(ct, ct_len); }
 };
 
 // Verifies `token` (the raw t value) for the decoded request `key`.
@@ -48,10 +62,15 @@ struct TokenVerdict {
 //                        unescaping, no NUL byte, nesting <= 32), a duplicate
 //                        member name at any depth, or k missing / not a string
 //   token_key_mismatch   k, all leading '/' stripped, differs byte for byte
-//   token_bad_mode       m missing or not exactly "pub" / "priv"
-//   token_no_expiry      private without an integer e in int64 range
-//   token_expiry_too_far private, e > now + max_ttl + leeway
-//   token_expired        private, now > e + leeway
+//   token_bad_mode       m missing or not exactly "pub" / "priv" / "put"
+//   token_wrong_mode     a put token on a read (policy.write false), or a
+//                        pub/priv token on a write
+//   token_bad_payload    put: ct not a string of 1..kMaxMediaTypeBytes bytes,
+//                        or n present and not an integer >= 1
+//   token_no_expiry      private or put without an integer e in int64 range
+//   token_expiry_too_far private, e > now + max_ttl + leeway; put, e > now +
+//                        max_upload_ttl + leeway
+//   token_expired        private or put, now > e + leeway
 // Unknown members are ignored, as is e in a public token.
 // Mode is reported whenever the signature verified, the payload parsed and m
 // was pub/priv, so a denial under a valid private token is still answered
@@ -97,8 +116,12 @@ struct TokenDetails {
   std::size_t key_len = 0;
   bool has_key = false;        // k was a string
   Mode mode = Mode::none;
-  bool has_exp = false;        // private token with an integer e
+  bool has_exp = false;        // private or put token with an integer e
   std::int64_t exp = 0;
+  char ct[kMaxMediaTypeBytes];  // put: ct, when a string that fits
+  std::size_t ct_len = 0;
+  bool has_ct = false;
+  std::uint64_t max_bytes = 0;  // put: n, when an integer >= 1 (0: absent)
   bool signature_ok = false;
   int secret_index = -1;  // which secret verified, -1 none
 };
@@ -120,10 +143,21 @@ TokenVerdict token_inspect(std::string_view token, std::string_view key, bool ch
 std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp,
                        std::string_view secret, char* out, std::size_t cap);
 
+// Mints a put token as the backend does (docs/UPLOADS.md): the payload
+// {"ct":ct,"e":exp,"k":key,"m":"put"} plus "n":max_bytes when max_bytes > 0,
+// in Python's sort_keys order. Same return and refusals as token_mint, and 0
+// when ct is empty, over kMaxMediaTypeBytes or not valid UTF-8.
+std::size_t token_mint_put(std::string_view key, std::string_view ct, std::uint64_t max_bytes,
+                           std::int64_t exp, std::string_view secret, char* out, std::size_t cap);
+
 // Strict base64url without padding (RFC 4648 section 5): rejects '=', '+',
 // '/', whitespace, a length of 1 mod 4, and non-zero trailing bits.
 // Returns false on any of these or if the output would exceed `cap`.
 bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
+// Standard base64 (RFC 4648 section 4: '+' and '/'), as tus's Upload-Metadata
+// carries values: with its '=' padding or without, pad bits zero, nothing
+// else (no whitespace). Same bounds as b64url_decode.
+bool base64_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
 // Returns the number of characters written (no padding, no NUL), 0 if the
 // encoding would exceed `cap`.
 std::size_t b64url_encode(const unsigned char* in, std::size_t len, char* out, std::size_t cap);

@@ -11,7 +11,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 5;  // 5: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 the fetch decision's key echoed into `mg_finish` (input string `key`, last)
+constexpr std::uint32_t kVersion = 6;  // 6: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 uploads: the content-type and content-length strings, the first bytes and digests, the sniff and put operations, the exists and incomplete results, the put mode and the put type; 6 the fetch decision's key echoed into `mg_finish` (input string `key`, last)
 constexpr std::size_t kInCap = 163840;  // the input buffer (wasm/abi/abi.cc)
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
@@ -19,14 +19,14 @@ constexpr std::size_t kNow           = 0;   // f64 now, unix seconds
 constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the last snapshot load attempt started (an isolate that never tried: since 0)
 constexpr std::size_t kSample        = 16;  // u32 sample: 0..999999, uniform random, for log sampling
 constexpr std::size_t kRevocation    = 20;  // u32 revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: unavailable)
-constexpr std::size_t kMode          = 24;  // u32 (mg_finish) mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv), echoed
-constexpr std::size_t kOp            = 28;  // u32 (mg_finish) the plan, echoed: op (0 get, 1 head)
+constexpr std::size_t kMode          = 24;  // u32 (mg_finish) mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv, 3 put), echoed
+constexpr std::size_t kOp            = 28;  // u32 (mg_finish) the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put)
 constexpr std::size_t kKind          = 32;  // u32 (mg_finish) the plan, echoed: kind (0 whole, 1 offset_length, 2 offset, 3 suffix)
 constexpr std::size_t kAttempt       = 36;  // u32 (mg_finish) the plan, echoed: attempt (1, 2)
 constexpr std::size_t kOffset        = 40;  // f64 (mg_finish) the plan's offset
 constexpr std::size_t kLength        = 48;  // f64 (mg_finish) the plan's length
 constexpr std::size_t kSuffix        = 56;  // f64 (mg_finish) the plan's suffix
-constexpr std::size_t kResult        = 64;  // u32 (mg_finish) storage result: 0 ok, 1 missing, 2 invalid_range (R2 refused the range), 3 error, 4 timeout (still pending at the deadline)
+constexpr std::size_t kResult        = 64;  // u32 (mg_finish) storage result: 0 ok, 1 missing, 2 invalid_range (R2 refused the range), 3 error, 4 timeout (still pending at the deadline), 5 exists (put: the key holds an object, nothing written), 6 incomplete (sniff or put: the request body ended early, failed, or held other than the declared bytes; nothing written)
 constexpr std::size_t kSource        = 68;  // u32 (mg_finish) source: 0 storage, 1 the edge cache
 constexpr std::size_t kSize          = 72;  // f64 (mg_finish) storage: object size
 constexpr std::size_t kUploaded      = 80;  // f64 (mg_finish) storage: uploaded (unix seconds)
@@ -37,7 +37,7 @@ constexpr std::size_t kRevocationLoading= 100; // u32 ms since the snapshot load
 constexpr std::size_t kLogRecent     = 104; // u32 denial and error log lines this isolate wrote in the second now (the log budget; both calls)
 constexpr std::size_t kInStrings     = 108; // first string byte
 // The strings, each NUL-terminated, in this order. mg_begin reads the first
-// 10 (kRequestStrings); mg_finish needs all 15.
+// 12 (kRequestStrings); mg_finish needs all 20.
 enum InString : std::size_t {
   in_method,                // method
   in_path,                  // path (as received, percent-encoded)
@@ -49,10 +49,15 @@ enum InString : std::size_t {
   in_if_unmodified_since,   // if-unmodified-since
   in_if_range,              // if-range
   in_request_id,            // x-request-id
+  in_content_type,          // content-type (uploads: compared with the put token's ct)
+  in_content_length,        // content-length (uploads: the declared size)
   in_etag,                  // etag (R2 httpEtag)
   in_type,                  // content type
   in_cached,                // cached (the cache entry's x-mediagate-object value)
   in_cached_size,           // cached_size (the entry's own length: content-length of a 200, the /N of a 206's or 416's content-range)
+  in_head,                  // op sniff: the body's first bytes (the plan's length, or fewer when the body is shorter), in lowercase hex
+  in_body_md5,              // after op put: the MD5 of the body as received, lowercase hex (empty when the body did not arrive whole)
+  in_stored_md5,            // storage: the object's MD5 as R2 reports it (checksums.md5), lowercase hex; empty when R2 has none (multipart objects)
   in_key,                   // key: the fetch decision's key, echoed (the storage key mg_begin decoded from the path; mg_finish does not decode it again, and answers 503 when it is missing or longer than 1024 bytes)
   in_count_
 };
@@ -76,7 +81,7 @@ constexpr std::size_t kOutLength        = 56;  // f64 the plan: length
 constexpr std::size_t kOutSuffix        = 64;  // f64 the plan: suffix
 constexpr std::size_t kOutSpanFirst     = 72;  // f64 the span sent, first byte (flag span)
 constexpr std::size_t kOutSpanLast      = 80;  // f64 the span sent, last byte (flag span)
-constexpr std::size_t kOutStoreLength   = 88;  // f64 content-length of the edge cache entry to store or fill (flag store; a fill: the object's size)
+constexpr std::size_t kOutStoreLength   = 88;  // f64 content-length of the edge cache entry to store or fill (flag store; a fill: the object's size); with op sniff or put: the declared size of the upload
 constexpr std::size_t kOutCacheDeadline = 96;  // u32 the edge cache lookup's deadline, ms (flag cache): 1000, or the plan's deadline when that is shorter; a lookup still pending is a miss
 // Then one u8 per header: 0, the header's name and value follow as strings;
 // 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i, its
@@ -99,24 +104,25 @@ enum OutFlag : std::uint32_t {
 enum OutString : std::size_t {
   out_reason,       // reason (the Reason enum's name: log and metric bucket)
   out_event,        // log event
-  out_mode,         // mode name: none, pub or priv
+  out_mode,         // mode name: none, pub, priv or put
   out_key,          // decoded key (with a plan: the storage key, echoed into mg_finish; with an answer: the log's key, token-shaped text redacted)
   out_cache_path,   // cache path (the token-free canonical path: the edge cache key; fetch, flag store, flag fill)
   out_request_id,   // request id (only a plain id that is not token-shaped)
   out_text,         // text body (body text)
   out_store_meta,   // the entry's x-mediagate-object value (flag store, flag fill)
+  out_put_type,     // op put: the content type to store (httpMetadata.contentType)
   out_count_
 };
 
 // How many codes each enum has on the wire (0 .. count - 1); the core's enums carry them as
 // their values.
 constexpr std::uint32_t kRevocationStateCodes = 3;
-constexpr std::uint32_t kStorageResultCodes = 5;
-constexpr std::uint32_t kStorageOpCodes = 2;
+constexpr std::uint32_t kStorageResultCodes = 7;
+constexpr std::uint32_t kStorageOpCodes = 4;
 constexpr std::uint32_t kRangeHintKindCodes = 4;
 constexpr std::uint32_t kObjectSourceCodes = 2;
 constexpr std::uint32_t kBodySourceCodes = 3;
-constexpr std::uint32_t kModeCodes = 3;
+constexpr std::uint32_t kModeCodes = 4;
 static_assert(static_cast<std::uint32_t>(RevocationState::disabled) == 0);
 static_assert(static_cast<std::uint32_t>(RevocationState::unavailable) == 1);
 static_assert(static_cast<std::uint32_t>(RevocationState::loaded) == 2);
@@ -125,8 +131,12 @@ static_assert(static_cast<std::uint32_t>(StorageResult::missing) == 1);
 static_assert(static_cast<std::uint32_t>(StorageResult::invalid_range) == 2);
 static_assert(static_cast<std::uint32_t>(StorageResult::error) == 3);
 static_assert(static_cast<std::uint32_t>(StorageResult::timeout) == 4);
+static_assert(static_cast<std::uint32_t>(StorageResult::exists) == 5);
+static_assert(static_cast<std::uint32_t>(StorageResult::incomplete) == 6);
 static_assert(static_cast<std::uint32_t>(StorageOp::get) == 0);
 static_assert(static_cast<std::uint32_t>(StorageOp::head) == 1);
+static_assert(static_cast<std::uint32_t>(StorageOp::sniff) == 2);
+static_assert(static_cast<std::uint32_t>(StorageOp::put) == 3);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::whole) == 0);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::offset_length) == 1);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::offset) == 2);
@@ -139,6 +149,7 @@ static_assert(static_cast<std::uint32_t>(BodySource::object) == 2);
 static_assert(static_cast<std::uint32_t>(Mode::none) == 0);
 static_assert(static_cast<std::uint32_t>(Mode::pub) == 1);
 static_assert(static_cast<std::uint32_t>(Mode::priv) == 2);
+static_assert(static_cast<std::uint32_t>(Mode::put) == 3);
 static_assert(kHeaderCodeName == 128);
 // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
 static_assert(kNow % 8 == 0 && kRevocationAge % 8 == 0 && kOffset % 8 == 0 && kLength % 8 == 0 && kSuffix % 8 == 0 && kSize % 8 == 0 && kUploaded % 8 == 0 && kOutOffset % 8 == 0 && kOutLength % 8 == 0 && kOutSuffix % 8 == 0 && kOutSpanFirst % 8 == 0 && kOutSpanLast % 8 == 0 && kOutStoreLength % 8 == 0);
