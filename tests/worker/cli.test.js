@@ -2,13 +2,13 @@
 // through scripts/mediagate as an operator runs it: help on stdout with exit 0, before anything
 // reads the environment or stdin; --version with the project version and the shipped module's
 // hash; usage errors on stderr with exit 2.
-import { describe, it } from "node:test";
+import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "./helpers.js";
+import { ROOT, CLI, DEFAULT_BINDINGS, startGate, get } from "./helpers.js";
 import { SECRET, mint, mintPut, keyPath } from "../lib/token.mjs";
 import { requestFacts, RESULT, REVOCATION, OP } from "../../worker-shim/core.js";
 import { newIsolate, configure } from "../../worker-shim/isolate.js";
@@ -250,4 +250,61 @@ describe("mediagate explain of PUT lines: the Worker's answer for the begin and 
     assert.equal(r.status, 0, r.what);
     assert.deepEqual(JSON.parse(r.stdout), { error: "body_head is not base64" });
   });
+});
+
+// The same PUT lines sent to the Worker itself (Miniflare, the WASI build, a real bucket): explain
+// answers what the Worker answers up to the write, and for a write names what the Worker stores.
+describe("mediagate explain of PUT lines against the Worker under Miniflare", { timeout: 120000 }, () => {
+  const BINDINGS = { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on" };
+  let mf;
+  before(async () => {
+    mf = await startGate({ bindings: BINDINGS });
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  const png = media("magick.png");
+  const jpg = media("ffmpeg.jpg");
+  const explain = (line) => {
+    const r = spawnSync(CLI, ["explain"], { input: JSON.stringify(line) + "\n", env: { ...ENV, ...BINDINGS }, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  // [what, key, token options (null: a read token), content-type, body (a stream: no content-length)]
+  const cases = [
+    ["stored", "u/cli/a.png", {}, "image/png", png],
+    ["JPEG bytes under a PNG token", "u/cli/b.png", {}, "image/png", jpg],
+    ["content-type other than ct", "u/cli/c.png", {}, "image/jpeg", png],
+    ["ct not an upload type", "u/cli/d.svg", { ct: "image/svg+xml" }, "image/svg+xml", png],
+    ["over n", "u/cli/e.png", { n: 100 }, "image/png", png],
+    ["empty", "u/cli/f.png", {}, "image/png", new Uint8Array(0)],
+    ["a read token", "u/cli/g.png", null, "image/png", png],
+    ["expired", "u/cli/h.png", { ttl: -120 }, "image/png", png],
+    ["no content-length (a streamed body)", "u/cli/i.png", {}, "image/png", "stream"],
+  ];
+  for (const [what, key, opts, type, body] of cases) {
+    it(`${what}: explain's answer is the Worker's`, async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = opts === null ? mint(key) : mintPut(key, { exp: now + (opts.ttl ?? 300), ...opts });
+      const url = `/m/${keyPath(key)}?t=${token}`;
+      const bytes = body === "stream" ? png : body;
+      const headers = { "content-type": type };
+      const line = { method: "PUT", url, headers: body === "stream" ? headers : { ...headers, "content-length": String(bytes.length) }, now, body_head: Buffer.from(bytes.subarray(0, 256)).toString("base64") };
+      const want = explain(line);
+      const send = body === "stream" ? new ReadableStream({ start(c) { c.enqueue(png); c.close(); } }) : bytes;
+      const res = await get(mf, `https://media.test${url}`, { method: "PUT", headers, body: send });
+      if (want.storage) {
+        // The write explain names is the one the Worker made: 201, the key, size and type stored.
+        assert.equal(res.status, 201, res.text);
+        const stored = JSON.parse(res.text);
+        assert.deepEqual({ key: stored.key, size: stored.size, content_type: stored.content_type }, { key: want.storage.key, size: want.storage.length, content_type: want.storage.content_type });
+        assert.equal(want.storage.op, "put");
+        return;
+      }
+      assert.equal(res.status, want.status, `${res.text}\n${JSON.stringify(want)}`);
+      assert.deepEqual(res.headers, want.headers);
+      assert.equal(res.text, want.body);
+    });
+  }
 });
