@@ -5,14 +5,19 @@
 # them. Ctrl-C stops it (and workerd with it). wrangler dev reads .dev.vars
 # only when it starts: restart this after editing it.
 #
+# Uploads are on (wrangler.toml's MEDIA_UPLOADS, forced "on" here too), and the
+# upload demo page is served on the same origin as /m/*: PORT is the dev front
+# (tools/dev-front.mjs, a Node server that serves the page, mints its put tokens
+# with the dev secret and passes everything else to wrangler dev, which listens
+# on a port the kernel picks). The front is a development tool, never deployed.
+#
 #   PORT=8787   listen port; PORT=0 lets the kernel pick a free one (what the tests
-#               use: a port picked free beforehand can be taken before wrangler binds
-#               it); the URLs printed carry the port actually bound
+#               use: a port picked free beforehand can be taken before it is bound);
+#               the URLs printed carry the port actually bound
 #   scripts/dev.sh --record FILE.jsonl
 #               also append every /m/* exchange it serves to FILE.jsonl as fixture
-#               lines (docs/FIXTURES.md): a recording proxy on PORT in front of wrangler
-#               dev on PORT+1 (RECORD_UPSTREAM_PORT to choose another; with PORT=0,
-#               both pick)
+#               lines (docs/FIXTURES.md): a recording proxy between the front and
+#               wrangler dev (on a port the kernel picks)
 set -euo pipefail
 RECORD=""
 if [[ "${1:-}" == --record ]]; then
@@ -80,18 +85,19 @@ done
 # setsid: wrangler starts npm, node, esbuild and workerd; one process group
 # lets us stop all of them. Its output goes to a log file (shown as it comes,
 # by tail), so that the port it bound can be read from its "Ready on" line.
-WRANGLER_PORT="$PORT"
-if [[ -n $RECORD && $PORT != 0 ]]; then WRANGLER_PORT="${RECORD_UPSTREAM_PORT:-$((PORT + 1))}"; fi
+# --var MEDIA_UPLOADS:on: the demo page uploads whatever wrangler.toml says.
 mkdir -p build/tmp
 DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
-log "starting wrangler dev on 127.0.0.1 (port ${WRANGLER_PORT/#0/picked by the kernel})"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port "$WRANGLER_PORT" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
+log "starting wrangler dev on 127.0.0.1 (port picked by the kernel, behind the dev front)"
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --var MEDIA_UPLOADS:on --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
 tail -n +1 -f "$DEV_LOG" &
 TAIL_PID=$!
 REC_PID=""
 REC_LOG=""
-trap 'kill -- -"$DEV_PID" 2>/dev/null || true; kill "$TAIL_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true; rm -f "$DEV_LOG" ${REC_LOG:+"$REC_LOG"}' EXIT INT TERM
+FRONT_PID=""
+FRONT_LOG=""
+trap 'kill -- -"$DEV_PID" 2>/dev/null || true; kill "$TAIL_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true; [[ -z $FRONT_PID ]] || kill "$FRONT_PID" 2>/dev/null || true; rm -f "$DEV_LOG" ${REC_LOG:+"$REC_LOG"} ${FRONT_LOG:+"$FRONT_LOG"}' EXIT INT TERM
 
 # The origin a line "<what> http://127.0.0.1:<port>" in FILE names, once it is there (colour
 # codes stripped); fails when process PID exits first or after 120 s.
@@ -107,14 +113,19 @@ wait_origin() { # FILE PATTERN PID
   return 1
 }
 UPSTREAM="$(wait_origin "$DEV_LOG" "Ready on" "$DEV_PID")"
-BASE="$UPSTREAM"
 if [[ -n $RECORD ]]; then
   REC_LOG="$(mktemp build/tmp/record.XXXXXX.log)"
-  node tools/record-proxy.mjs --listen "$PORT" --upstream "$UPSTREAM" --out "$RECORD" >"$REC_LOG" 2>&1 &
+  node tools/record-proxy.mjs --listen 0 --upstream "$UPSTREAM" --out "$RECORD" >"$REC_LOG" 2>&1 &
   REC_PID=$!
-  BASE="$(wait_origin "$REC_LOG" "listening on" "$REC_PID")"
-  log "recording /m/* exchanges to $RECORD (proxy on $BASE -> wrangler dev on $UPSTREAM)"
+  RECORDER="$(wait_origin "$REC_LOG" "listening on" "$REC_PID")"
+  log "recording /m/* exchanges to $RECORD (proxy on $RECORDER -> wrangler dev on $UPSTREAM)"
+  UPSTREAM="$RECORDER"
 fi
+# The origin everything is printed with: the dev front (the demo page, and /m/* passed on).
+FRONT_LOG="$(mktemp build/tmp/front.XXXXXX.log)"
+node tools/dev-front.mjs --listen "$PORT" --upstream "$UPSTREAM" >"$FRONT_LOG" 2>&1 &
+FRONT_PID=$!
+BASE="$(wait_origin "$FRONT_LOG" "listening on" "$FRONT_PID")"
 
 PUB="$BASE$(scripts/mediagate mint --key u/demo/photo.png --public --url)"
 NOISE="$BASE$(scripts/mediagate mint --key u/demo/noise.png --public --url)"
@@ -130,10 +141,14 @@ status_priv=$(curl -s -o /dev/null -w '%{http_code}' "$PRIV")
 seek() { curl -s -o /dev/null -w '%{http_code}' -H 'range: bytes=1000-' "$1"; }  # what a player's seek asks
 status_mp4=$(seek "$MP4"); status_webm=$(seek "$WEBM")
 status_mp4_priv=$(seek "$MP4_PRIV"); status_webm_priv=$(seek "$WEBM_PRIV")
+status_page=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/upload-demo")
 
 cat <<MSG
 
 mediagate is running on $BASE (local R2 and KV under .wrangler/, secret in .dev.vars)
+
+  upload demo page ($status_page): $BASE/upload-demo
+                pick a photo or video: PUT through the gate, shown back with public and private URLs
 
   public image  ($status_pub):  $PUB
   private image ($status_priv, expires in 1 hour):

@@ -330,7 +330,9 @@ function compare(expect, answers, resolvedHeaders) {
 export async function replaySet(file, { targets = TARGETS, bundle, wasmPath = WASM, now = Math.floor(Date.now() / 1000) } = {}) {
   const { header, lines } = readSet(file);
   const toml = wranglerToml();
-  const config = { ...toml.vars, ...header.config };
+  // The sets record the read-only gate (the old Worker takes no uploads): they
+  // replay with uploads off unless a set's header says otherwise.
+  const config = { ...toml.vars, MEDIA_UPLOADS: "off", ...header.config };
   const worker = targets.includes("worker") ? new WorkerTarget(bundle ?? bundleWorker(), config, toml.date) : null;
   const rows = [];
   try {

@@ -272,7 +272,7 @@ TEST_CASE("upload: the limit is the smaller of n and MEDIA_MAX_UPLOAD_BYTES") {
   CHECK(run(s.config, rq, &b).status == 201);
 }
 
-TEST_CASE("upload: the content-type is compared case-insensitively, parameters ignored, ct is stored") {
+TEST_CASE("upload: the content-type is compared case-insensitively, parameters ignored, and ct is stored") {
   Setup s;
   Bucket b;
   Request rq = png_put("u/a.png");
@@ -281,7 +281,7 @@ TEST_CASE("upload: the content-type is compared case-insensitively, parameters i
   CHECK(b.objects["u/a.png"].type == "image/png");
 }
 
-TEST_CASE("upload: storage failures are 503 and store nothing, and off, PUT is the read-only 405") {
+TEST_CASE("upload: storage failures are 503 and store nothing, and with uploads off PUT is the read-only 405") {
   Setup s;
   for (auto fault : {mg::StorageResult::error, mg::StorageResult::timeout}) {
     Bucket b;

@@ -64,6 +64,27 @@ describe("scripts/dev.sh", () => {
     // The hints print a verify that carries the secret (a bare verify answers not_configured).
     assert.match(dev.out(), /export MEDIA_TOKEN_SECRET="\$\(sed -n 's\/\^MEDIA_TOKEN_SECRET=\/\/p' \.dev\.vars\)"/);
 
+    // The upload demo page, on the same origin as /m/* (tests/browser/upload-demo.test.js drives
+    // it in Chromium): uploads are on, and its dev-only signer hands out working put URLs.
+    const page = dev.out().match(/upload demo page \((\d+)\): (\S+)/);
+    assert.ok(page, dev.out());
+    assert.equal(page[1], "200");
+    assert.equal(new URL(page[2]).origin, new URL(pub[2]).origin);
+    const html = await fetch(page[2]);
+    assert.equal(html.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(await html.text(), /<input id="file" type="file"/);
+    const signed = await (await fetch(new URL("/upload-demo/sign", page[2]), { method: "POST", body: JSON.stringify({ type: "image/png" }) })).json();
+    assert.match(signed.key, /^u\/demo-uploads\/[0-9a-f]{32}\.png$/);
+    const origin = new URL(page[2]).origin;
+    const put = await fetch(origin + signed.upload, { method: "PUT", headers: { "content-type": "image/png" }, body: png });
+    const stored = await put.text();
+    assert.equal(put.status, 201, stored);
+    const { key, size, content_type } = JSON.parse(stored);
+    assert.deepEqual({ key, size, content_type }, { key: signed.key, size: png.length, content_type: "image/png" });
+    const back = await fetch(origin + signed.private);
+    assert.equal(back.status, 200);
+    assert.ok(Buffer.from(await back.arrayBuffer()).equals(Buffer.from(png)), "the uploaded bytes are served back");
+
     const denied = await fetch(pub[2].replace(/t=[^&]+/, "t=x.y"));
     assert.equal(denied.status, 401);
     assert.equal(await denied.text(), "forbidden");

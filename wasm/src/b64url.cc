@@ -8,21 +8,23 @@ namespace mg {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kStandard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// 0..63 for the 64 alphabet characters, 0xFF for everything else ('=', '+',
-// '/', whitespace, NUL, bytes >= 0x80).
+// 0..63 for the 64 alphabet characters, 0xFF for everything else ('=',
+// the other alphabet's two, whitespace, NUL, bytes >= 0x80).
 struct DecodeTable {
   unsigned char v[256];
-  constexpr DecodeTable() : v() {
+  constexpr explicit DecodeTable(const char* alphabet) : v() {
     for (int i = 0; i < 256; ++i) v[i] = 0xFF;
-    for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(kAlphabet[i])] = static_cast<unsigned char>(i);
+    for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(alphabet[i])] = static_cast<unsigned char>(i);
   }
 };
-constexpr DecodeTable kDecode;
+constexpr DecodeTable kDecodeUrl(kAlphabet);
+constexpr DecodeTable kDecodeStandard(kStandard);
 
-}  // namespace
-
-bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len) {
+// Unpadded text in the table's alphabet, pad bits zero.
+bool decode(const DecodeTable& table, std::string_view in, unsigned char* out, std::size_t cap,
+            std::size_t* out_len) {
   const std::size_t full = in.size() / 4;
   const std::size_t rem = in.size() % 4;
   if (rem == 1) return false;  // 6 bits cannot hold a byte
@@ -32,7 +34,7 @@ bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t o = 0;
   for (std::size_t i = 0; i < full; ++i, s += 4) {
-    unsigned a = kDecode.v[s[0]], b = kDecode.v[s[1]], c = kDecode.v[s[2]], d = kDecode.v[s[3]];
+    unsigned a = table.v[s[0]], b = table.v[s[1]], c = table.v[s[2]], d = table.v[s[3]];
     if ((a | b | c | d) & 0x80) return false;
     unsigned long w = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = static_cast<unsigned char>(w >> 16);
@@ -40,12 +42,12 @@ bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std
     out[o++] = static_cast<unsigned char>(w);
   }
   if (rem == 2) {
-    unsigned a = kDecode.v[s[0]], b = kDecode.v[s[1]];
+    unsigned a = table.v[s[0]], b = table.v[s[1]];
     if ((a | b) & 0x80) return false;
     if (b & 0x0F) return false;  // the 4 pad bits must be zero
     out[o++] = static_cast<unsigned char>((a << 2) | (b >> 4));
   } else if (rem == 3) {
-    unsigned a = kDecode.v[s[0]], b = kDecode.v[s[1]], c = kDecode.v[s[2]];
+    unsigned a = table.v[s[0]], b = table.v[s[1]], c = table.v[s[2]];
     if ((a | b | c) & 0x80) return false;
     if (c & 0x03) return false;  // the 2 pad bits must be zero
     out[o++] = static_cast<unsigned char>((a << 2) | (b >> 4));
@@ -53,6 +55,23 @@ bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std
   }
   *out_len = o;
   return true;
+}
+
+}  // namespace
+
+bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len) {
+  return decode(kDecodeUrl, in, out, cap, out_len);
+}
+
+bool base64_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len) {
+  // With padding, the text is whole quads and the '='s stand for the
+  // characters an unpadded text would omit: one or two, never more.
+  if (!in.empty() && in.back() == '=') {
+    if (in.size() % 4 != 0) return false;
+    std::size_t pad = in[in.size() - 2] == '=' ? 2 : 1;
+    in.remove_suffix(pad);
+  }
+  return decode(kDecodeStandard, in, out, cap, out_len);
 }
 
 std::size_t b64url_encode(const unsigned char* in, std::size_t len, char* out, std::size_t cap) {

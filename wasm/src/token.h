@@ -154,6 +154,10 @@ std::size_t token_mint_put(std::string_view key, std::string_view ct, std::uint6
 // '/', whitespace, a length of 1 mod 4, and non-zero trailing bits.
 // Returns false on any of these or if the output would exceed `cap`.
 bool b64url_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
+// Standard base64 (RFC 4648 section 4: '+' and '/'), as tus's Upload-Metadata
+// carries values: with its '=' padding or without, pad bits zero, nothing
+// else (no whitespace). Same bounds as b64url_decode.
+bool base64_decode(std::string_view in, unsigned char* out, std::size_t cap, std::size_t* out_len);
 // Returns the number of characters written (no padding, no NUL), 0 if the
 // encoding would exceed `cap`.
 std::size_t b64url_encode(const unsigned char* in, std::size_t len, char* out, std::size_t cap);
