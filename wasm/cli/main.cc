@@ -437,28 +437,14 @@ void explain_error(const char* message) {
   std::printf("%s\n", sb.GetString());
 }
 
-// Standard or URL-safe base64 (RFC 4648 sections 4 and 5), padding optional.
-bool base64_decode(std::string_view in, std::string* out) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return false;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  out->clear();
-  for (char c : in) {
-    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-            : c >= 'a' && c <= 'z' ? c - 'a' + 26
-            : c >= '0' && c <= '9' ? c - '0' + 52
-            : c == '+' || c == '-' ? 62
-            : c == '/' || c == '_' ? 63
-                                   : -1;
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
+// body_head: standard base64 (RFC 4648 section 4, padding optional) or
+// base64url (section 5), decoded by the core's own decoders (token.h).
+bool body_head_decode(std::string_view in, std::string* out) {
+  out->assign(in.size(), '\0');  // decoded bytes never outnumber the characters
+  auto* bytes = reinterpret_cast<unsigned char*>(out->data());
+  std::size_t n = 0;
+  if (!mg::base64_decode(in, bytes, out->size(), &n) && !mg::b64url_decode(in, bytes, out->size(), &n)) return false;
+  out->resize(n);
   return true;
 }
 
@@ -581,7 +567,7 @@ void explain_line(const mg::Config& config, const std::string& line) {
   auto bit = doc.FindMember("body_head");
   if (bit != doc.MemberEnd()) {
     if (!bit->value.IsString() ||
-        !base64_decode(std::string_view(bit->value.GetString(), bit->value.GetStringLength()), &body_head))
+        !body_head_decode(std::string_view(bit->value.GetString(), bit->value.GetStringLength()), &body_head))
       return explain_error("body_head is not base64");
     have_body_head = true;
   }
