@@ -441,7 +441,7 @@ void run(const Scenario& s) {
   if (sniffed.result == StorageResult::ok) sniffed.head = head;
   mg::Plan performed = d.plan;
   mg::Mode mode = d.mode;
-  mg::decide_finish(c, req, mode, performed, sniffed, &d);
+  mg::decide_finish(c, req, mode, d.key_view(), performed, sniffed, &d);
   if (sniffed.result == StorageResult::incomplete ||
       (sniffed.result == StorageResult::ok && head.size() < want)) {
     expect(d, Reason::incomplete_upload);
@@ -471,7 +471,7 @@ void run(const Scenario& s) {
   stored.body_md5 = s.body_md5;
   performed = d.plan;
   mode = d.mode;
-  mg::decide_finish(c, req, mode, performed, stored, &d);
+  mg::decide_finish(c, req, mode, d.key_view(), performed, stored, &d);
   switch (stored.result) {
     case StorageResult::ok: {
       expect(d, Reason::upload_stored);
@@ -504,7 +504,7 @@ void run(const Scenario& s) {
   held.stored_md5 = s.stored_md5;
   performed = d.plan;
   mode = d.mode;
-  mg::decide_finish(c, req, mode, performed, held, &d);
+  mg::decide_finish(c, req, mode, d.key_view(), performed, held, &d);
   if (held.result == StorageResult::ok) {
     const bool same = s.stored_size == size && s.stored_md5.size() == 32 && s.stored_md5 == s.body_md5;
     expect(d, same ? Reason::upload_retry : Reason::already_exists);

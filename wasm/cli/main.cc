@@ -499,7 +499,7 @@ bool explain_upload(const mg::Config& config, const mg::RequestFacts& req, const
     facts.result = mg::StorageResult::ok;
     facts.head = std::string_view(*body_head).substr(0, performed.range.length);
   }
-  mg::decide_finish(config, req, mode, performed, facts, d);
+  mg::decide_finish(config, req, mode, d->key_view(), performed, facts, d);
   if (!d->fetch) return true;
   explain_storage_ask(*d);
   return false;
