@@ -18,9 +18,27 @@ let iso = newIsolate(wasmModule);
 // asked: it trapped mid-request. Computed from the core, not written here.
 const FALLBACK = iso.core.fallback();
 
-// The core's answer as a Response: its status, its headers in its order
-// (the decision's [name, value] list is the init, converted once by the
-// runtime, as appending each would), its body.
+// The core's headers as a Response's init: an object of name -> value, in
+// the core's order, which the runtime reads without running JavaScript (a
+// list of pairs it would walk with the iterator protocol, a call back into
+// JavaScript per step; an append is a call per header). The core sends each
+// name once; a list that repeats one is appended pair by pair, as before.
+function headerInit(list) {
+  const init = Object.create(null);
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i];
+    if (name in init) return appended(list);
+    init[name] = value;
+  }
+  return init;
+}
+function appended(list) {
+  const headers = new Headers();
+  for (const [name, value] of list) headers.append(name, value);
+  return headers;
+}
+
+// The core's answer as a Response: its status, its headers, its body.
 function toResponse(d, obj) {
   let body = null;
   if (d.body === "object") body = obj.body;
@@ -28,7 +46,7 @@ function toResponse(d, obj) {
     if (d.body === "text") body = d.text;
     discard(obj);
   }
-  return new Response(body, { status: d.status, headers: d.headers });
+  return new Response(body, { status: d.status, headers: headerInit(d.headers) });
 }
 
 // The core's 503, logged, when the core asked for more than it may.
