@@ -11,32 +11,13 @@ import { DEADLINE, perform, exactLength, discard } from "./storage.js";
 import { fromCache, toCache, fillCache } from "./cache.js";
 import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRevocations } from "./revocation.js";
 import { observe, contentLength, recentDenialLines } from "./observe.js";
+import { headerInit } from "./response.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
 // The core's own 503 answer, kept for the one case where the core cannot be
 // asked: it trapped mid-request. Computed from the core, not written here.
 const FALLBACK = iso.core.fallback();
-
-// The core's headers as a Response's init: an object of name -> value, in
-// the core's order, which the runtime reads without running JavaScript (a
-// list of pairs it would walk with the iterator protocol, a call back into
-// JavaScript per step; an append is a call per header). The core sends each
-// name once; a list that repeats one is appended pair by pair, as before.
-function headerInit(list) {
-  const init = Object.create(null);
-  for (let i = 0; i < list.length; i++) {
-    const [name, value] = list[i];
-    if (name in init) return appended(list);
-    init[name] = value;
-  }
-  return init;
-}
-function appended(list) {
-  const headers = new Headers();
-  for (const [name, value] of list) headers.append(name, value);
-  return headers;
-}
 
 // The core's answer as a Response: its status, its headers, its body.
 function toResponse(d, obj) {
