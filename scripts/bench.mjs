@@ -19,6 +19,11 @@
 //                    `wrangler deploy --dry-run` bundle on workerd through
 //                    Miniflare on 127.0.0.1 (no wrangler dev proxy), wrk,
 //                    workerd CPU per request, R2 operations per request
+//   --only-uploads   only the upload rows of the direct end to end: PUTs of
+//                    1 MiB and 32 MiB through mediagate against the floor
+//                    Worker's bare R2 put (bench/lib/uploads.mjs)
+//   --no-uploads     the direct rows without the upload rows
+//   --upload-concurrency N  PUTs in flight per upload cell (default 2)
 //   --direct-compare DIR  also run the mediagate of another checkout (its
 //                    wrangler.toml and built worker-shim/) in the direct rows,
 //                    as "mediagate-before"
@@ -33,7 +38,8 @@
 // the old Worker's algorithm in JS with WebCrypto), 2 module size and
 // instantiation, 3 R2 operations per request kind (Miniflare, binding
 // counted), 4 end to end (wrangler dev on 127.0.0.1, wrk), 5 end to end as
-// deployed (the bundles on workerd through Miniflare, wrk, /proc CPU).
+// deployed (the bundles on workerd through Miniflare, wrk, /proc CPU; and
+// uploads, 1 MiB and 32 MiB PUTs against the floor Worker's bare put).
 import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
@@ -45,7 +51,8 @@ import { encodeInput, decodeDecision } from "../worker-shim/core.js";
 import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
 import { startWorkers, runWrk, runWrkAsync, E2E_WORKERS } from "../bench/lib/e2e.mjs";
 import { e2eKinds } from "../bench/lib/common.mjs";
-import { startDirect, directKinds, countR2, cpuMs, addDirectWorker } from "../bench/lib/direct.mjs";
+import { startDirect, directKinds, countR2, countUploadR2, cpuMs, addDirectWorker } from "../bench/lib/direct.mjs";
+import { uploadKinds, uploadCell, uploadBody, uploadTarget, putOnce, removeKeys, closeAgents, percentile } from "../bench/lib/uploads.mjs";
 
 // ---- options ----------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -61,8 +68,11 @@ const CONNECTIONS = Number(opt("--connections", 8));
 const REVOKED = Number(opt("--revoked", 1000000));
 const E2E = !argv.includes("--no-e2e");
 const ONLY_E2E = argv.includes("--only-e2e");
-const ONLY_DIRECT = argv.includes("--only-direct");
+const ONLY_UPLOADS = argv.includes("--only-uploads");
+const ONLY_DIRECT = argv.includes("--only-direct") || ONLY_UPLOADS;
 const DIRECT = E2E && !argv.includes("--no-direct");
+const UPLOADS = !argv.includes("--no-uploads");
+const UPLOAD_CONCURRENCY = Number(opt("--upload-concurrency", 2));
 const CALLGRIND = argv.includes("--callgrind");
 const JSON_OUT = opt("--json", path.join(ROOT, "build/bench/results.json"));
 
@@ -326,15 +336,26 @@ function wrkOn(w, url, headers, seconds) {
   }
 }
 
-async function e2eSection() {
-  log(`end to end: starting ${E2E_WORKERS.map((w) => w.name).join(", ")} (wrangler dev on 127.0.0.1, free ports)`);
-  const { workers, stop } = await startWorkers({ log });
+// Runs body(workers) on Workers just started ({ workers, stop }), then stops
+// them, also on SIGINT or SIGTERM.
+async function withWorkers({ workers, stop }, body) {
   const onSignal = () => {
     stop().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    await body(workers);
+  } finally {
+    await stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function e2eSection() {
+  log(`end to end: starting ${E2E_WORKERS.map((w) => w.name).join(", ")} (wrangler dev on 127.0.0.1, free ports)`);
+  await withWorkers(await startWorkers({ log }), async (workers) => {
     const kinds = e2eKinds();
     // The floor serves the same objects with no gate: /m/<key> without a
     // token, and /deny for the constant 401.
@@ -389,11 +410,7 @@ async function e2eSection() {
       row.ratio_rps_mediagate_over_baseline = row.mediagate.rps / row.baseline.rps;
       add("e2e", `e2e.${k.kind}`, row);
     }
-  } finally {
-    await stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }
 
 // ---- 5. end to end, as deployed ------------------------------------------------------------------
@@ -402,13 +419,20 @@ async function e2eSection() {
 async function directSection() {
   const compare = opt("--direct-compare", null);
   if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
-  const { workers, stop } = await startDirect({ log });
-  const onSignal = () => {
-    stop().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
+  // The old Worker has no uploads; the floor serves only the upload rows.
+  const want = (w) => (ONLY_UPLOADS ? w.name !== "baseline" : UPLOADS || !w.uploadsOnly);
+  await withWorkers(await startDirect({ log, want }), async (started) => {
+    try {
+      if (!ONLY_UPLOADS) await directGetRows(started.filter((w) => !w.spec.uploadsOnly));
+      if (UPLOADS) await uploadRows(started.filter((w) => w.name !== "baseline"));
+    } finally {
+      closeAgents();
+    }
+  });
+}
+
+async function directGetRows(workers) {
+  {
     const kinds = directKinds();
     for (const k of kinds) {
       for (const w of workers) {
@@ -460,10 +484,68 @@ async function directSection() {
       row.ratio_cpu_mediagate_over_baseline = row.mediagate.cpu_ms_per_request / row.baseline.cpu_ms_per_request;
       add("direct", `direct.${k.kind}`, row);
     }
-  } finally {
-    await stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+  }
+}
+
+// Uploads (bench/lib/uploads.mjs): per round, per size, each Worker in
+// turn (the order reversed every other round), PUTs for --seconds with
+// --upload-concurrency in flight; medians of the rounds' throughput and
+// CPU per MiB, latency percentiles over every request of every round.
+async function uploadRows(workers) {
+  const kinds = uploadKinds();
+  const sendOne = async (origin, w, k) => {
+    const t = uploadTarget(w, k);
+    const r = await putOnce(origin, t.path, uploadBody(k), k.type);
+    return { ...r, key: t.key };
+  };
+  // Each Worker must store what it is timed on; warm-up, not recorded.
+  for (const k of kinds) {
+    for (const w of workers) {
+      const keys = [];
+      for (let i = 0; i < (SMOKE ? 1 : k.size > 4 << 20 ? 3 : 20); i++) {
+        const r = await sendOne(w.origin, w, k);
+        keys.push(r.key);
+        if (r.status !== 201) throw new Error(`upload ${w.name} ${k.kind}: status ${r.status}, want 201: ${r.text.slice(0, 200)}`);
+      }
+      await removeKeys(w, keys);
+    }
+  }
+  const cells = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const k of kinds) {
+      for (const w of r % 2 ? [...workers].reverse() : workers) {
+        log(`upload round ${r + 1}/${ROUNDS} ${k.kind} ${w.name}: ${SECONDS}s, ${UPLOAD_CONCURRENCY} in flight`);
+        const x = await uploadCell(w, k, { seconds: SECONDS, concurrency: UPLOAD_CONCURRENCY, min: SMOKE ? 2 : 4, cpuMs });
+        // Each cell on new connections (none idled through another cell).
+        closeAgents();
+        await removeKeys(w, x.keys);
+        delete x.keys;
+        ((cells[k.kind] ??= {})[w.name] ??= []).push(x);
+      }
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  for (const k of kinds) {
+    const row = { kind: k.kind, what: k.what, bytes: k.size, concurrency: UPLOAD_CONCURRENCY };
+    for (const w of workers) {
+      const runs = cells[k.kind][w.name];
+      const all = runs.flatMap((x) => x.latencies);
+      const n = SMOKE ? 1 : k.size > 4 << 20 ? 3 : 10;
+      log(`upload R2 operations: ${w.name} ${k.kind} (a counting instance, ${n + 1} uploads)`);
+      row[w.name] = {
+        mb_per_s: med(runs.map((x) => x.mb_per_s)),
+        cpu_ms_per_mib: med(runs.map((x) => x.cpu_ms_per_mib)),
+        p50_ms: percentile(all, 50),
+        p99_ms: percentile(all, 99),
+        requests: all.length,
+        rounds: runs.map((x) => ({ mb_per_s: x.mb_per_s, cpu_ms_per_mib: x.cpu_ms_per_mib, requests: x.requests })),
+        unexpected_status: runs.reduce((s, x) => s + x.unexpected_status, 0),
+        r2: await countUploadR2(w, k, n, async (origin, w2, k2) => (await sendOne(origin, w2, k2)).status),
+      };
+    }
+    row.ratio_throughput_mediagate_over_floor = row.mediagate.mb_per_s / row.floor.mb_per_s;
+    row.ratio_cpu_mediagate_over_floor = row.mediagate.cpu_ms_per_mib / row.floor.cpu_ms_per_mib;
+    add("upload", `upload.${k.kind}`, row);
   }
 }
 
@@ -624,6 +706,21 @@ function report() {
       for (const r of of("direct")) {
         const b = r["mediagate-before"];
         p(`| ${r.what} | ${f2(b.rps)} | ${c(b)} | ${f2(b.cpu_ms_per_request)} | ${ops(b)} | ${f2(b.rps / r.baseline.rps)} |`);
+      }
+    }
+  }
+  if (of("upload").length) {
+    const up = of("upload");
+    const names = Object.keys(up[0]).filter((n) => up[0][n] && typeof up[0][n] === "object" && "mb_per_s" in up[0][n]);
+    p();
+    p(`Uploads as deployed: PUTs through each bundle on workerd (Miniflare, 127.0.0.1, local R2), a fresh key per request, ${up[0].concurrency} in flight, ${SECONDS} s per cell, median of ${ROUNDS} alternating rounds (p50 / p99 over every request); CPU is workerd's (/proc) per MiB stored; R2 operations counted on a separate instance: the first upload / per upload after it`);
+    p();
+    p("| request | Worker | MB/s | p50 / p99 ms | workerd CPU ms/MiB | R2 ops first / after | requests | MB/s / floor | CPU / floor |");
+    p("|---|---|---|---|---|---|---|---|---|");
+    for (const r of up) {
+      for (const n of names) {
+        const w = r[n];
+        p(`| ${r.what} | ${n} | ${f2(w.mb_per_s)} | ${f2(w.p50_ms)} / ${f2(w.p99_ms)} | ${f2(w.cpu_ms_per_mib)} | ${w.r2.first} / ${f2(w.r2.per_request_after)} | ${w.requests}${w.unexpected_status ? ` (${w.unexpected_status} not 201)` : ""} | ${f2(w.mb_per_s / r.floor.mb_per_s)} | ${f2(w.cpu_ms_per_mib / r.floor.cpu_ms_per_mib)} |`);
       }
     }
   }

@@ -48,22 +48,23 @@ while IFS= read -r exp; do
   exports+=("$exp")
 done < <(section Export | sed -n 's/^ - .* -> "\(.*\)"$/\1/p')
 
+listed() {  # word list... -> whether the word is one of the list
+  local word=$1 w
+  shift
+  for w in "$@"; do [[ $w == "$word" ]] && return 0; done
+  return 1
+}
+
 status=0
 for imp in ${imports[@]+"${imports[@]}"}; do
-  ok=0
-  for a in ${allowed[@]+"${allowed[@]}"}; do [[ $imp == "$a" ]] && ok=1; done
-  if [[ $ok -eq 0 ]]; then
-    echo "check-wasm-imports: $wasm: forbidden import $imp" >&2
-    status=1
-  fi
+  listed "$imp" ${allowed[@]+"${allowed[@]}"} && continue
+  echo "check-wasm-imports: $wasm: forbidden import $imp" >&2
+  status=1
 done
 for want in "${REQUIRED_EXPORTS[@]}"; do
-  found=0
-  for e in ${exports[@]+"${exports[@]}"}; do [[ $e == "$want" ]] && found=1; done
-  if [[ $found -eq 0 ]]; then
-    echo "check-wasm-imports: $wasm: missing export $want" >&2
-    status=1
-  fi
+  listed "$want" ${exports[@]+"${exports[@]}"} && continue
+  echo "check-wasm-imports: $wasm: missing export $want" >&2
+  status=1
 done
 
 if [[ $status -ne 0 ]]; then

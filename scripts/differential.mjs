@@ -26,6 +26,7 @@ console.log(`builds: ${Object.keys(BUILDS).join(", ")}, native (${path.relative(
 console.log(`seed ${seed}: ${stats.requests} requests, ${stats.finishes} finish calls, ${stats.calls} calls in ${seconds.toFixed(1)} s`);
 console.log(`garbled inputs: ${stats.garbled} (begin and finish inputs made wrong after encoding)`);
 console.log(`final answers: ${JSON.stringify(stats.statuses)}`);
+console.log(`final answers to PUT: ${JSON.stringify(stats.uploads)}`);
 if (stats.mismatches) {
   console.log(`DIFFERENT: ${stats.mismatches} calls; the first:`);
   console.log(JSON.stringify(stats.first, null, 2));

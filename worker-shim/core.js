@@ -17,7 +17,7 @@ export { REQUEST_HEADERS, REVOCATION, VARS } from "./wire.js";
 export { RESULT };
 export const OP = OP_NAMES;
 export const KIND = KIND_NAMES;
-// The strings mg_finish reads after the request's: etag, type, cached, cached_size.
+// The strings mg_finish reads after the request's: etag, type, cached, cached_size, head, body_md5, stored_md5, key.
 const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
 
 // The operations that move an upload's body (the rest read storage).
@@ -73,8 +73,9 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // (unix seconds), etag, type. Cache: cached (the entry's x-mediagate-object
 // value) and cachedSize (the entry's own length, as its header says).
 // Uploads: head (the body's first bytes, hex), body_md5 and stored_md5 (hex).
-export function finishStrings(s) {
-  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5 };
+// `key`: the fetch decision's key, echoed (the core does not decode the path again).
+export function finishStrings(s, key) {
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5, key };
   let out = "";
   for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
   return out;
@@ -100,7 +101,7 @@ function views(buffer) {
 
 // Writes an input at `base` in `v` (views), strings into at most `cap` bytes;
 // returns its length. `d` and `s` (the fetch decision and what storage said)
-// only for mg_finish. Offsets are IN's (bytes): >> 2 and >> 3 index the
+// only for mg_finish: its mode, plan and key are echoed. Offsets are IN's (bytes): >> 2 and >> 3 index the
 // u32 and f64 views.
 function writeInput(v, base, cap, facts, d, s) {
   v.f64[(base + IN.now) >> 3] = facts.now;
@@ -125,7 +126,7 @@ function writeInput(v, base, cap, facts, d, s) {
     v.u32[(base + IN.source) >> 2] = s.source === "cache" ? 1 : 0;
     v.f64[(base + IN.size) >> 3] = s.size ?? NaN;
     v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
-    strings += finishStrings(s);
+    strings += finishStrings(s, d.key);
   }
   // Strings that do not fit are cut short, and the input says so (IN.cut): the
   // core reads none of them and answers (431).

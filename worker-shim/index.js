@@ -12,6 +12,7 @@ import { fromCache, toCache, fillCache } from "./cache.js";
 import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRevocations } from "./revocation.js";
 import { observe, contentLength, recentDenialLines } from "./observe.js";
 import { uploadBody, releaseBody, sniff, put, compared } from "./upload.js";
+import { headerInit } from "./response.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
@@ -19,14 +20,15 @@ let iso = newIsolate(wasmModule);
 // asked: it trapped mid-request. Computed from the core, not written here.
 const FALLBACK = iso.core.fallback();
 
+// The core's answer as a Response: its status, its headers, its body.
 function toResponse(d, obj) {
-  const headers = new Headers();
-  for (const [name, value] of d.headers) headers.append(name, value);
   let body = null;
   if (d.body === "object") body = obj.body;
-  else if (d.body === "text") body = d.text;
-  if (d.body !== "object") discard(obj);
-  return new Response(body, { status: d.status, headers });
+  else {
+    if (d.body === "text") body = d.text;
+    discard(obj);
+  }
+  return new Response(body, { status: d.status, headers: headerInit(d.headers) });
 }
 
 // The core's 503, logged, when the core asked for more than it may.
@@ -35,19 +37,41 @@ function fallback(request, env, io) {
   return toResponse(FALLBACK, null);
 }
 
-async function handle(request, env, ctx) {
+// The request's clock and the isolate's revocation snapshot facts (none
+// while the core is not configured).
+function stateFacts(env) {
+  const nowMs = Date.now();
+  const now = Math.floor(nowMs / 1000);
+  if (iso.problem) return { now, revocation: REVOCATION.disabled, revocationAge: 0 };
+  const rev = revocationFacts(iso, env, nowMs);
+  rev.now = now;
+  return rev;
+}
+
+// What observe() reads of a request that performed no I/O.
+const NO_IO = Object.freeze({ cache: "none", r2Ms: 0, kvMs: 0 });
+
+// Up to the core's first decision, without an await. An answer that needs
+// neither the snapshot nor storage (a denial, say) is sent from here, as
+// the core decided it; every other continues in handleIo(). Returns the
+// Response, or a promise of it.
+function handle(request, env, ctx) {
   configure(iso, env);
   const [pathname, search] = pathAndQuery(request.url);
+  const s = stateFacts(env);
+  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading, recentDenialLines(s.now));
+  const d = iso.core.begin(facts);
+  if (d.wait || d.fetch || d.body === "object") return handleIo(request, env, ctx, facts, d);
+  if (d.refresh && env.MEDIA_REVOCATIONS) loadRevocations(iso, env.MEDIA_REVOCATIONS, ctx, d.deadline);
+  observe(iso, d, request, env, NO_IO, facts.now);
+  return toResponse(d, null);
+}
+
+// The rest of a request: the snapshot load the core waits for, the edge
+// cache and storage operations it asks for, and its answer.
+async function handleIo(request, env, ctx, facts, d) {
   const io = { cache: "none", r2Ms: 0, kvMs: 0 };
   const kv = env.MEDIA_REVOCATIONS;
-  const state = () => {
-    const nowMs = Date.now();
-    const rev = iso.problem ? null : revocationFacts(iso, env, nowMs);
-    return rev ? { now: Math.floor(nowMs / 1000), ...rev } : { now: Math.floor(nowMs / 1000), revocation: REVOCATION.disabled, revocationAge: 0 };
-  };
-  let s = state();
-  const facts = requestFacts(request.method, pathname, search, request.headers, s.now, Math.floor(Math.random() * 1e6), s.revocation, s.revocationAge, s.revocationFailures, s.revocationLoading, recentDenialLines(s.now));
-  let d = iso.core.begin(facts);
   // The core asks for a fresh snapshot before it decides (the isolate's
   // first request, or a snapshot past the hard age): load it, or wait for
   // the load in flight, then ask again. It asks at most twice (the second
@@ -62,8 +86,7 @@ async function handle(request, env, ctx) {
       loaded = true;
     }
     io.kvMs += Date.now() - started;
-    s = state();
-    Object.assign(facts, s);
+    Object.assign(facts, stateFacts(env));
     d = iso.core.begin(facts);
   }
   if (d.stale && loaded) reportStale(iso, env, "request");
@@ -127,17 +150,24 @@ async function handle(request, env, ctx) {
   return toResponse(d, obj);
 }
 
+// A request that threw (a trap leaves the instance unusable): the core's
+// 503, and a fresh instance for the next request.
+function failed(err) {
+  console.error(JSON.stringify({ event: "media.worker.error", reason: "storage_unavailable", error: String(err && err.name) }));
+  try {
+    iso = newIsolate(wasmModule);
+  } catch {}
+  return toResponse(FALLBACK, null);
+}
+
 export default {
-  async fetch(request, env, ctx) {
+  // A Response, or a promise of one (the runtime takes either).
+  fetch(request, env, ctx) {
     try {
-      return await handle(request, env, ctx);
+      const out = handle(request, env, ctx);
+      return out instanceof Promise ? out.catch(failed) : out;
     } catch (err) {
-      // A trap leaves the instance unusable: start a fresh one for the next request.
-      console.error(JSON.stringify({ event: "media.worker.error", reason: "storage_unavailable", error: String(err && err.name) }));
-      try {
-        iso = newIsolate(wasmModule);
-      } catch {}
-      return toResponse(FALLBACK, null);
+      return failed(err);
     }
   },
 

@@ -19,9 +19,13 @@ function countDenialLine(second) {
 // logged; the token, the query string and the URL never are. `second`: the
 // request's `now`, whose denial lines the line counts in (when d.budget).
 export function observe(iso, d, request, env, io, second) {
+  if (d.budget) countDenialLine(second);
+  const metrics = env.MEDIA_METRICS;
+  const point = metrics && typeof metrics.writeDataPoint === "function";
+  // No line and no data point: nothing below would be sent, so nothing is read.
+  if (d.log === null && !point) return;
   const bytes = d.body === "none" ? 0 : contentLength(d);
   const colo = request.cf?.colo ?? null;
-  if (d.budget) countDenialLine(second);
   if (d.log !== null) {
     console.log(
       JSON.stringify({
@@ -49,8 +53,7 @@ export function observe(iso, d, request, env, io, second) {
       }),
     );
   }
-  const metrics = env.MEDIA_METRICS;
-  if (metrics && typeof metrics.writeDataPoint === "function") {
+  if (point) {
     try {
       metrics.writeDataPoint({
         indexes: [d.reason || "unknown"],

@@ -17,16 +17,49 @@ function hex(bytes) {
   return s;
 }
 
-// One upload's body: its reader, the chunks `sniff` read (handed to the put
-// first), and whether it failed (ended early, errored, or held other than
-// the declared bytes).
+// Bytes asked for per read of the body. The body is read with a BYOB reader
+// into buffers of this size: a read answers what has arrived, up to the
+// buffer (the default reader answers 4 KiB chunks, so a 32 MiB body cost
+// 8,192 trips through the JS below, and R2 took as many small writes;
+// docs/PERFORMANCE.md, "Uploads"). A slow client still makes progress with
+// each read, however small.
+const CHUNK = 256 * 1024;
+
+// Memory the put's stream reads (and hashes) ahead of what R2 has taken, so
+// that the client's bytes keep arriving while R2 takes the ones before
+// (without it each chunk waited for R2 to ask for it). Counted in the
+// chunks' buffers, not their bytes (a slow client's short reads each hold
+// a whole buffer): the body is never held whole.
+const READ_AHEAD = { highWaterMark: 1024 * 1024, size: (chunk) => chunk.buffer.byteLength };
+
+// One upload's body: its reader (BYOB when the body is a byte stream, as
+// the runtime's request bodies are), the chunks `sniff` read (handed to the
+// put first), and whether it failed (ended early, errored, or held other
+// than the declared bytes).
 export function uploadBody(request) {
-  return { reader: request.body ? request.body.getReader() : null, prefix: [], failed: false };
+  return { reader: request.body ? bodyReader(request.body) : null, prefix: [], failed: false };
+}
+
+function bodyReader(body) {
+  try {
+    return { byob: true, r: body.getReader({ mode: "byob" }) };
+  } catch {
+    return { byob: false, r: body.getReader() };
+  }
+}
+
+// The body's next chunk: { done, value }, as a reader's read().
+async function readBody(u) {
+  const { byob, r } = u.reader;
+  for (;;) {
+    const got = await (byob ? r.read(new Uint8Array(CHUNK)) : r.read());
+    if (got.done || got.value.byteLength > 0) return got;
+  }
 }
 
 // Releases a body the core refused before the put took it.
 export function releaseBody(u) {
-  if (u && u.reader) u.reader.cancel().catch(() => {});
+  if (u && u.reader) u.reader.r.cancel().catch(() => {});
 }
 
 // The first `d.plan.length` bytes (fewer only when the body ends first): the
@@ -36,7 +69,7 @@ export async function sniff(u, d) {
   let got = 0;
   try {
     while (u.reader && got < want) {
-      const { done, value } = await u.reader.read();
+      const { done, value } = await readBody(u);
       if (done) break;
       u.prefix.push(value);
       got += value.byteLength;
@@ -61,7 +94,7 @@ export async function sniff(u, d) {
 
 // The body as one stream of exactly `length` bytes (the runtime's
 // FixedLengthStream, so R2 knows its size), hashed as it is read. Reads
-// only as fast as R2 takes bytes. A body that ends early, carries more, or
+// at most READ_AHEAD ahead of what R2 has taken. A body that ends early, carries more, or
 // errors marks the upload failed and errors the stream, so R2 stores
 // nothing. `progress` is called on every chunk (the stall deadline).
 // `rest()` hashes what R2 did not read (a put refused because the key is
@@ -76,7 +109,7 @@ function bodyStream(u, length, progress) {
     if (ended) return null;
     let chunk = u.prefix.shift();
     if (!chunk) {
-      const r = await u.reader.read();
+      const r = await readBody(u);
       if (r.done) {
         ended = true;
         if (seen !== length) throw new Error("body shorter than content-length");
@@ -114,7 +147,7 @@ function bodyStream(u, length, progress) {
         controller.error(err);
       }
     },
-  });
+  }, READ_AHEAD);
   const fixed = new FixedLengthStream(length);
   source.pipeTo(fixed.writable).catch(() => {});
   const md5 = digest.digest.then((b) => hex(new Uint8Array(b)), () => "");

@@ -2,11 +2,11 @@
 // The wire layout and the settings as worker-shim/core.js and index.js use them
 // (docs/ARCHITECTURE.md, "The Wasm ABI"). Offsets in bytes: u32 at multiples of 4, f64 of 8.
 
-export const WIRE_VERSION = 5;
+export const WIRE_VERSION = 6;
 export const IN_CAP = 163840;
 export const IN = { now: 0, revocationAge: 8, sample: 16, revocation: 20, mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56, result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, logRecent: 104, strings: 108 };
 // The input strings, in order: the request's (mg_begin), then storage's (mg_finish).
-export const IN_STRINGS = ["method","path","query","range","if_match","if_none_match","if_modified_since","if_unmodified_since","if_range","request_id","content_type","content_length","etag","type","cached","cached_size","head","body_md5","stored_md5"];
+export const IN_STRINGS = ["method","path","query","range","if_match","if_none_match","if_modified_since","if_unmodified_since","if_range","request_id","content_type","content_length","etag","type","cached","cached_size","head","body_md5","stored_md5","key"];
 export const REQUEST_STRINGS = 12;
 // The request headers the core reads, in the protocol's string order.
 export const REQUEST_HEADERS = ["range","if-match","if-none-match","if-modified-since","if-unmodified-since","if-range","x-request-id","content-type","content-length"];

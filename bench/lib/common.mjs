@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { mint as mintToken, keyPath as quotePath, forge, bytes } from "../../tests/lib/token.mjs";
-export { SECRET, forge, bytes, keyPath as quotePath } from "../../tests/lib/token.mjs";
+export { SECRET, forge, bytes, keyPath as quotePath, mintPut } from "../../tests/lib/token.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 

@@ -35,6 +35,9 @@ function tomlVars(config) {
 export const DIRECT_WORKERS = [
   { name: "mediagate", config: "wrangler.toml", kv: ["MEDIA_REVOCATIONS"] },
   { name: "baseline", config: "bench/baseline-worker/wrangler.toml", kv: [] },
+  // The upload rows' floor (bench/lib/uploads.mjs): a PUT is one R2 put of
+  // the request's body, nothing else. Not run on the GET kinds.
+  { name: "floor", config: "bench/floor-worker/wrangler.toml", kv: [], uploadsOnly: true },
 ];
 
 // Another build of mediagate to run beside these (a checkout of an earlier
@@ -167,8 +170,8 @@ async function startOne(w, b, { counting = false } = {}) {
   return { name: w.name, mf, origin: url.origin, pid: pids.length === 1 ? pids[0] : null };
 }
 
-// Bundles and starts every Worker. Returns { workers, counting(kind) , stop }.
-export async function startDirect({ log = () => {} } = {}) {
+// Bundles and starts every Worker (those `want` accepts). Returns { workers, stop }.
+export async function startDirect({ log = () => {}, want = () => true } = {}) {
   mkdirSync(RUN_DIR, { recursive: true });
   const started = [];
   const stop = async () => {
@@ -176,7 +179,7 @@ export async function startDirect({ log = () => {} } = {}) {
     rmSync(RUN_DIR, { recursive: true, force: true });
   };
   try {
-    for (const w of DIRECT_WORKERS) {
+    for (const w of DIRECT_WORKERS.filter(want)) {
       log(`direct: bundling ${w.name} (wrangler deploy --dry-run)`);
       const b = bundle(w);
       const s = await startOne(w, b);
@@ -209,6 +212,28 @@ export async function countR2(w, k, n) {
     const settled = first;
     for (let i = 0; i < n; i++) await send();
     return { first, after: (await ops()) - settled, per_request_after: ((await ops()) - settled) / n, n };
+  } finally {
+    await s.mf.dispose();
+  }
+}
+
+// R2 operations per upload of kind `k` on a fresh counting instance of
+// `w`'s bundle: the first upload (with any background work it started), and
+// per upload over the `n` after it. `put(origin, w, k)` sends one and
+// answers its status.
+export async function countUploadR2(w, k, n, put) {
+  const s = await startOne(w.spec, w.bundle, { counting: true });
+  try {
+    const ops = async () => Number(await (await fetch(`${s.origin}/__r2ops`)).text());
+    const send = async () => {
+      const status = await put(s.origin, w, k);
+      if (status !== 201) throw new Error(`${w.name} ${k.kind}: status ${status}, want 201`);
+    };
+    await send();
+    const first = await ops();
+    for (let i = 0; i < n; i++) await send();
+    const after = (await ops()) - first;
+    return { first, after, per_request_after: after / n, n };
   } finally {
     await s.mf.dispose();
   }

@@ -12,6 +12,8 @@
 //           encodeInput and copied in per call: the Wasm side of the ABI,
 //           protocol reading and writing included, no JS marshalling around it)
 //   KIND:   public | private | range | denied (the edge cache stand-in misses)
+//           | missing (the public key's URL without ?t=: a 401, as the direct
+//           rows' missing token; the Worker targets only)
 // MG_BENCH_SNAPSHOT=FILE: the revocation snapshot the KV stand-in holds.
 import { StandInRequest } from "./shim.mjs";
 import { readFileSync } from "node:fs";
@@ -21,7 +23,10 @@ import { encodeInput, decodeDecision } from "../../worker-shim/core.js";
 const [target, kindName, warmupText, callsText] = process.argv.slice(2);
 const warmup = Number(warmupText);
 const calls = Number(callsText);
-const k = decisionKinds().find((x) => x.kind === kindName);
+const kinds = decisionKinds();
+const pub = kinds.find((x) => x.kind === "public");
+kinds.push({ kind: "missing", url: pub.url.slice(0, pub.url.indexOf("?")), headers: {}, status: 401, cache: "miss" });
+const k = kinds.find((x) => x.kind === kindName);
 if (!k || !(calls >= 0)) throw new Error("usage: ir-driver.mjs TARGET KIND WARMUP CALLS");
 
 if (process.env.MG_BENCH_SNAPSHOT) useSnapshot(readFileSync(process.env.MG_BENCH_SNAPSHOT));

@@ -151,7 +151,7 @@ int decide(const mg::Config& config, const mg::RequestFacts& req, const mg::Obje
   if (!d->fetch) return d->response.status;
   const mg::Plan plan = d->plan;
   const mg::Mode mode = d->mode;
-  mg::decide_finish(config, req, mode, plan, obj, d);
+  mg::decide_finish(config, req, mode, d->key_view(), plan, obj, d);
   return d->response.status;
 }
 

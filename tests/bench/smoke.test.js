@@ -92,6 +92,21 @@ describe("scripts/bench.mjs --smoke", () => {
     }
   });
 
+  it("upload rows as deployed: 1 MiB and 32 MiB PUTs through mediagate and the floor Worker; MB/s, latency, workerd CPU per MiB, R2 operations", () => {
+    for (const kind of ["upload_1m", "upload_32m"]) {
+      const r = row(`upload.${kind}`);
+      assert.ok(r, `upload.${kind} missing`);
+      for (const w of ["mediagate", "floor"]) {
+        positive(r[w]?.mb_per_s, `${kind} ${w} MB/s`);
+        positive(r[w]?.p50_ms, `${kind} ${w} p50`);
+        positive(r[w]?.p99_ms, `${kind} ${w} p99`);
+        assert.ok(Number.isFinite(r[w].cpu_ms_per_mib) && r[w].cpu_ms_per_mib >= 0, `${kind} ${w} CPU per MiB`);
+        assert.equal(r[w].r2?.per_request_after, 1, `${kind} ${w}: R2 operations per upload`);
+        assert.equal(r[w].unexpected_status, 0, `${kind} ${w}: responses other than 201`);
+      }
+    }
+  });
+
   it("end-to-end rows: public, private, 206, cached hit, 401 for mediagate, the old Worker and the floor", () => {
     for (const kind of ["public", "private", "range", "cached", "denied"]) {
       const r = row(`e2e.${kind}`);

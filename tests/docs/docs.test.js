@@ -187,3 +187,33 @@ describe("the docs' links", () => {
     assert.equal(r.stdout, "", "references outside the repository");
   });
 });
+
+// docs/UPLOADS.md, "For the backend team": the Python the backend copies is the vector
+// generator's function, and it mints what the core's token_mint_put mints.
+describe("docs/UPLOADS.md: the backend's put-token lines", () => {
+  it("are tests/vectors/make_token_vectors.py's mint_put_token, and mint the CLI's token and URL byte for byte", () => {
+    const block = fencedBlocks(readFileSync(path.join(ROOT, "docs/UPLOADS.md"), "utf8"))
+      .find((b) => b.lang === "python" && b.body.some((l) => l.startsWith("def mint_put_token(")));
+    assert.ok(block, "no python block with def mint_put_token in docs/UPLOADS.md");
+    const start = block.body.findIndex((l) => l.startsWith("def mint_put_token("));
+    const fn = block.body.slice(start).join("\n").trimEnd();
+    const generator = readFileSync(path.join(ROOT, "tests/vectors/make_token_vectors.py"), "utf8");
+    assert.ok(generator.includes(fn + "\n"), `make_token_vectors.py no longer holds:\n${fn}`);
+
+    const secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    // The URL block, with the clock fixed where the CLI's --now puts it.
+    const urlBlock = fencedBlocks(readFileSync(path.join(ROOT, "docs/UPLOADS.md"), "utf8"))
+      .find((b) => b.lang === "python" && b.body.some((l) => l.startsWith("def upload_url(")));
+    assert.ok(urlBlock, "no python block with def upload_url in docs/UPLOADS.md");
+    const script = [...block.body, ...urlBlock.body, "time.time = lambda: 1767225600.5",
+      `print(mint_put_token("/u/me_1/café 😀.png", "image/png", 1767225900, "${secret}", 10485760))`,
+      `print(mint_put_token("u/v/clip.mp4", "video/mp4", 1767225900, "${secret}"))`,
+      `print(upload_url("/u/me_1/café 😀.png", "Image/PNG; q=1", "${secret}", 10485760))`].join("\n");
+    const py = spawnSync("python3", ["-c", script], { encoding: "utf8" });
+    assert.equal(py.status, 0, py.stderr);
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MEDIA_"))), MEDIA_TOKEN_SECRET: secret };
+    const cli = (args) => spawnSync(path.join(ROOT, "scripts/mediagate"), ["mint", "--upload", "--now", "1767225600", "--ttl", "300", ...args], { cwd: ROOT, env, encoding: "utf8" }).stdout;
+    assert.equal(py.stdout, cli(["--key", "/u/me_1/café 😀.png", "--type", "image/png", "--max-bytes", "10485760"]) + cli(["--key", "u/v/clip.mp4", "--type", "video/mp4"]) +
+      cli(["--key", "/u/me_1/café 😀.png", "--type", "Image/PNG; q=1", "--max-bytes", "10485760", "--url"]));
+  });
+});

@@ -24,4 +24,19 @@ answers="$(printf '%s\n' \
 [[ $(sed -n 1p <<<"$answers") == *'"status":206'*'"content-range":"bytes 0-1/10"'* ]] || fail "explain 206: $answers"
 [[ $(sed -n 2p <<<"$answers") == *'"status":400'* ]] || fail "explain 400: $answers"
 [[ $(sed -n 3p <<<"$answers") == *'"error"'* ]] || fail "explain error: $answers"
+
+# Uploads: a put token, its verdict, and PUT lines through the sniff (body_head, base64).
+export MEDIA_UPLOADS=on
+put="$("$cli" mint --upload --key 'u/me_1/café.png' --type image/png --max-bytes 1000 --url --now 1767225600)"
+[[ $put == "/m/u/me_1/caf%C3%A9.png?t="* ]] || fail "mint --upload --url printed: $put"
+verdict="$("$cli" verify "$put" --now 1767225600)" || fail "verify refused its own put token: $verdict"
+[[ $verdict == *'"mode":"put","ct":"image/png","n":1000'*'"verdict":"valid","status":201'* ]] || fail "verify printed: $verdict"
+answers="$(printf '%s\n' \
+  "{\"method\":\"PUT\",\"url\":\"$put\",\"now\":1767225600,\"headers\":{\"content-type\":\"image/png\",\"content-length\":\"16\"},\"body_head\":\"iVBORw0KGgoAAAANSUhEUg==\"}" \
+  "{\"method\":\"PUT\",\"url\":\"$put\",\"now\":1767225600,\"headers\":{\"content-type\":\"image/png\",\"content-length\":\"16\"},\"body_head\":\"/9j/4AAQSkZJRgABAgAAAQ\"}" \
+  "{\"method\":\"PUT\",\"url\":\"$put\",\"now\":1767225600,\"headers\":{\"content-type\":\"image/png\",\"content-length\":\"16\"},\"body_head\":\"%%\"}" \
+  | "$cli" explain)"
+[[ $(sed -n 1p <<<"$answers") == '{"storage":{"op":"put","key":"u/me_1/café.png","length":16,"content_type":"image/png"}}' ]] || fail "explain put: $answers"
+[[ $(sed -n 2p <<<"$answers") == *'"status":415'*'"body":"type_mismatch"'* ]] || fail "explain 415: $answers"
+[[ $(sed -n 3p <<<"$answers") == *'"error"'* ]] || fail "explain body_head error: $answers"
 echo "cli under sanitizers: mint, verify, explain ok"

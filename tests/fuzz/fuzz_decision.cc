@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -218,7 +219,12 @@ void build_snapshot(FuzzedDataProvider& p, Scenario* s) {
                                                                 : mg::RevocationScope::pub));
   }
   s->snapshot.resize(mg::revocation_snapshot_bytes(entries.size()));
-  // Built rev_age seconds ago: the core measures the hard age from the build time.
+  // Built rev_age seconds ago: the core measures the hard age from the build time. A clock
+  // near either end of int64 leaves less room: the age is cut to what fits (no overflow).
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (s->rev_age > 0 && s->now < kMin + s->rev_age) s->rev_age = s->now - kMin;
+  if (s->rev_age < 0 && s->now > kMax + s->rev_age) s->rev_age = s->now - kMax;
   std::size_t n = mg::revocation_snapshot_write(entries.data(), entries.size(), s->now - s->rev_age,
                                                 s->snapshot.data(), s->snapshot.size());
   MG_FUZZ_CHECK(n > 0);
@@ -505,7 +511,7 @@ void run(const mg::Config& config, const mg::RequestFacts& req, const Scenario& 
     }
     out->last_plan = performed;
     out->last_facts = facts;
-    mg::decide_finish(config, req, mode, performed, facts, cur);
+    mg::decide_finish(config, req, mode, cur->key_view(), performed, facts, cur);
   }
   if (plain) {
     MG_FUZZ_CHECK(step.response.status == d->response.status && step.response.reason == d->response.reason);

@@ -18,9 +18,9 @@
 //    and its status is the reason's; facts the shim says it cut (kInputCut) are 431
 //    request_too_large at mg_begin and mg_finish alike; else a method other than GET/HEAD is
 //    405, an unusable configuration 503;
-//  - a fetch decision read back through protocol_read_finish (its mode and plan echoed after the
+//  - a fetch decision read back through protocol_read_finish (its mode, key and plan echoed after the
 //    request part, as the shim does) is valid and names the same operation and range;
-//  - mg_finish on unreadable facts (fewer than all fourteen strings, or a plan the core never
+//  - mg_finish on unreadable facts (fewer than all fifteen strings, or a plan the core never
 //    writes) fails closed: 503 storage_unavailable (431 when cut), private, no-store;
 //  - a 206 names a span inside the object size it was given, with a matching content-range
 //    and content-length.
@@ -155,6 +155,7 @@ void check_fetch_roundtrip(const mg::Decision& d, const mgtest::Decoded& got, co
   in.revocation = mgtest::code(req.revocation);
   in.revocation_age = static_cast<double>(req.revocation_age);
   in.mode = got.mode;
+  in.key = got.key;
   in.op = got.op;
   in.kind = got.kind;
   in.attempt = got.attempt;
@@ -168,7 +169,7 @@ void check_fetch_roundtrip(const mg::Decision& d, const mgtest::Decoded& got, co
   const std::string bytes = mgtest::encode_finish(in);
   mg::FinishFacts fin;
   mg::protocol_read_finish(bytes, &fin);
-  MG_FUZZ_CHECK(fin.valid && fin.mode == d.mode);
+  MG_FUZZ_CHECK(fin.valid && fin.mode == d.mode && fin.key == d.key_view());
   const mg::Plan& p = fin.performed;
   mg::RangeHintKind want = d.plan.range.kind == mg::RangeHintKind::needs_size ? mg::RangeHintKind::whole
                                                                               : d.plan.range.kind;
@@ -242,7 +243,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MG_FUZZ_CHECK(out.header("cache-control") == "private, no-store");
     return 0;
   }
-  mg::decide_finish(config, req, fin.mode, fin.performed, fin.object, &g_decision);
+  mg::decide_finish(config, req, fin.mode, fin.key, fin.performed, fin.object, &g_decision);
   out = write(g_decision);
   if (g_decision.fetch) {
     // Another read: after an unreadable edge cache entry, the same plan from storage; else

@@ -6,7 +6,9 @@
 //   node scripts/differential.mjs [--count N] [--seed S] [--native PATH] [--quiet]   (the command)
 //
 // N requests (default 100000), each one mg_begin and, when the core asks for storage, one to
-// four mg_finish calls (as the shim allows) with a simulated storage or edge cache result; configuration
+// four mg_finish calls (as the shim allows) with a simulated storage or edge cache result (for an
+// upload, PUT with content-type and content-length under a put token: the sniff's first bytes,
+// the put's outcome, the comparing head's MD5s; docs/UPLOADS.md); configuration
 // (secrets, [vars]) and the revocation snapshot (built by the core's builder, installed, or
 // garbage) change along the way. Prints the counts and the first differing call; exits 1 on
 // any difference. Needs the builds of scripts/setup.sh.
@@ -24,7 +26,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pyJson, mintRaw, quotePath } from "./token.mjs";
-import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../../worker-shim/core.js";
+import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, OP, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../../worker-shim/core.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BUILDS = {
@@ -239,6 +241,47 @@ function randomToken(r, key, now) {
   }
 }
 
+// Uploads (docs/UPLOADS.md): the media types a put token names, and first bytes of each family.
+const UPLOAD_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/heic", "video/mp4", "video/quicktime", "video/webm", "text/html", "image/svg+xml", "Image/PNG", "é/x"];
+const MAGIC = [
+  "ffd8ffe0", "89504e470d0a1a0a0000000d49484452", "474946383961", "52494646000000005745425056503820",
+  "0000001866747970686569630000000068656963", "0000001c667479706176696600000000617669666d696631",
+  "00000018667479706973736f6d00000200", "0000001466747970717420200000020071742020", "1a45dfa3", "3c737667",
+];
+
+// A put token for `key`: minted as the backend mints it, or one the gate must refuse.
+function randomPutToken(r, key, now, ct) {
+  const k = key.replace(/^\/+/, "");
+  const secret = r.chance(0.95) ? SECRETS[0] : "not-configured";
+  const put = (o) => mintRaw(pyJson({ ct, e: now + 300, k, m: "put", ...o }), secret);
+  switch (r.int(16)) {
+    case 0: return mintRaw(pyJson({ k, m: "pub" }), secret); // a read token on a write
+    case 1: return mintRaw(pyJson({ e: now + 300, k, m: "priv" }), secret);
+    case 2: return put({ e: now - r.range(61, 500) });
+    case 3: return put({ e: now + r.range(3600, 90000) });
+    case 4: return put({ n: r.pick([0, -1, 1.5, "5", 1, 100, 256, 2 ** 53 - 1]) });
+    case 5: return mintRaw(`{"ct":${r.pick(['""', "5", "null", '["image/png"]'])},"e":${now + 300},"k":${pyJson(k)},"m":"put"}`, secret);
+    case 6: return mintRaw(pyJson({ ct, k, m: "put" }), secret); // no e
+    case 7: return put({ k: k + "x" });
+    case 8: case 9: return put({ n: r.range(1, 6000) });
+    default: return put({});
+  }
+}
+
+// The sniffed first bytes (hex): a family's magic number and random bytes, `want` of them or fewer.
+const FAMILY = { "image/jpeg": 0, "image/png": 1, "image/gif": 2, "image/webp": 3, "image/heic": 4, "image/avif": 5, "video/mp4": 6, "video/quicktime": 7, "video/webm": 8 };
+function randomHead(r, want, ct) {
+  const own = MAGIC[FAMILY[ct]];
+  let hex = own !== undefined && r.chance(0.75) ? own : r.chance(0.6) ? r.pick(MAGIC) : "";
+  while (hex.length < want * 2) hex += r.int(256).toString(16).padStart(2, "0");
+  hex = hex.slice(0, want * 2);
+  if (r.chance(0.05)) hex = hex.slice(0, 2 * r.int(want + 1)); // fewer than asked
+  if (r.chance(0.01)) hex = r.pick(["zz", "0", "é", hex + "0"]); // not hex
+  return hex;
+}
+
+const MD5 = "0123456789abcdef0123456789abcdef";
+
 function randomQuery(r, token) {
   switch (r.int(20)) {
     case 0: return "";
@@ -287,6 +330,10 @@ function randomConfig(r) {
   maybe("MEDIA_STORAGE_TIMEOUT_MS", ["100", "5000", "60000"], ["99", "60001", "5s"]);
   maybe("MEDIA_EDGE_CACHE_FILL_MAX_BYTES", ["0", "100", "1000", " 4096 ", "16777216", "536870912"], ["536870913", "-1", "1MB", ""]);
   maybe("MEDIA_LOG_DENIAL_BUDGET", ["0", "1", "20", "100000"], ["100001", "x", "2.5"]);
+  if (r.chance(0.8)) lines.push(`MEDIA_UPLOADS\t${r.chance(0.9) ? "on" : r.pick(["off", "yes"])}`);
+  maybe("MEDIA_UPLOAD_TYPES", ["image/png, video/mp4", "image/jpeg,image/gif,image/webp,video/webm", " image/avif , image/heic "], ["text/html", "IMAGE/PNG", ""]);
+  maybe("MEDIA_MAX_UPLOAD_BYTES", ["1", "300", "5000", "104857600", "536870912"], ["0", "536870913", "1e6"]);
+  maybe("MEDIA_MAX_UPLOAD_TTL_SECONDS", ["60", "300", "3600", "86400"], ["59", "86401"]);
   if (r.chance(0.02)) lines.push("MEDIA_KEY_PREFIXES\t" + "p/,".repeat(20)); // more than 16 prefixes
   for (let i = lines.length - 1; i > 0; i--) {
     const j = r.int(i + 1);
@@ -380,9 +427,16 @@ function garble(r, input, cap) {
 }
 
 // A request's facts, as the shim's requestFacts builds them: mostly plausible, sometimes odd.
-function randomRequest(r, key, now, size, etag, cap) {
-  const method = r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
+function randomRequest(r, key, now, size, etag, cap, upload = false) {
+  // An upload (docs/UPLOADS.md): PUT, its content-type and content-length.
+  const method = upload ? "PUT" : r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
   const headers = new Map(); // anything with get(), as requestFacts takes it; absent is undefined
+  let ct = "";
+  if (upload) {
+    ct = r.pick(UPLOAD_TYPES);
+    if (r.chance(0.95)) headers.set("content-type", r.chance(0.8) ? ct : r.pick([ct.toUpperCase(), ` ${ct}; charset=x`, "image/png", "", "text/plain"]));
+    if (r.chance(0.95)) headers.set("content-length", r.chance(0.85) ? String(size) : r.pick(["", " 5 ", "5.0", "+5", "-1", "0", "18446744073709551616", "007", r.bigDecimal(), "1, 1"]));
+  }
   if (r.chance(0.4)) headers.set("range", randomRange(r, size));
   if (r.chance(0.1)) headers.set("if-match", r.pick([etag, "*", '"x", ' + etag, "W/" + etag]));
   if (r.chance(0.1)) headers.set("if-none-match", r.pick([etag, "*", "W/" + etag, '"x"']));
@@ -410,8 +464,9 @@ function randomRequest(r, key, now, size, etag, cap) {
   }
   // Denial lines this isolate wrote this second (the log budget): around the budgets configured.
   const logRecent = r.chance(0.97) ? r.pick([0, 0, 1, r.int(25), 19, 20, 21, 99999, 100000]) : r.pick([...ODD_U32, NaN, -1, 2 ** 32 + 3]);
-  let path = randomPath(r, key);
-  const query = randomQuery(r, randomToken(r, key, now));
+  let path = upload && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
+  const token = upload && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
+  const query = upload && r.chance(0.9) ? "?t=" + token : randomQuery(r, token);
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading, logRecent);
   let facts = make();
@@ -427,12 +482,34 @@ function randomRequest(r, key, now, size, etag, cap) {
   }
   // Set by the shim once the request's edge cache lookup timed out.
   if (r.chance(0.05)) facts.cacheTimedOut = true;
+  facts.uploadType = ct.toLowerCase(); // the harness's own note (the encoder reads only the wire's fields)
   return facts;
 }
 
 // What storage (or the edge cache, when the decision allows it) says about a fetch decision `d`,
 // as the shim hands it to finish: RESULT codes, numbers, and strings.
-function randomStorage(r, d, size, etag, type, stored) {
+function randomStorage(r, d, size, etag, type, stored, upload, ct) {
+  const op = OP[d.plan?.op];
+  if (op === "sniff") {
+    const result = r.chance(0.85) ? RESULT.ok : r.pick([RESULT.incomplete, RESULT.error, RESULT.timeout, RESULT.missing, RESULT.exists, r.pick(ODD_U32)]);
+    return { result, source: "storage", head: result === RESULT.ok || r.chance(0.1) ? randomHead(r, d.plan.length, ct) : undefined };
+  }
+  if (op === "put") {
+    const result = r.chance(0.6) ? RESULT.ok : r.pick([RESULT.exists, RESULT.exists, RESULT.incomplete, RESULT.error, RESULT.timeout, RESULT.missing, r.pick(ODD_U32)]);
+    // As the shim reports a put: the stored object's facts (storedObject) and the body's MD5.
+    return {
+      result, source: "storage", size: r.chance(0.95) ? size : r.pick([size + 1, ...ODD_F64]), uploaded: r.chance(0.97) ? 1445412480 : r.pick([undefined, ...ODD_F64]),
+      etag: r.chance(0.95) ? etag : r.pick(ODD_STRINGS), type, bodyMd5: r.chance(0.95) ? MD5 : r.pick(["", "x", MD5.toUpperCase()]),
+    };
+  }
+  if (upload && op === "head") {
+    // The comparing head after a put found the key taken: the stored object and the two MD5s.
+    const result = r.chance(0.85) ? RESULT.ok : r.pick([RESULT.missing, RESULT.error, RESULT.timeout, r.pick(ODD_U32)]);
+    return {
+      result, source: "storage", size: r.chance(0.8) ? size : size + 1, uploaded: 1445412480, etag, type,
+      bodyMd5: MD5, storedMd5: r.chance(0.6) ? MD5 : r.pick(["", "ffffffffffffffffffffffffffffffff", MD5.slice(0, 31), MD5 + "0"]),
+    };
+  }
   if (d.cache !== null && r.chance(0.5)) {
     // The entry's metadata: the core's own (from an earlier decision's store), one written
     // here in its format, or a broken one; the entry's own length, right or wrong.
@@ -459,18 +536,19 @@ function randomStorage(r, d, size, etag, type, stored) {
 }
 
 // The fetch decision as echoed into finish: the decoded one, or (rarely) one the core never
-// made, with codes and numbers out of range.
+// made, with codes, numbers and the key out of range.
 function echo(r, d, size) {
   if (r.chance(0.98)) return d;
   const plan = { ...d.plan };
-  const e = { modeCode: d.modeCode, plan };
-  switch (r.int(6)) {
+  const e = { modeCode: d.modeCode, key: d.key, plan };
+  switch (r.int(7)) {
     case 0: e.modeCode = r.pick([0, 1, 2, 3, 2 ** 32 - 1]); break;
     case 1: plan.op = r.pick([0, 1, 2, 7]); break;
     case 2: plan.kind = r.pick([...KIND.keys(), KIND.length, 255]); break;
     case 3: plan.attempt = r.pick([0, 1, 2, 3]); break;
     case 4: plan[r.pick(["offset", "length", "suffix"])] = r.pick([0, 1, size, size + 1, 2 ** 53, ...ODD_F64]); break;
-    default: return { modeCode: r.pick([1, 2]), plan: { op: 0, kind: 0, attempt: 1, offset: 0, length: 0, suffix: 0 } };
+    case 5: e.key = r.pick(["", undefined, "k".repeat(1024), "k".repeat(1025), "é".repeat(512), "é".repeat(513), "other/key.mp4"]); break;
+    default: return { modeCode: r.pick([1, 2]), key: d.key, plan: { op: 0, kind: 0, attempt: 1, offset: 0, length: 0, suffix: 0 } };
   }
   return e;
 }
@@ -517,7 +595,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   const inCap = wasm[0].call.inCap;
   for (const w of wasm) if (w.call.inCap !== inCap) throw new Error(`input buffers differ: ${w.name} ${w.call.inCap}, ${wasm[0].name} ${inCap}`);
   const nat = new Native(native);
-  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {} };
+  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {}, uploads: {} };
   let pending = [];
 
   // One call through every build: the first Wasm build drives, the others must agree.
@@ -558,7 +636,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   // core's capacity; sometimes garbled afterwards. The buffer is smaller where that changes no
   // byte (a UTF-16 code unit is at most 3 UTF-8 bytes): 160 KiB per call is slow to allocate.
   const encoded = (facts, d, s, what) => {
-    const units = facts.strings.length + (d ? finishStrings(s).length : 0);
+    const units = facts.strings.length + (d ? finishStrings(s, d.key).length : 0);
     const cap = Math.min(inCap, (IN_STRINGS + 3 * units + 15) & ~7); // encodeInput takes multiples of 4
     let bytes = Buffer.from(encodeInput(facts, d, s, cap)); // a copy of just the input
     if (r.chance(0.02)) {
@@ -573,6 +651,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   const keys = Array.from({ length: 64 }, () => randomKey(r));
   // A long key of two-byte characters: its decisions (key, edge cache path) are the longest.
   keys.push("u/" + "é".repeat(r.range(440, 520)));
+  const uploadKeys = Array.from({ length: 16 }, (_, i) => `u/me_${i}/` + r.pick(CLEAN_PIECES.filter((p) => p !== "/")) + r.pick([".png", ".mp4", " é😀.jpg", ""]));
   // The metadata each edge cache path's entry was stored with, by the core's decisions.
   const stored = new Map();
   let now = 1767225600;
@@ -627,10 +706,13 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     if (r.chance(configured ? 0.002 : 0.03)) configure();
     if (r.chance(0.001)) revocations();
     now += r.int(3);
-    const key = r.pick(keys);
+    // One request in six is an upload, mostly to keys the gate serves (so that many get as far
+    // as the sniff, the put and the comparing head).
+    const upload = r.chance(1 / 6);
+    const key = upload && r.chance(0.8) ? r.pick(uploadKeys) : r.pick(keys);
     const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : r.range(1, 5000);
     const etag = r.pick(ETAGS);
-    const facts = randomRequest(r, key, now, size, etag, inCap);
+    const facts = randomRequest(r, key, now, size, etag, inCap, upload);
     stats.requests++;
 
     let [bytes, what] = encoded(facts, null, null, "begin");
@@ -640,7 +722,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     for (let round = 0; round < 4 && d?.fetch; round++) {
       // As the shim does: the decoded fetch decision, what storage said, the same facts
       // (rarely another request's, as a shim mixing requests up would send).
-      const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored);
+      const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored, facts.strings.startsWith("PUT\0"), facts.uploadType);
       const f = r.chance(0.995) ? facts : randomRequest(r, r.pick(keys), now, size, etag, inCap);
       stats.finishes++;
       [bytes, what] = encoded(f, echo(r, d, size), s, "finish");
@@ -650,6 +732,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     if (d?.store) stored.set(d.store.path, d.store.meta);
     const status = d === null ? "other" : d.fetch ? "fetch" : `${d.status} ${d.reason}`;
     stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+    if (facts.strings.startsWith("PUT\0")) stats.uploads[status] = (stats.uploads[status] ?? 0) + 1;
 
     if (pending.length >= 4096) {
       await Promise.all(pending);

@@ -299,7 +299,7 @@ TEST_CASE("storage failures are 503 storage_unavailable, never a guess") {
   mg::ObjectFacts facts;
   facts.result = mg::StorageResult::error;
   mg::Plan performed = d.plan;
-  mg::decide_finish(s.config, req, d.mode, performed, facts, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), performed, facts, &d);
   CHECK_FALSE(d.fetch);
   CHECK(d.response.status == 503);
   CHECK(mg::reason_info(d.response.reason).body == "storage_unavailable");
@@ -323,7 +323,7 @@ TEST_CASE("a storage timeout is 503 storage_unavailable, reason storage_timeout,
     mg::ObjectFacts facts;
     facts.result = mg::StorageResult::timeout;
     mg::Plan performed = d.plan;
-    mg::decide_finish(s.config, req, d.mode, performed, facts, &d);
+    mg::decide_finish(s.config, req, d.mode, d.key_view(), performed, facts, &d);
     CHECK_FALSE(d.fetch);  // slow, not refusing a range: no second read
     CHECK(d.response.status == 503);
     CHECK(d.response.reason == mg::Reason::storage_timeout);
@@ -342,7 +342,7 @@ TEST_CASE("a storage timeout is 503 storage_unavailable, reason storage_timeout,
   cache.source = mg::ObjectSource::cache;
   cache.result = mg::StorageResult::timeout;
   mg::Plan performed = d.plan;
-  mg::decide_finish(s.config, req, d.mode, performed, cache, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), performed, cache, &d);
   CHECK(d.fetch);
   CHECK_FALSE(d.cache_lookup);
 }
@@ -371,7 +371,7 @@ TEST_CASE("a success after an edge cache timeout is logged whatever the sampling
     obj.etag = "\"e\"";
     obj.uploaded = kNow - 10;
     mg::Plan performed = d.plan;
-    mg::decide_finish(s.config, req, d.mode, performed, obj, &d);
+    mg::decide_finish(s.config, req, d.mode, d.key_view(), performed, obj, &d);
     REQUIRE_FALSE(d.fetch);
     CHECK(d.response.status == 200);
     CHECK(d.log == timed_out);
@@ -411,11 +411,11 @@ TEST_CASE("a failed ranged read is retried once as a whole read, then 503") {
   mg::ObjectFacts facts;
   facts.result = mg::StorageResult::error;
   mg::Plan first = d.plan;
-  mg::decide_finish(s.config, req, d.mode, first, facts, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), first, facts, &d);
   REQUIRE(d.fetch);
   CHECK(d.plan.range.kind == mg::RangeHintKind::whole);
   mg::Plan second = d.plan;
-  mg::decide_finish(s.config, req, d.mode, second, facts, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), second, facts, &d);
   CHECK_FALSE(d.fetch);
   CHECK(d.response.status == 503);
   CHECK(d.response.find("cache-control") == "private, no-store");  // never cached, even under a public token
@@ -442,13 +442,13 @@ TEST_CASE("an object that changes between the two reads fails closed") {
   facts.size = 1000;
   facts.etag = "\"e1\"";
   mg::Plan first = d.plan;
-  mg::decide_finish(s.config, req, d.mode, first, facts, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), first, facts, &d);
   REQUIRE(d.fetch);
   CHECK(d.plan.range.kind == mg::RangeHintKind::whole);
   CHECK(d.plan.attempt == 2);
   facts.etag = "\"e2\"";
   mg::Plan second = d.plan;
-  mg::decide_finish(s.config, req, d.mode, second, facts, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), second, facts, &d);
   CHECK_FALSE(d.fetch);
   CHECK(d.response.status == 503);
 }
@@ -471,7 +471,7 @@ TEST_CASE("unreadable finish facts: 503 storage_unavailable, logged, nothing of 
   obj.size = 1000;
   obj.etag = "\"e\"";
   obj.uploaded = 1445412480;
-  mg::decide_finish(s.config, req, d.mode, d.plan, obj, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), d.plan, obj, &d);
   REQUIRE(d.response.status == 200);
   REQUIRE(d.cache_store);  // a whole public read fills the edge cache
   CHECK_FALSE(d.log);
@@ -575,7 +575,7 @@ TEST_CASE("edge cache: a Range answered from the cache asks for no fill") {
   hit.size = 1000;
   hit.etag = "\"e\"";
   hit.uploaded = 1445412480;
-  mg::decide_finish(s.config, req, d.mode, d.plan, hit, &d);
+  mg::decide_finish(s.config, req, d.mode, d.key_view(), d.plan, hit, &d);
   CHECK(d.response.status == 206);
   CHECK_FALSE(d.cache_fill);
   CHECK_FALSE(d.cache_store);

@@ -91,10 +91,21 @@ TEST_CASE("RFC 3986 2.1: percent-decoding, bounded by the caller's buffer") {
       {"a+b", mg::Plus::literal, 8, true, "a+b"},
       {"a+b", mg::Plus::space, 8, true, "a b"},
       {"%2B", mg::Plus::space, 8, true, "+"},
+      // Longer than eight bytes: escapes and '+' anywhere, the bound at every length.
+      {"abcdefghijklmnopq", mg::Plus::literal, 17, true, "abcdefghijklmnopq"},
+      {"abcdefghijklmnopq", mg::Plus::literal, 16, false, ""},
+      {"abcdefghijklmnop", mg::Plus::literal, 15, false, ""},
+      {"abcdefg%41hijklmnop", mg::Plus::literal, 17, true, "abcdefgAhijklmnop"},
+      {"abcdefgh%41ijklmnop", mg::Plus::literal, 16, false, ""},
+      {"abcdefgh+ijklmnop", mg::Plus::space, 17, true, "abcdefgh ijklmnop"},
+      {"abcdefgh+ijklmnop", mg::Plus::literal, 17, true, "abcdefgh+ijklmnop"},
+      {"abcdefghijklmno%", mg::Plus::literal, 32, false, ""},
+      {"abcdefghijklmn%4", mg::Plus::literal, 32, false, ""},
+      {"abcdefghijklmnop%zz", mg::Plus::literal, 32, false, ""},
   };
   for (const auto& row : rows) {
     INFO(std::string(row.in));
-    char out[8];
+    char out[32];
     std::size_t n = 99;
     REQUIRE(row.cap <= sizeof out);
     CHECK(mg::percent_decode(row.in, row.plus, out, row.cap, &n) == row.ok);
@@ -124,6 +135,11 @@ TEST_CASE("RFC 3629: strict UTF-8") {
       {"\xc3\x28", false},             // a lead byte without its continuation
       {"\xf5\x80\x80\x80", false},
       {"\xff", false},
+      // Longer than eight bytes: a bad or truncated sequence after an ASCII run.
+      {"0123456789abcdef\xc3\xa9", true},
+      {"01234567\x80" "abcdefgh", false},
+      {"0123456789abcdef\xc3", false},
+      {"01234567caf\xc3\xa9 and more ascii", true},
   };
   for (const auto& row : rows) {
     INFO(std::string(row.in));

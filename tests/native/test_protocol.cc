@@ -28,6 +28,7 @@ mgtest::Input storage_read() {
   in.now = 1767225600;
   in.range = "bytes=10-14";
   in.mode = code(mg::Mode::priv);
+  in.key = "u/a.png";  // the fetch decision's key, echoed
   in.op = code(mg::StorageOp::get);
   in.kind = code(mg::RangeHintKind::offset_length);
   in.offset = 10;
@@ -48,6 +49,7 @@ mgtest::Input cache_hit() {
   in.method = "GET";
   in.path = "/m/u/a.png";
   in.mode = code(mg::Mode::pub);
+  in.key = "u/a.png";
   in.op = code(mg::StorageOp::get);
   in.kind = code(mg::RangeHintKind::whole);
   in.attempt = 1;
@@ -75,17 +77,17 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   // wasm/spec/wire.json describes the layout once; wire_layout.h (here) and worker-shim/wire.js
   // (core.js) are generated from it. These pin today's values: appending a field leaves them
   // true, moving or renumbering one (which a shim of another build would misread) fails here.
-  static_assert(wire::kVersion == 5);
+  static_assert(wire::kVersion == 6);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
   static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kRevocationFailures == 96 &&
                 wire::kRevocationLoading == 100 && wire::kLogRecent == 104 && wire::kInStrings == 108 && wire::kRequestStrings == 12 &&
-                wire::in_count_ == 19);
+                wire::in_count_ == 20);
   static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_content_length == 11 &&
-                wire::in_cached_size == 15 && wire::in_stored_md5 == 18);
+                wire::in_cached_size == 15 && wire::in_stored_md5 == 18 && wire::in_key == 19);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
   static_assert(wire::kOutOp == 32 && wire::kOutKind == 36 && wire::kOutAttempt == 40 && wire::kOutVersion == 44);
@@ -244,7 +246,7 @@ TEST_CASE("protocol: a truncated or short input is read as no input") {
     mg::protocol_read_finish(bytes, &f);
     CHECK_FALSE(f.valid);
   }
-  // mg_finish needs all fourteen strings: mg_begin's input, or a finish input cut short, is no
+  // mg_finish needs all fifteen strings: mg_begin's input, or a finish input cut short, is no
   // finish input (the request part of a cut finish input is whole, and still read).
   mg::FinishFacts f;
   mg::protocol_read_finish(finish, &f);
@@ -276,6 +278,7 @@ TEST_CASE("protocol: finish facts") {
   mg::protocol_read_finish(f_bytes, &f);
   CHECK(f.valid);
   CHECK(f.mode == mg::Mode::priv);
+  CHECK(f.key == "u/a.png");
   CHECK(f.performed.op == mg::StorageOp::get);
   CHECK(f.performed.range.kind == mg::RangeHintKind::offset_length);
   CHECK(f.performed.range.offset == 10);
@@ -519,7 +522,7 @@ TEST_CASE("protocol: every storage plan carries the configured deadline, in both
   mg::ObjectFacts refused;
   refused.result = mg::StorageResult::invalid_range;
   req.range = "bytes=5000-";
-  mg::decide_finish(config, req, mg::Mode::priv, first, refused, &d);
+  mg::decide_finish(config, req, mg::Mode::priv, "u/a.png", first, refused, &d);
   REQUIRE(d.fetch);
   mgtest::Decoded again = write_decision(d);
   CHECK(again.fetch == 1);
@@ -536,7 +539,7 @@ TEST_CASE("protocol: every storage plan carries the configured deadline, in both
   CHECK(again.cache_deadline == 1000);
   t.storage_timeout = "200";
   REQUIRE(mg::config_load(t, &config));
-  mg::decide_finish(config, req, mg::Mode::priv, first, refused, &d);
+  mg::decide_finish(config, req, mg::Mode::priv, "u/a.png", first, refused, &d);
   REQUIRE(d.fetch);
   mgtest::Decoded shorter = write_decision(d);
   CHECK(shorter.deadline == 200);
@@ -867,7 +870,7 @@ mgtest::Decoded decide_input(const mg::Config& config, const std::string& bytes,
     static mg::FinishFacts f;
     mg::protocol_read_finish(bytes, &f);
     if (!f.valid) mg::decide_unreadable(config, f.request, f.mode, &d);
-    else mg::decide_finish(config, f.request, f.mode, f.performed, f.object, &d);
+    else mg::decide_finish(config, f.request, f.mode, f.key, f.performed, f.object, &d);
   }
   return write_decision(d);
 }
@@ -969,5 +972,30 @@ TEST_CASE("protocol: request facts that do not fit the input buffer are 431 requ
     cut_finish.resize(cut_finish.size() - 1);
     cut_finish[wire::kInputCut] = 0;
     CHECK(decide_input(config, cut_finish, true).status == 503);
+  }
+}
+
+TEST_CASE("protocol: mg_finish works from the key mg_begin decoded, echoed, and fails closed without it") {
+  const mg::Config config = configured();
+  // The key is the echo, never the path decoded again: the answer's key, and the type its
+  // extension gives (storage reported none), are the echoed key's.
+  mgtest::Input in = storage_read();  // path /m/u/a.png
+  in.type = "";
+  in.key = "v/clip.mp4";
+  mgtest::Decoded got = decide_input(config, mgtest::encode_finish(in), true);
+  CHECK(got.status == 206);
+  CHECK(got.key == "v/clip.mp4");
+  CHECK(got.header("content-type") == "video/mp4");
+  in.key = std::string(mg::kMaxKeyBytes, 'k');  // the longest key a path can name
+  CHECK(decide_input(config, mgtest::encode_finish(in), true).status == 206);
+  // Absent (empty), or longer than any decoded key: the shim broke the protocol, 503.
+  for (const std::string& key : {std::string(), std::string(mg::kMaxKeyBytes + 1, 'k')}) {
+    CAPTURE(key.size());
+    in.key = key;
+    got = decide_input(config, mgtest::encode_finish(in), true);
+    CHECK(got.status == 503);
+    CHECK(got.reason == "storage_unavailable");
+    CHECK(got.header("cache-control") == "private, no-store");
+    CHECK(got.key.empty());
   }
 }

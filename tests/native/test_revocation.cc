@@ -354,7 +354,7 @@ TEST_CASE("edge cache: lookups only under public tokens, stores only whole publi
     obj.uploaded = 1445412480;
     obj.content_type = "image/png";
     mg::Plan performed = d.plan;
-    mg::decide_finish(g.config, req, d.mode, performed, obj, &d);
+    mg::decide_finish(g.config, req, d.mode, d.key_view(), performed, obj, &d);
     return std::make_pair(lookup, d.cache_store);
   };
   using mg::Mode;

@@ -44,17 +44,22 @@ const ContractVector kContract[] = {
      "eyJrIjoidS9tZV8xL2EgYiUyRn4rLndlYnAiLCJtIjoicHViIn0.cuprcm91uKfFQVngOjW_xfeET65l8jfHauXRpgqYa2U"},
 };
 
-mg::TokenPolicy policy_at(std::int64_t now, std::int64_t leeway = 60, std::int64_t max_ttl = 3600) {
+mg::TokenPolicy policy_at(std::int64_t now, std::int64_t leeway = 60, std::int64_t max_ttl = 3600,
+                          bool write = false, std::int64_t max_upload_ttl = 3600) {
   mg::TokenPolicy p;
   p.now = now;
   p.leeway = leeway;
   p.max_ttl = max_ttl;
+  p.write = write;
+  p.max_upload_ttl = max_upload_ttl;
   return p;
 }
 
 std::string reason_name(Reason r) { return std::string(mg::reason_info(r).name); }
 
-std::string mode_name(Mode m) { return m == Mode::pub ? "pub" : m == Mode::priv ? "priv" : "none"; }
+std::string mode_name(Mode m) {
+  return m == Mode::pub ? "pub" : m == Mode::priv ? "priv" : m == Mode::put ? "put" : "none";
+}
 
 std::string verify(std::string_view token, std::string_view key, std::int64_t now, Mode* mode = nullptr,
                    std::string_view secret = kSecret) {
@@ -68,6 +73,13 @@ std::string mint(std::string_view key, Mode mode, std::int64_t exp, std::string_
   char out[mg::kMaxTokenBytes];
   std::size_t n = mg::token_mint(key, mode, exp, secret, out, sizeof out);
   return std::string(out, n);
+}
+
+std::string mint_put(std::string_view key, std::string_view ct, std::uint64_t n, std::int64_t exp,
+                     std::string_view secret = kSecret) {
+  char out[mg::kMaxTokenBytes];
+  std::size_t len = mg::token_mint_put(key, ct, n, exp, secret, out, sizeof out);
+  return std::string(out, len);
 }
 
 std::string hex(const unsigned char* p, std::size_t n) {
@@ -109,6 +121,13 @@ struct Row {
   bool has_mint = false;
   std::string mint_key, mint_mode, mint_secret;
   std::int64_t mint_exp = 0;
+  // Put tokens: the request writes; the upload TTL; the verdict's ct and n;
+  // the mint's ct and n (0: none).
+  bool write = false;
+  std::int64_t max_upload_ttl = 3600;
+  bool has_ct = false;
+  std::string ct, mint_ct;
+  std::uint64_t n = 0, mint_n = 0;
 };
 
 // SAX reader for a row, parsed in situ like the payloads in token.cc (the
@@ -126,6 +145,8 @@ class RowReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, RowRead
     else if (in_mint_ && name_ == "key") row_->mint_key = v;
     else if (in_mint_ && name_ == "mode") row_->mint_mode = v;
     else if (in_mint_ && name_ == "secret") row_->mint_secret = v;
+    else if (in_mint_ && name_ == "ct") row_->mint_ct = v;
+    else if (name_ == "ct") row_->has_ct = true, row_->ct = v;
     else if (name_ == "name") row_->name = v;
     else if (name_ == "token") row_->token = v;
     else if (name_ == "key") row_->key = v;
@@ -136,8 +157,15 @@ class RowReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, RowRead
   bool Int(int i) { return Int64(i); }
   bool Uint(unsigned u) { return Int64(u); }
   bool Uint64(std::uint64_t u) { return u <= INT64_MAX && Int64(static_cast<std::int64_t>(u)); }
+  bool Bool(bool b) {
+    if (name_ == "write") row_->write = b;
+    return true;
+  }
   bool Int64(std::int64_t i) {
     if (in_mint_ && name_ == "exp") row_->mint_exp = i;
+    else if (in_mint_ && name_ == "n") row_->mint_n = static_cast<std::uint64_t>(i);
+    else if (name_ == "n") row_->n = static_cast<std::uint64_t>(i);
+    else if (name_ == "max_upload_ttl") row_->max_upload_ttl = i;
     else if (name_ == "now") row_->now = i;
     else if (name_ == "leeway") row_->leeway = i;
     else if (name_ == "max_ttl") row_->max_ttl = i;
@@ -271,7 +299,7 @@ TEST_CASE("3.1 missing token: restricted") {
 TEST_CASE("tests/vectors/tokens.jsonl: verify and mint agree with the backend's algorithm") {
   const std::string data = read_vectors();
   CHECK_MESSAGE(!data.empty(), "tests/vectors/tokens.jsonl not found");
-  int rows = 0, accepted = 0, minted = 0;
+  int rows = 0, accepted = 0, minted = 0, minted_put = 0, writes = 0;
   std::size_t start = 0;
   while (start < data.size()) {
     std::size_t end = data.find('\n', start);
@@ -285,14 +313,19 @@ TEST_CASE("tests/vectors/tokens.jsonl: verify and mint agree with the backend's 
     CHECK_MESSAGE(parsed, line);
     if (!parsed) continue;
     ++rows;
+    writes += row.write;
     CAPTURE(row.name);
     std::vector<std::string_view> secrets(row.secrets.begin(), row.secrets.end());
-    const mg::TokenPolicy policy = policy_at(row.now, row.leeway, row.max_ttl);
+    const mg::TokenPolicy policy = policy_at(row.now, row.leeway, row.max_ttl, row.write, row.max_upload_ttl);
 
     const mg::TokenVerdict v = mg::token_verify(row.token, row.key, secrets.data(), secrets.size(), policy);
     CHECK(reason_name(v.reason) == row.want);
     CHECK(mode_name(v.mode) == row.mode);
     if (row.has_exp) CHECK(v.exp == row.exp);
+    if (row.has_ct) {
+      CHECK(v.ct_view() == row.ct);
+      CHECK(v.max_bytes == row.n);
+    }
 
     // token_inspect reaches the same verdict.
     static mg::TokenDetails details;
@@ -307,19 +340,28 @@ TEST_CASE("tests/vectors/tokens.jsonl: verify and mint agree with the backend's 
       CHECK(details.has_key);
       CHECK(std::string_view(details.key, details.key_len) == row.key);
       CHECK(details.mode == v.mode);
-      CHECK(details.has_exp == (v.mode == Mode::priv));
+      CHECK(details.has_exp == (v.mode == Mode::priv || v.mode == Mode::put));
+      CHECK(details.has_ct == (v.mode == Mode::put));
+      CHECK(std::string_view(details.ct, details.ct_len) == v.ct_view());
+      CHECK(details.max_bytes == v.max_bytes);
     }
 
-    if (row.has_mint) {
+    if (row.has_mint && row.mint_mode == "put") {
+      ++minted, ++minted_put;
+      CHECK(mint_put(row.mint_key, row.mint_ct, row.mint_n, row.mint_exp, row.mint_secret) == row.token);
+    } else if (row.has_mint) {
       ++minted;
       const Mode mode = row.mint_mode == "priv" ? Mode::priv : Mode::pub;
       CHECK(mint(row.mint_key, mode, row.mint_exp, row.mint_secret) == row.token);
     }
   }
-  MESSAGE(rows << " rows, " << accepted << " accepted, " << minted << " minted");
-  CHECK(rows >= 250);
-  CHECK(accepted >= 80);
-  CHECK(minted >= 70);
+  MESSAGE(rows << " rows, " << accepted << " accepted, " << minted << " minted (" << minted_put << " put), "
+                << writes << " writes");
+  CHECK(rows >= 380);
+  CHECK(accepted >= 150);
+  CHECK(minted >= 140);
+  CHECK(minted_put >= 70);
+  CHECK(writes >= 110);
 }
 
 TEST_CASE("tests/vectors/tokens.jsonl: precomputed keys (TokenKeys) agree with the string overload on every row") {
@@ -338,7 +380,7 @@ TEST_CASE("tests/vectors/tokens.jsonl: precomputed keys (TokenKeys) agree with t
     ++rows;
     CAPTURE(row.name);
     std::vector<std::string_view> secrets(row.secrets.begin(), row.secrets.end());
-    const mg::TokenPolicy policy = policy_at(row.now, row.leeway, row.max_ttl);
+    const mg::TokenPolicy policy = policy_at(row.now, row.leeway, row.max_ttl, row.write, row.max_upload_ttl);
 
     mg::TokenKeys keys;
     mg::token_keys_init(secrets.data(), secrets.size(), &keys);
@@ -552,4 +594,200 @@ TEST_CASE("3 mint escapes exactly as Python's json.dumps(ensure_ascii=True)") {
     mg::token_inspect(t, {}, false, secrets, 1, policy_at(kE), &d);
     CHECK(std::string_view(d.payload, d.payload_len) == r.payload);
   }
+}
+
+// ---- Put tokens (docs/UPLOADS.md, "The put token") ----------------------------------------
+
+namespace {
+
+// A token over hand-written payload bytes, signed with the contract secret.
+std::string sign_payload(std::string_view payload, std::string_view secret = kSecret) {
+  unsigned char mac[32];
+  mg::hmac_sha256(secret, reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), mac);
+  char a[mg::kMaxTokenBytes], b[64];
+  std::size_t na = mg::b64url_encode(reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), a,
+                                     sizeof a);
+  std::size_t nb = mg::b64url_encode(mac, 32, b, sizeof b);
+  return std::string(a, na) + "." + std::string(b, nb);
+}
+
+mg::TokenVerdict verify_put(std::string_view token, std::int64_t now, bool write = true,
+                            std::int64_t max_upload_ttl = 3600, std::string_view key = "u/a.png") {
+  const std::string_view secrets[] = {kSecret};
+  return mg::token_verify(token, key, secrets, 1, policy_at(now, 60, 3600, write, max_upload_ttl));
+}
+
+}  // namespace
+
+TEST_CASE("uploads 1: every refusal of a put token, and the verdict's mode") {
+  // e = kE; now = kE - 10 unless the row says otherwise.
+  struct Row {
+    const char* why;
+    std::string payload;
+    const char* want;
+    Mode mode;
+    bool write = true;
+    std::int64_t now = kE - 10;
+    std::int64_t max_upload_ttl = 3600;
+  };
+  const std::string tail = ",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\"}";
+  const std::string ok_head = "{\"ct\":\"image/png\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\"";
+  const Row rows[] = {
+      {"accepted", ok_head + "}", "serve_full", Mode::put},
+      {"accepted with n", ok_head + ",\"n\":5}", "serve_full", Mode::put},
+      // ct: a string of 1..255 bytes.
+      {"ct missing", "{\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\"}", "token_bad_payload", Mode::put},
+      {"ct a number", "{\"ct\":1" + tail, "token_bad_payload", Mode::put},
+      {"ct null", "{\"ct\":null" + tail, "token_bad_payload", Mode::put},
+      {"ct true", "{\"ct\":true" + tail, "token_bad_payload", Mode::put},
+      {"ct an array", "{\"ct\":[\"image/png\"]" + tail, "token_bad_payload", Mode::put},
+      {"ct an object", "{\"ct\":{}" + tail, "token_bad_payload", Mode::put},
+      {"ct empty", "{\"ct\":\"\"" + tail, "token_bad_payload", Mode::put},
+      {"ct 256 bytes", "{\"ct\":\"" + std::string(256, 'a') + "\"" + tail, "token_bad_payload", Mode::put},
+      {"ct 255 bytes", "{\"ct\":\"" + std::string(255, 'a') + "\"" + tail, "serve_full", Mode::put},
+      // n: an integer >= 1 when present.
+      {"n 0", ok_head + ",\"n\":0}", "token_bad_payload", Mode::put},
+      {"n -1", ok_head + ",\"n\":-1}", "token_bad_payload", Mode::put},
+      {"n 1.5", ok_head + ",\"n\":1.5}", "token_bad_payload", Mode::put},
+      {"n \"5\"", ok_head + ",\"n\":\"5\"}", "token_bad_payload", Mode::put},
+      {"n 5.0", ok_head + ",\"n\":5.0}", "token_bad_payload", Mode::put},
+      {"n 1e3", ok_head + ",\"n\":1e3}", "token_bad_payload", Mode::put},
+      {"n null", ok_head + ",\"n\":null}", "token_bad_payload", Mode::put},
+      {"n past int64", ok_head + ",\"n\":9223372036854775808}", "token_bad_payload", Mode::put},
+      {"n 1", ok_head + ",\"n\":1}", "serve_full", Mode::put},
+      // e: required, bounded by MEDIA_MAX_UPLOAD_TTL_SECONDS + leeway, expired after e + leeway.
+      {"e missing", "{\"ct\":\"image/png\",\"k\":\"u/a.png\",\"m\":\"put\"}", "token_no_expiry", Mode::put},
+      {"e a string", "{\"ct\":\"image/png\",\"e\":\"1767226200\",\"k\":\"u/a.png\",\"m\":\"put\"}", "token_no_expiry",
+       Mode::put},
+      {"e 1.5", "{\"ct\":\"image/png\",\"e\":1.5,\"k\":\"u/a.png\",\"m\":\"put\"}", "token_no_expiry", Mode::put},
+      {"ct checked before e", "{\"ct\":\"\",\"k\":\"u/a.png\",\"m\":\"put\"}", "token_bad_payload", Mode::put},
+      {"e exactly max TTL + leeway ahead", ok_head + "}", "serve_full", Mode::put, true, kE - 3660},
+      {"e one second too far", ok_head + "}", "token_expiry_too_far", Mode::put, true, kE - 3661},
+      {"too far under a 300 s upload TTL", ok_head + "}", "token_expiry_too_far", Mode::put, true, kE - 361, 300},
+      {"within a 300 s upload TTL", ok_head + "}", "serve_full", Mode::put, true, kE - 360, 300},
+      {"now == e + leeway", ok_head + "}", "serve_full", Mode::put, true, kE + 60},
+      {"expired", ok_head + "}", "token_expired", Mode::put, true, kE + 61},
+      // The mode, both ways: before ct, n and e.
+      {"put token on a read", ok_head + "}", "token_wrong_mode", Mode::put, false},
+      {"put token with a bad ct on a read", "{\"ct\":1" + tail, "token_wrong_mode", Mode::put, false},
+      {"expired put token on a read", ok_head + "}", "token_wrong_mode", Mode::put, false, kE + 1000},
+      {"pub token on a write", "{\"k\":\"u/a.png\",\"m\":\"pub\"}", "token_wrong_mode", Mode::pub},
+      {"priv token on a write", "{\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"priv\"}", "token_wrong_mode", Mode::priv},
+      {"priv token without e on a write", "{\"k\":\"u/a.png\",\"m\":\"priv\"}", "token_wrong_mode", Mode::priv},
+      {"m \"PUT\"", "{\"ct\":\"image/png\"" + std::string(",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"PUT\"}"),
+       "token_bad_mode", Mode::none},
+      {"key before mode", "{\"ct\":\"image/png\",\"e\":1767226200,\"k\":\"u/b.png\",\"m\":\"put\"}",
+       "token_key_mismatch", Mode::put, false},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.why);
+    const mg::TokenVerdict v = verify_put(sign_payload(r.payload), r.now, r.write, r.max_upload_ttl);
+    CHECK(reason_name(v.reason) == r.want);
+    CHECK(v.mode == r.mode);
+    // Every put refusal is the contract's 401 with its word.
+    if (v.reason != Reason::serve_full) {
+      CHECK(mg::reason_info(v.reason).status == 401);
+      CHECK(mg::reason_info(v.reason).body == (v.reason == Reason::token_expired ? "expired" : "forbidden"));
+    }
+  }
+}
+
+TEST_CASE("uploads 1: an accepted put token's verdict carries ct, n and e") {
+  const std::string t = mint_put("/u/me_1/caf\xc3\xa9.png", "image/png", 1048576, kE);
+  const mg::TokenVerdict v = verify_put(t, kE - 10, true, 3600, "u/me_1/caf\xc3\xa9.png");
+  CHECK(v.reason == Reason::serve_full);
+  CHECK(v.mode == Mode::put);
+  CHECK(v.ct_view() == "image/png");
+  CHECK(v.max_bytes == 1048576);
+  CHECK(v.exp == kE);
+  const mg::TokenVerdict no_n = verify_put(mint_put("u/a.png", "video/mp4", 0, kE), kE - 10);
+  CHECK(no_n.reason == Reason::serve_full);
+  CHECK(no_n.ct_view() == "video/mp4");
+  CHECK(no_n.max_bytes == 0);
+}
+
+TEST_CASE("uploads 1: token_inspect's TokenDetails for put tokens") {
+  static mg::TokenDetails d;
+  const std::string_view secrets[] = {"other", kSecret};
+  struct Row {
+    const char* why;
+    std::string payload;
+    bool write;
+    const char* want;
+    bool has_ct;
+    const char* ct;
+    std::uint64_t n;
+    bool has_exp;
+  };
+  const Row rows[] = {
+      {"with n", "{\"ct\":\"image/webp\",\"e\":1767226200,\"k\":\"/u/a.png\",\"m\":\"put\",\"n\":42}", true, "serve_full",
+       true, "image/webp", 42, true},
+      {"without n", "{\"ct\":\"image/webp\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\"}", true, "serve_full", true,
+       "image/webp", 0, true},
+      {"on a read: fields still shown", "{\"ct\":\"image/webp\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\",\"n\":7}",
+       false, "token_wrong_mode", true, "image/webp", 7, true},
+      {"bad n: not shown", "{\"ct\":\"image/webp\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\",\"n\":0}", true,
+       "token_bad_payload", true, "image/webp", 0, true},
+      {"bad ct: not shown", "{\"ct\":5,\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\",\"n\":3}", true,
+       "token_bad_payload", false, "", 3, true},
+      {"no e", "{\"ct\":\"image/gif\",\"k\":\"u/a.png\",\"m\":\"put\"}", true, "token_no_expiry", true, "image/gif", 0,
+       false},
+      {"a private token: no ct", "{\"ct\":\"image/gif\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"priv\",\"n\":3}", false,
+       "serve_full", false, "", 0, true},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.why);
+    const mg::TokenVerdict v = mg::token_inspect(sign_payload(r.payload), "u/a.png", true, secrets, 2,
+                                                 policy_at(kE - 10, 60, 3600, r.write), &d);
+    CHECK(reason_name(v.reason) == r.want);
+    CHECK(d.signature_ok);
+    CHECK(d.secret_index == 1);
+    CHECK(std::string_view(d.payload, d.payload_len) == r.payload);
+    CHECK(d.has_key);
+    CHECK(std::string_view(d.key, d.key_len) == "u/a.png");
+    CHECK(d.has_ct == r.has_ct);
+    CHECK(std::string_view(d.ct, d.ct_len) == r.ct);
+    CHECK(d.max_bytes == r.n);
+    CHECK(d.has_exp == r.has_exp);
+    if (r.has_exp) CHECK(d.exp == kE);
+  }
+}
+
+TEST_CASE("uploads 1: token_mint_put writes Python's sort_keys payload and refuses what the backend could not mint") {
+  char out[mg::kMaxTokenBytes];
+  struct Row {
+    const char* why;
+    std::string key, ct;
+    std::uint64_t n;
+    std::int64_t e;
+    std::string payload;  // empty: refused
+  };
+  const Row rows[] = {
+      {"no n", "u/a.png", "image/png", 0, kE, "{\"ct\":\"image/png\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\"}"},
+      {"n", "/u/a.png", "video/mp4", 5, kE, "{\"ct\":\"video/mp4\",\"e\":1767226200,\"k\":\"u/a.png\",\"m\":\"put\",\"n\":5}"},
+      {"n at INT64_MAX", "u/a", "image/gif", INT64_MAX, -1,
+       "{\"ct\":\"image/gif\",\"e\":-1,\"k\":\"u/a\",\"m\":\"put\",\"n\":9223372036854775807}"},
+      {"n past INT64_MAX: no token verifies it", "u/a", "image/gif", static_cast<std::uint64_t>(INT64_MAX) + 1, kE, ""},
+      {"non-ASCII ct and key, escaped", "u/\xc3\xa9", "a/\xf0\x9f\x98\x80", 0, kE,
+       "{\"ct\":\"a/\\ud83d\\ude00\",\"e\":1767226200,\"k\":\"u/\\u00e9\",\"m\":\"put\"}"},
+      {"ct of 255 bytes", "u/a", std::string(255, 'x'), 0, kE,
+       "{\"ct\":\"" + std::string(255, 'x') + "\",\"e\":1767226200,\"k\":\"u/a\",\"m\":\"put\"}"},
+      {"ct empty", "u/a", "", 0, kE, ""},
+      {"ct of 256 bytes", "u/a", std::string(256, 'x'), 0, kE, ""},
+      {"ct not UTF-8", "u/a", "image/\xff", 0, kE, ""},
+      {"key not UTF-8", "u/\xc0\xaf", "image/png", 0, kE, ""},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.why);
+    const std::size_t n = mg::token_mint_put(r.key, r.ct, r.n, r.e, kSecret, out, sizeof out);
+    if (r.payload.empty()) {
+      CHECK(n == 0);
+      continue;
+    }
+    CHECK(std::string(out, n) == sign_payload(r.payload));
+  }
+  CHECK(mg::token_mint_put("u/a", "image/png", 0, kE, "", out, sizeof out) == 0);  // no secret
+  const std::string want = mint_put("u/a", "image/png", 0, kE);
+  CHECK(mg::token_mint_put("u/a", "image/png", 0, kE, kSecret, out, want.size()) == want.size());
+  CHECK(mg::token_mint_put("u/a", "image/png", 0, kE, kSecret, out, want.size() - 1) == 0);
 }

@@ -152,7 +152,7 @@ Outcome run(const mg::Config& config, Request rq, Bucket* bucket) {
         FAIL("an upload never reads");
     }
     auto next = std::make_unique<mg::Decision>();
-    mg::decide_finish(config, req, d->mode, d->plan, obj, next.get());
+    mg::decide_finish(config, req, d->mode, d->key_view(), d->plan, obj, next.get());
     d = std::move(next);
   }
   REQUIRE_FALSE(d->fetch);

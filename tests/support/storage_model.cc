@@ -20,7 +20,7 @@ int decide_with_model(const Config& config, const RequestFacts& req, const Model
     Mode mode = out->mode;
     ObjectFacts facts = obj.facts;
     facts.result = storage_model_result(performed, obj);
-    decide_finish(config, req, mode, performed, facts, out);
+    decide_finish(config, req, mode, out->key_view(), performed, facts, out);
   }
   return ops;
 }

@@ -7,7 +7,7 @@
 namespace mgtest {
 
 struct Input {
-  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, content_type, content_length, etag, type, cached, cached_size, head, body_md5, stored_md5;
+  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, content_type, content_length, etag, type, cached, cached_size, head, body_md5, stored_md5, key;
   double now = 0;  // now, unix seconds
   double revocation_age = 0;  // seconds since the last snapshot load attempt started (an isolate that never trie
   std::uint32_t sample = 0;  // sample: 0..999999, uniform random, for log sampling
@@ -76,6 +76,7 @@ inline const std::string* in_strings(const Input& in, std::size_t s) {
     case mg::wire::in_head: return &in.head;
     case mg::wire::in_body_md5: return &in.body_md5;
     case mg::wire::in_stored_md5: return &in.stored_md5;
+    case mg::wire::in_key: return &in.key;
     default: return nullptr;
   }
 }

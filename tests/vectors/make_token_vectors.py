@@ -21,7 +21,14 @@ One JSON object per line:
   want     the Reason name (reason.cc): "serve_full" means accepted
   mode     the verdict's mode: "none", "pub" or "priv"
   exp      (optional) the verdict's exp; not checked when absent
-  mint     (optional) {"key", "mode", "exp", "secret"}: token_mint must produce `token` byte for byte
+  mint     (optional) {"key", "mode", "exp", "secret"}: token_mint must produce `token` byte for byte;
+           mode "put" adds "ct" and, when the backend set one, "n": token_mint_put must produce it
+  write    (optional, default false) the request writes (PUT): only put tokens are accepted
+  max_upload_ttl  (optional, default 3600) the put tokens' longest lifetime (MEDIA_MAX_UPLOAD_TTL_SECONDS)
+  ct, n    (optional) an accepted put token's verdict: its ct, and its n (0 when absent)
+
+Put tokens (docs/UPLOADS.md, "For the backend team") are minted by mint_put_token below,
+the lines the backend copies.
 
 Usage: python3 tests/vectors/make_token_vectors.py  (from anywhere)
 """
@@ -68,19 +75,38 @@ def backend_mint(key: str, mode: str, exp=None, secret: str = SECRET) -> str:
     return sign(backend_payload(key, mode, exp), secret)
 
 
+# The backend's put token (docs/UPLOADS.md, "For the backend team"): these lines are
+# copied there verbatim; tests/docs/docs.test.js checks that they still are.
+def mint_put_token(key: str, ct: str, exp: int, secret: str, n: int = None) -> str:
+    d = {"ct": ct, "e": exp, "k": key.lstrip("/"), "m": "put"}
+    if n is not None:
+        d["n"] = n
+    payload = json.dumps(d, separators=(",", ":"), sort_keys=True).encode()
+    sig = hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).digest()
+    b64 = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode("ascii")
+    return b64(payload) + "." + b64(sig)
+
+
 def row(name, clause, token, key, want, mode="none", secrets=(SECRET,), now=E - 10, leeway=LEEWAY,
-        max_ttl=MAX_TTL, exp=None, mint=None):
+        max_ttl=MAX_TTL, exp=None, mint=None, write=False, max_upload_ttl=None, ct=None, n=None):
     assert name not in names, name
     names.add(name)
     # Every number must survive JSON.parse in the Worker tests.
-    for n in (now, leeway, max_ttl, exp, (mint or {}).get("exp")):
-        assert n is None or abs(n) < 2**53, name
+    for x in (now, leeway, max_ttl, exp, (mint or {}).get("exp"), (mint or {}).get("n"), max_upload_ttl, n):
+        assert x is None or abs(x) < 2**53, name
     r = {"name": name, "clause": clause, "token": token, "key": key, "secrets": list(secrets),
          "now": now, "leeway": leeway, "max_ttl": max_ttl, "want": want, "mode": mode}
     if exp is not None:
         r["exp"] = exp
     if mint is not None:
         r["mint"] = mint
+    if write:
+        r["write"] = True
+    if max_upload_ttl is not None:
+        r["max_upload_ttl"] = max_upload_ttl
+    if ct is not None:
+        r["ct"] = ct
+        r["n"] = n or 0
     rows.append(r)
 
 
@@ -485,6 +511,98 @@ signed("mode_priv_key_mismatch", "3 mode reported once read: denial under a priv
        '{"e":1767226200,"k":"u/b.png","m":"priv"}', "token_key_mismatch", mode="priv")
 signed("mode_none_on_bad_json", "3 mode not reported when the payload does not parse",
        '{"k":"u/a.png","m":"priv","m":"priv"}', "token_bad_payload")
+
+# ---- Put tokens (docs/UPLOADS.md, "The put token") ----
+
+PE = E  # a put token's e in these rows; now = PE - 10 unless a row says otherwise
+
+
+def minted_put(name, clause, key, ct, n=None, exp=PE, secret=SECRET, now=PE - 10, **kw):
+    """A backend put token that must verify for a PUT of its key and that token_mint_put must reproduce."""
+    token = mint_put_token(key, ct, exp, secret, n)
+    assert len(token) <= MAX_TOKEN, name
+    mint = {"key": key, "mode": "put", "ct": ct, "exp": exp, "secret": secret}
+    if n is not None:
+        mint["n"] = n
+    row(name, clause, token, key.lstrip("/"), "serve_full", "put", now=now, exp=exp, mint=mint, write=True,
+        ct=ct, n=n, **kw)
+
+
+P = "uploads 1 a put token for a PUT of its key (backend json.dumps, sort_keys)"
+for label, key in KEYS:
+    if len(key.lstrip("/")) > 700:
+        continue  # the long keys are the read rows' business
+    minted_put(f"put_{label}", P, key, "image/png")
+    minted_put(f"put_{label}_n", P, key, "video/mp4", n=104857600)
+for label, ct in [("jpeg", "image/jpeg"), ("webm", "video/webm"), ("quicktime", "video/quicktime"),
+                  ("avif", "image/avif"), ("heic", "image/heic"), ("unlisted", "text/html"),
+                  ("plus", "image/svg+xml"), ("non_ascii", "image/pngé"), ("astral", "video/😀"),
+                  ("quote_backslash", 'a/"b\\c'), ("ct_255", "a/" + "b" * 253),
+                  ("ct_255_two_byte", "a/" + "é" * 126 + "b")]:
+    minted_put(f"put_ct_{label}", "uploads 1 ct: any string of 1..255 bytes (the type list is the decision's)",
+               "u/me_1/clip.bin", ct)
+for label, n in [("1", 1), ("2_pow_31", 2**31), ("2_pow_53_minus_1", 2**53 - 1)]:
+    minted_put(f"put_n_{label}", "uploads 1 n: a positive integer", "u/me_1/a.png", "image/png", n=n)
+minted_put("put_previous_secret", "uploads 1 same secrets and rotation as reading", "u/me_1/a.png", "image/png",
+           secret=PREVIOUS, secrets=(SECRET, PREVIOUS))
+
+# The clock: e required, at most MEDIA_MAX_UPLOAD_TTL_SECONDS (+ leeway) ahead, expired after e + leeway.
+EXP = "uploads 1 e: expired after e + leeway"
+FAR = "uploads 1 e: refused beyond now + MEDIA_MAX_UPLOAD_TTL_SECONDS + leeway"
+minted_put("put_clock_at_e_plus_leeway", EXP, "u/a.png", "image/png", now=PE + 60)
+minted_put("put_clock_at_max_ttl", FAR, "u/a.png", "image/png", now=PE - 3660)
+minted_put("put_clock_short_ttl_edge", FAR, "u/a.png", "image/png", now=PE - 360, max_upload_ttl=300)
+minted_put("put_clock_long_ttl", FAR, "u/a.png", "image/png", now=PE - 86400, max_upload_ttl=86400)
+PUT_A = mint_put_token("u/a.png", "image/png", PE, SECRET)
+row("put_expired", EXP, PUT_A, "u/a.png", "token_expired", "put", now=PE + 61, exp=PE, write=True)
+row("put_expired_long_ago", EXP, PUT_A, "u/a.png", "token_expired", "put", now=PE + 86400, exp=PE, write=True)
+row("put_too_far", FAR, PUT_A, "u/a.png", "token_expiry_too_far", "put", now=PE - 3661, exp=PE, write=True)
+row("put_too_far_short_ttl", FAR, PUT_A, "u/a.png", "token_expiry_too_far", "put", now=PE - 361, exp=PE,
+    write=True, max_upload_ttl=300)
+row("put_too_far_read_ttl_ignored", "uploads 1 the read TTL does not bound a put token", PUT_A, "u/a.png",
+    "serve_full", "put", now=PE - 3000, exp=PE, write=True, max_ttl=60, ct="image/png")
+row("put_key_mismatch", "uploads 1 k: as for reading", PUT_A, "u/b.png", "token_key_mismatch", "put", write=True)
+row("put_bad_signature", "uploads 1 same HMAC", mint_put_token("u/a.png", "image/png", PE, "another secret"),
+    "u/a.png", "token_bad_signature", write=True)
+
+# Wrong mode, both ways: a put token never reads, a pub/priv token never writes.
+W = "uploads 1 a put token never reads; pub and priv never write"
+row("put_token_on_read", W, PUT_A, "u/a.png", "token_wrong_mode", "put")
+row("put_token_on_read_expired", W, PUT_A, "u/a.png", "token_wrong_mode", "put", now=PE + 100000)
+signed("put_token_on_read_bad_ct", W + " (mode first)", '{"ct":1,"e":1767226200,"k":"u/a.png","m":"put"}',
+       "token_wrong_mode", mode="put")
+row("pub_token_on_write", W, backend_mint("u/a.png", "pub"), "u/a.png", "token_wrong_mode", "pub", write=True)
+row("priv_token_on_write", W, backend_mint("u/a.png", "priv", E), "u/a.png", "token_wrong_mode", "priv",
+    write=True)
+row("priv_token_on_write_expired", W, backend_mint("u/a.png", "priv", E), "u/a.png", "token_wrong_mode", "priv",
+    now=E + 100000, write=True)
+signed("put_mode_upper", "uploads 1 m is exactly \"put\"", '{"ct":"image/png","e":1767226200,"k":"u/a.png","m":"PUT"}',
+       "token_bad_mode", write=True)
+
+# ct and n: what the token allows, checked before e.
+B = "uploads 1 ct: a string of 1..255 bytes; n: an integer >= 1 when present"
+for label, ct in [("missing", None), ("number", "1"), ("null", "null"), ("true", "true"), ("array", '["image/png"]'),
+                  ("object", '{"t":"image/png"}'), ("empty", '""'), ("256_bytes", json.dumps("a/" + "b" * 254))]:
+    body = '{"e":1767226200,"k":"u/a.png","m":"put"}' if ct is None else \
+        '{"ct":' + ct + ',"e":1767226200,"k":"u/a.png","m":"put"}'
+    signed(f"put_ct_{label}", B, body, "token_bad_payload", mode="put", write=True)
+for label, n in [("0", "0"), ("minus_1", "-1"), ("float", "1.5"), ("float_integral", "5.0"), ("exponent", "1e3"),
+                 ("string", '"5"'), ("null", "null"), ("true", "true"), ("array", "[5]"),
+                 ("int64_max_plus_1", str(INT64_MAX + 1)), ("negative_zero", "-0")]:
+    signed(f"put_n_{label}", B, '{"ct":"image/png","e":1767226200,"k":"u/a.png","m":"put","n":' + n + "}",
+           "token_bad_payload", mode="put", write=True)
+signed("put_n_int64_max", B, '{"ct":"image/png","e":1767226200,"k":"u/a.png","m":"put","n":' + str(INT64_MAX) + "}",
+       "serve_full", mode="put", write=True, exp=PE)
+signed("put_bad_ct_before_no_e", B + " (before e)", '{"ct":"","k":"u/a.png","m":"put"}', "token_bad_payload",
+       mode="put", write=True)
+N_PUT = "uploads 1 e: required in a put token"
+for label, e in [("missing", None), ("string", '"1767226200"'), ("float", "1.5"), ("null", "null")]:
+    body = '{"ct":"image/png","k":"u/a.png","m":"put"}' if e is None else \
+        '{"ct":"image/png","e":' + e + ',"k":"u/a.png","m":"put"}'
+    signed(f"put_e_{label}", N_PUT, body, "token_no_expiry", mode="put", write=True)
+signed("put_member_order", "uploads 1 member order does not matter",
+       '{"m":"put","n":5,"k":"u/a.png","e":1767226200,"ct":"image/png","x":[1]}', "serve_full", mode="put",
+       write=True, exp=PE, ct="image/png", n=5)
 
 # ---- Mint refusals (token_mint returns 0; no token) are in test_token.cc: they need raw bytes. ----
 

@@ -1,6 +1,7 @@
 // Native vs Wasm through the real ABI (scripts/differential.mjs, docs/TESTING.md): the same
 // random calls through worker-shim/mediagate.wasm, the Emscripten build and `mediagate abi`
-// must produce byte-identical outputs. A CI-sized run; the script runs millions.
+// must produce byte-identical outputs, reads and uploads (PUT) alike. A CI-sized run; the script
+// runs millions.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runDifferential } from "../lib/differential.mjs";
@@ -17,6 +18,11 @@ describe("differential: native core vs both Wasm builds, through the ABI", () =>
     const seen = Object.keys(stats.statuses).map((s) => s.split(" ")[0]);
     for (const status of ["200", "206", "304", "400", "401", "404", "405", "410", "412", "416", "503"]) {
       assert.ok(seen.includes(status), `no ${status} among ${JSON.stringify(stats.statuses)}`);
+    }
+    // Uploads (PUT) through begin and every finish phase: the sniff, the put, the comparing head.
+    for (const answer of ["201 upload_stored", "200 upload_retry", "412 already_exists", "415 signature_mismatch", "415 type_mismatch",
+      "415 unsupported_type", "411 length_required", "413 too_large", "400 empty_upload", "400 incomplete_upload", "400 bad_length", "401 token_wrong_mode"]) {
+      assert.ok(stats.uploads[answer] > 0, `no ${answer} among the answers to PUT ${JSON.stringify(stats.uploads)}`);
     }
   });
 });

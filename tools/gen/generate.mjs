@@ -49,16 +49,22 @@ for (const [i, s] of IN_STRS.entries()) if (i >= REQUEST_STRINGS && !s.finish) t
 const VARS = settings.filter((s) => s.kind === "var");
 const CORE_SETTINGS = settings.filter((s) => s.kind !== "doc");
 
+// The first lines of a generated C++ header: the banner, what it is (`about`, comment
+// lines), #pragma once and its standard `includes`.
+function cppHeader(about, includes) {
+  return [`// ${BANNER}.`, ...about.map((line) => `// ${line}`), "#pragma once", ...includes.map((h) => `#include <${h}>`)];
+}
+
 // --- C++: wasm/src/wire_layout.h --------------------------------------------
 function cppLayout() {
   const pad = (s, n) => s.padEnd(n);
-  const L = [];
-  L.push(`// ${BANNER}.`);
-  L.push("// The binary protocol's layout (protocol.h, docs/ARCHITECTURE.md \"The Wasm ABI\"): offsets in bytes,");
-  L.push("// little-endian; f64 hold integers below 2^53. protocol.h documents how each block is read.");
-  L.push("#pragma once");
-  L.push("#include <cstddef>");
-  L.push("#include <cstdint>");
+  const L = cppHeader(
+    [
+      "The binary protocol's layout (protocol.h, docs/ARCHITECTURE.md \"The Wasm ABI\"): offsets in bytes,",
+      "little-endian; f64 hold integers below 2^53. protocol.h documents how each block is read.",
+    ],
+    ["cstddef", "cstdint"],
+  );
   L.push("");
   L.push('#include "decision.h"');
   L.push('#include "response.h"');
@@ -116,15 +122,14 @@ const stripMd = (s) => s.replaceAll("`", "");
 
 // --- C++: wasm/src/settings_table.h -----------------------------------------
 function cppSettings() {
-  const L = [];
-  L.push(`// ${BANNER}.`);
-  L.push("// Every setting the core reads, in validation order: config_load names the first invalid one");
-  L.push("// (protocol_read_config reads the vars, the CLI reads all of them from its environment).");
-  L.push("// Included by config.h; each setting's range, default and meaning: wasm/spec/settings.json.");
-  L.push("#pragma once");
-  L.push("#include <cstddef>");
-  L.push("#include <cstdint>");
-  L.push("#include <string_view>");
+  const L = cppHeader(
+    [
+      "Every setting the core reads, in validation order: config_load names the first invalid one",
+      "(protocol_read_config reads the vars, the CLI reads all of them from its environment).",
+      "Included by config.h; each setting's range, default and meaning: wasm/spec/settings.json.",
+    ],
+    ["cstddef", "cstdint", "string_view"],
+  );
   L.push("");
   L.push("namespace mg {");
   L.push("");
@@ -178,13 +183,15 @@ function cppSettings() {
 
 // --- C++: tests/support/wire_fields.h ----------------------------------------
 function cppTestFields() {
-  const L = [];
   const ctype = { u32: "std::uint32_t", f64: "double" };
-  L.push(`// ${BANNER}.`);
-  L.push("// tests/support/wire.h's layout part: an input's and a decision's fields, and their offsets.");
-  L.push("// Included by wire.h (after its byte helpers); codes are plain numbers so that a test can");
-  L.push("// write ones the core must refuse.");
-  L.push("#pragma once");
+  const L = cppHeader(
+    [
+      "tests/support/wire.h's layout part: an input's and a decision's fields, and their offsets.",
+      "Included by wire.h (after its byte helpers); codes are plain numbers so that a test can",
+      "write ones the core must refuse.",
+    ],
+    [],
+  );
   L.push("");
   L.push("namespace mgtest {");
   L.push("");

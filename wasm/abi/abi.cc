@@ -174,7 +174,7 @@ MG_EXPORT(mg_begin) std::int32_t mg_begin(std::int32_t len) {
   return write_decision();
 }
 
-// Phase 2: request facts, the fetch decision's plan echoed, and what storage
+// Phase 2: request facts, the fetch decision's plan and key echoed, and what storage
 // (or the edge cache) reported, in; a decision out.
 MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
   mg::FinishFacts fin;
@@ -186,7 +186,7 @@ MG_EXPORT(mg_finish) std::int32_t mg_finish(std::int32_t len) {
     return write_decision();
   }
   req.revocations = g_revocations;
-  mg::decide_finish(g_config, req, fin.mode, fin.performed, fin.object, &g_decision);
+  mg::decide_finish(g_config, req, fin.mode, fin.key, fin.performed, fin.object, &g_decision);
   return write_decision();
 }
 
@@ -238,22 +238,18 @@ MG_EXPORT(mg_snapshot_clear) std::int32_t mg_snapshot_clear() {
 MG_EXPORT(mg_snapshot_build_reset) void mg_snapshot_build_reset() { g_build_len = 0; }
 
 MG_EXPORT(mg_snapshot_build_add) std::int32_t mg_snapshot_build_add(std::int32_t len) {
-  std::string_view text(g_in, clamp_in(len));
   std::int32_t added = 0;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) continue;
+  bool grown = mg::protocol_for_each_line(std::string_view(g_in, clamp_in(len)), [&added](std::string_view name,
+                                                                                          std::string_view value) {
     std::uint64_t entry;
-    if (!mg::revocation_parse_kv(line.substr(0, tab), line.substr(tab + 1), &entry)) continue;
-    if (!region_reserve(&g_build, (g_build_len + 1) * sizeof entry, g_build_len * sizeof entry)) return -1;
+    if (!mg::revocation_parse_kv(name, value, &entry)) return true;
+    if (!region_reserve(&g_build, (g_build_len + 1) * sizeof entry, g_build_len * sizeof entry)) return false;
     std::memcpy(g_build.p + g_build_len * sizeof entry, &entry, sizeof entry);
     ++g_build_len;
     ++added;
-  }
-  return added;
+    return true;
+  });
+  return grown ? added : -1;
 }
 
 // Adds the installed snapshot's entries outside the span (after, through]

@@ -1,6 +1,7 @@
 // mediagate: the operator's and the test suite's view of the same core that
 // runs in the Worker (docs/CLI.md).
 //   mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]
+//   mediagate mint --upload --key KEY --type TYPE [--max-bytes N] [--ttl SECONDS] [--url] [--now T]
 //   mediagate verify URL [--now T]
 //   mediagate explain            (JSON lines on stdin -> JSON lines on stdout)
 //   mediagate revoke KEY [--scope all|public] [--local] [--apply]
@@ -73,7 +74,9 @@ struct Command {
   const char* summary;   // one line for the command list
 };
 const Command kCommands[] = {
-    {"mint", "mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n",
+    {"mint",
+     "mediagate mint --key KEY (--public | --private [--ttl SECONDS]) [--url] [--now T]\n"
+     "       mediagate mint --upload --key KEY --type TYPE [--max-bytes N] [--ttl SECONDS] [--url] [--now T]\n",
      "a token (or with --url the whole path), byte-identical to the backend's"},
     {"verify", "mediagate verify URL [--now T]\n", "what the gate thinks of a URL's token (exit 1 unless valid)"},
     {"explain", "mediagate explain < requests.jsonl > answers.jsonl\n",
@@ -114,6 +117,25 @@ void print_help(std::FILE* out) {
 
 void print_command_help(const Command& c, std::FILE* out) {
   std::fprintf(out, "usage: %s  %s\n", c.synopsis, c.summary);
+  if (c.name == "mint")
+    std::fputs(
+        "  --public | --private   a read token (--ttl: default 600, clamped to 60..3600)\n"
+        "  --upload               a put token for one PUT of --type (lower-cased, parameters dropped),\n"
+        "                         at most --max-bytes bytes if given (--ttl: default 300, clamped to 60..3600)\n"
+        "  --url                  the whole path, /m/<quoted key>?t=<token>\n",
+        out);
+  if (c.name == "explain")
+    std::fputs(
+        "input, one JSON object per line:\n"
+        "  {\"method\":\"GET\",\"url\":\"/m/<key>?t=<token>\",\"headers\":{\"range\":\"bytes=0-1\"},\"now\":1767225600,\n"
+        "   \"object\":{\"size\":1000,\"etag\":\"\\\"abc\\\"\",\"last_modified\":\"<HTTP-date>\",\"content_type\":\"image/png\"}}\n"
+        "  {\"method\":\"PUT\",\"url\":\"/m/<key>?t=<put token>\",\"headers\":{\"content-type\":\"image/png\",\n"
+        "   \"content-length\":\"1000\"},\"now\":1767225600,\"body_head\":\"<base64 of the body's first bytes>\"}\n"
+        "  body_head (PUT): at least min(content-length, 256) bytes; fewer: the body ends there\n"
+        "output, one JSON object per line: status, reason, headers, body, span (docs/CLI.md); for a PUT\n"
+        "  whose first bytes pass, the write the Worker would ask of R2 instead:\n"
+        "  {\"storage\":{\"op\":\"put\",\"key\",\"length\",\"content_type\"}} (without body_head: {\"op\":\"sniff\",\"length\"})\n",
+        out);
   if (c.name == "mint" || c.name == "verify" || c.name == "explain" || c.name == "fingerprint")
     std::fputs("environment: MEDIA_TOKEN_SECRET [MEDIA_TOKEN_SECRET_PREVIOUS] and the [vars] of wrangler.toml\n", out);
 }
@@ -169,41 +191,87 @@ int cmd_fingerprint() {
   return 0;
 }
 
+// The media type a put token's ct names, as the backend writes it
+// (docs/UPLOADS.md, "For the backend team"): before any ';', trimmed, lower-case.
+std::string put_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  std::string out(type);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A positive decimal number (--max-bytes): digits only, 1 .. 2^53 - 1 (the
+// backend's JSON integers must survive a JavaScript reader too).
+bool positive_decimal(const char* text, std::uint64_t* out) {
+  std::uint64_t v = 0;
+  if (!*text) return false;
+  for (const char* p = text; *p; ++p) {
+    if (*p < '0' || *p > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(*p - '0');
+    if (v > (1ull << 53) - 1) return false;
+  }
+  *out = v;
+  return v >= 1;
+}
+
 int cmd_mint(int argc, char** argv) {
   const char* key = nullptr;
   const char* now_arg = nullptr;
-  int mode = 0;
-  long ttl = 600;
+  const char* type = nullptr;
+  const char* max_arg = nullptr;
+  int mode = 0;  // 1 public, 2 private, 3 put (--upload)
+  const char* ttl_arg = nullptr;
   bool url = false;
   for (int i = 0; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--key" && i + 1 < argc) key = argv[++i];
-    else if (a == "--public") mode = 1;
-    else if (a == "--private") mode = 2;
-    else if (a == "--ttl" && i + 1 < argc) ttl = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--public" && !mode) mode = 1;
+    else if (a == "--private" && !mode) mode = 2;
+    else if (a == "--upload" && !mode) mode = 3;
+    else if (a == "--type" && i + 1 < argc) type = argv[++i];
+    else if (a == "--max-bytes" && i + 1 < argc) max_arg = argv[++i];
+    else if (a == "--ttl" && i + 1 < argc) ttl_arg = argv[++i];
     else if (a == "--url") url = true;
     else if (a == "--now" && i + 1 < argc) now_arg = argv[++i];
-    else return usage_error("mint", "unknown or incomplete argument");
+    else return usage_error("mint", "unknown, repeated or incomplete argument");
   }
-  if (!key || !mode) return usage_error("mint", "needs --key and --public or --private");
+  if (!key || !mode) return usage_error("mint", "needs --key and one of --public, --private, --upload");
+  if (mode != 3 && (type || max_arg)) return usage_error("mint", "--type and --max-bytes go with --upload");
+  if (mode == 3 && !type) return usage_error("mint", "--upload needs --type (the media type the upload declares)");
+  std::uint64_t max_bytes = 0;  // no n
+  if (max_arg && !positive_decimal(max_arg, &max_bytes))
+    return usage_error("mint", "--max-bytes takes a whole number of bytes, 1 or more");
   bool set;
   std::string_view secret = mg::trim_ascii_space(env("MEDIA_TOKEN_SECRET", &set));
   if (secret.empty()) {
     std::fputs("mediagate mint: MEDIA_TOKEN_SECRET is not set\n", stderr);
     return 2;
   }
-  // The backend clamps the TTL to 60..3600 seconds.
+  // The backend clamps the TTL to 60..3600 seconds: 600 by default for
+  // reading, 300 for uploading (as long as the presigned URLs it replaces).
+  long ttl = ttl_arg ? std::strtol(ttl_arg, nullptr, 10) : mode == 3 ? 300 : 600;
   if (ttl < 60) ttl = 60;
   if (ttl > 3600) ttl = 3600;
   std::string_view k = key;
   while (!k.empty() && k.front() == '/') k.remove_prefix(1);
   std::int64_t exp = now_or(now_arg) + ttl;
   static char token[mg::kMaxTokenBytes * 2];
-  std::size_t n = mg::token_mint(k, mode == 1 ? mg::Mode::pub : mg::Mode::priv, exp, secret, token,
-                                 sizeof token);
-  if (!n) {
-    std::fputs("mediagate mint: the key is not valid UTF-8 or too long\n", stderr);
-    return 2;
+  std::size_t n = 0;
+  if (mode == 3) {
+    const std::string ct = put_type(type);
+    n = mg::token_mint_put(k, ct, max_bytes, exp, secret, token, sizeof token);
+    if (!n) {
+      std::fputs("mediagate mint: the key or the type is not valid UTF-8, or too long (or the type is empty)\n", stderr);
+      return 2;
+    }
+  } else {
+    n = mg::token_mint(k, mode == 1 ? mg::Mode::pub : mg::Mode::priv, exp, secret, token, sizeof token);
+    if (!n) {
+      std::fputs("mediagate mint: the key is not valid UTF-8 or too long\n", stderr);
+      return 2;
+    }
   }
   if (url) std::printf("/m/%s?t=%.*s\n", quote_path(k).c_str(), static_cast<int>(n), token);
   else std::printf("%.*s\n", static_cast<int>(n), token);
@@ -228,6 +296,13 @@ void split_url(std::string_view url, std::string_view* path, std::string_view* q
   resolved->assign(raw.size() + 1, '\0');
   resolved->resize(mg::path_resolve_dots(raw, resolved->data(), resolved->size()));
   *path = *resolved;
+}
+
+// The token's ct is one of MEDIA_UPLOAD_TYPES (as the core compares them).
+bool upload_type_listed(const mg::Config& config, std::string_view ct) {
+  for (std::size_t i = 0; i < config.n_upload_types; ++i)
+    if (config.upload_types[i] == ct) return true;
+  return false;
 }
 
 int cmd_verify(int argc, char** argv) {
@@ -261,6 +336,7 @@ int cmd_verify(int argc, char** argv) {
   std::size_t token_len = 0;
   mg::QueryToken qt = mg::query_token(query, token, sizeof token, &token_len);
   mg::Reason reason;
+  bool put = false;
   static mg::TokenDetails details;
   if (!config.problem.empty()) {
     reason = mg::Reason::not_configured;
@@ -276,9 +352,17 @@ int cmd_verify(int argc, char** argv) {
     policy.now = now;
     policy.leeway = config.leeway;
     policy.max_ttl = config.max_ttl;
+    policy.max_upload_ttl = config.max_upload_ttl;
     mg::TokenVerdict v = mg::token_inspect(std::string_view(token, token_len),
                                            std::string_view(key, key_len), true, secrets, 2,
                                            policy, &details);
+    // A put token is judged as the PUT it was minted for (docs/UPLOADS.md).
+    if (details.mode == mg::Mode::put) {
+      put = true;
+      policy.write = true;
+      v = mg::token_inspect(std::string_view(token, token_len), std::string_view(key, key_len), true, secrets, 2,
+                            policy, &details);
+    }
     reason = v.reason;
     w.Key("payload");
     if (details.payload_len) w.String(details.payload, static_cast<rapidjson::SizeType>(details.payload_len));
@@ -294,6 +378,14 @@ int cmd_verify(int argc, char** argv) {
     w.Key("mode");
     w.String(mg::mode_name(details.mode).data(),
              static_cast<rapidjson::SizeType>(mg::mode_name(details.mode).size()));
+    if (put) {
+      w.Key("ct");
+      if (details.has_ct) w.String(details.ct, static_cast<rapidjson::SizeType>(details.ct_len));
+      else w.Null();
+      w.Key("n");
+      if (details.max_bytes) w.Uint64(details.max_bytes);
+      else w.Null();
+    }
     if (details.has_exp) {
       w.Key("expires");
       w.Int64(details.exp);
@@ -304,11 +396,17 @@ int cmd_verify(int argc, char** argv) {
   if (key_ok && reason == mg::Reason::serve_full &&
       !mg::key_prefix_allowed(std::string_view(key, key_len), config.prefixes, config.n_prefixes))
     reason = mg::Reason::prefix_not_allowed;
+  // A valid put token still needs uploads on (else every PUT is 405) and a
+  // ct the deployment takes (else 415).
+  if (put && reason == mg::Reason::serve_full && !config.uploads) reason = mg::Reason::method_not_allowed;
+  if (put && reason == mg::Reason::serve_full && !upload_type_listed(config, std::string_view(details.ct, details.ct_len)))
+    reason = mg::Reason::unsupported_type;
   const mg::ReasonInfo& info = mg::reason_info(reason);
   w.Key("verdict");
   w.String(reason == mg::Reason::serve_full ? "valid" : info.name.data());
   w.Key("status");
-  w.Int(reason == mg::Reason::serve_full ? 200 : info.status);
+  // Valid: 200 for a read, 201 for an upload whose body then passes its checks.
+  w.Int(reason == mg::Reason::serve_full ? (put ? 201 : 200) : info.status);
   if (!info.body.empty()) {
     w.Key("body");
     w.String(info.body.data(), static_cast<rapidjson::SizeType>(info.body.size()));
@@ -339,22 +437,91 @@ void explain_error(const char* message) {
   std::printf("%s\n", sb.GetString());
 }
 
+// body_head: standard base64 (RFC 4648 section 4, padding optional) or
+// base64url (section 5), decoded by the core's own decoders (token.h).
+bool body_head_decode(std::string_view in, std::string* out) {
+  out->assign(in.size(), '\0');  // decoded bytes never outnumber the characters
+  auto* bytes = reinterpret_cast<unsigned char*>(out->data());
+  std::size_t n = 0;
+  if (!mg::base64_decode(in, bytes, out->size(), &n) && !mg::b64url_decode(in, bytes, out->size(), &n)) return false;
+  out->resize(n);
+  return true;
+}
+
+// Prints what the Worker would ask storage to do next for an upload, and
+// stops there: {"storage":{"op":"sniff","length":N}} when the body's first
+// bytes were not given, {"storage":{"op":"put",...}} once they passed.
+void explain_storage_ask(const mg::Decision& d) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("storage");
+  w.StartObject();
+  w.Key("op");
+  w.String(d.plan.op == mg::StorageOp::sniff ? "sniff" : "put");
+  if (d.plan.op == mg::StorageOp::sniff) {
+    w.Key("length");
+    w.Uint64(d.plan.range.length);
+  } else {
+    w.Key("key");
+    w.String(d.key, static_cast<rapidjson::SizeType>(d.key_len));
+    w.Key("length");
+    w.Uint64(d.upload_length);
+    w.Key("content_type");
+    w.String(d.put_type, static_cast<rapidjson::SizeType>(d.put_type_len));
+  }
+  w.EndObject();
+  w.EndObject();
+  std::printf("%s\n", sb.GetString());
+}
+
+// A PUT through the core's begin and sniff phases, as the Worker runs them:
+// the sniff reads the first min(content-length, 256) bytes of the body, and
+// a body that ends before them is `incomplete` (worker-shim/upload.js).
+// Returns true with the answer in `d`, false after printing the storage
+// operation the Worker would perform next (the put, or a sniff with no
+// body_head given).
+bool explain_upload(const mg::Config& config, const mg::RequestFacts& req, const std::string* body_head,
+                    mg::Decision* d) {
+  mg::decide_begin(config, req, d);
+  if (!d->fetch) return true;
+  if (d->plan.op != mg::StorageOp::sniff || !body_head) {
+    explain_storage_ask(*d);
+    return false;
+  }
+  const mg::Plan performed = d->plan;
+  const mg::Mode mode = d->mode;
+  mg::ObjectFacts facts;
+  facts.source = mg::ObjectSource::storage;
+  if (body_head->size() < performed.range.length) {
+    facts.result = mg::StorageResult::incomplete;
+  } else {
+    facts.result = mg::StorageResult::ok;
+    facts.head = std::string_view(*body_head).substr(0, performed.range.length);
+  }
+  mg::decide_finish(config, req, mode, d->key_view(), performed, facts, d);
+  if (!d->fetch) return true;
+  explain_storage_ask(*d);
+  return false;
+}
+
 void explain_line(const mg::Config& config, const std::string& line) {
   rapidjson::Document doc;
   doc.Parse(line.c_str(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return explain_error("input is not a JSON object");
 
   // Header names are case-insensitive: lower-case them into owned strings.
-  std::string headers[6];
-  bool have[6] = {};
-  static const char* kNames[6] = {"range", "if-match", "if-none-match", "if-modified-since",
-                                  "if-unmodified-since", "if-range"};
+  constexpr int kHeaders = 8;
+  std::string headers[kHeaders];
+  bool have[kHeaders] = {};
+  static const char* kNames[kHeaders] = {"range", "if-match", "if-none-match", "if-modified-since",
+                                         "if-unmodified-since", "if-range", "content-type", "content-length"};
   auto hit = doc.FindMember("headers");
   if (hit != doc.MemberEnd() && hit->value.IsObject()) {
     for (auto& m : hit->value.GetObject()) {
       std::string name(m.name.GetString(), m.name.GetStringLength());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      for (int i = 0; i < 6; ++i)
+      for (int i = 0; i < kHeaders; ++i)
         if (name == kNames[i] && m.value.IsString() && !have[i]) {
           headers[i].assign(m.value.GetString(), m.value.GetStringLength());
           have[i] = true;
@@ -375,6 +542,8 @@ void explain_line(const mg::Config& config, const std::string& line) {
   req.cond.if_modified_since = headers[3];
   req.cond.if_unmodified_since = headers[4];
   req.cond.if_range = headers[5];
+  req.content_type = headers[6];
+  req.content_length = headers[7];
 
   mg::ModelObject object;
   auto oit = doc.FindMember("object");
@@ -392,9 +561,23 @@ void explain_line(const mg::Config& config, const std::string& line) {
     object.facts.uploaded = lm;
   }
 
+  // An upload's body: its first bytes, base64 (absent: not given).
+  std::string body_head;
+  bool have_body_head = false;
+  auto bit = doc.FindMember("body_head");
+  if (bit != doc.MemberEnd()) {
+    if (!bit->value.IsString() ||
+        !body_head_decode(std::string_view(bit->value.GetString(), bit->value.GetStringLength()), &body_head))
+      return explain_error("body_head is not base64");
+    have_body_head = true;
+  }
+
   static mg::Decision d;
-  if (mg::decide_with_model(config, req, object, &d) < 0)
+  if (req.method == "PUT") {
+    if (!explain_upload(config, req, have_body_head ? &body_head : nullptr, &d)) return;
+  } else if (mg::decide_with_model(config, req, object, &d) < 0) {
     return explain_error("the gate asked for more than two storage operations");
+  }
 
   const mg::Response& r = d.response;
   rapidjson::StringBuffer sb;
@@ -413,7 +596,7 @@ void explain_line(const mg::Config& config, const std::string& line) {
   }
   w.EndObject();
   if (r.body == mg::BodySource::text) {
-    std::string_view body = mg::reason_info(r.reason).body;
+    std::string_view body = r.text.empty() ? mg::reason_info(r.reason).body : r.text;
     w.Key("body");
     w.String(body.data(), static_cast<rapidjson::SizeType>(body.size()));
   }

@@ -67,16 +67,24 @@ Cond check_if_match(const ConditionalHeaders& h, const Validators& v) {
   return etag_list_matches_strong(h.if_match, v.etag) ? Cond::is_true : Cond::is_false;
 }
 
-// Section 13.1.4: ignored with If-Match, with an invalid date, or when the
-// object has no modification date. True when last_modified <= date.
+// Sections 13.1.3 and 13.1.4: a date precondition (`header`) is ignored
+// when absent, with its entity-tag counterpart (`etag_header`), with an
+// invalid date, or when the object has no modification date; otherwise it
+// asks whether last_modified <= the date (`not_later` is the answer to give
+// when it is).
+Cond check_date(std::string_view header, std::string_view etag_header, const Validators& v, std::int64_t now,
+                Cond not_later) {
+  if (header.empty() || !etag_header.empty() || !v.has_last_modified) return Cond::none;
+  std::int64_t date = 0;
+  if (!http_date_parse(ascii_trim_ows(header), now, &date)) return Cond::none;
+  if (v.last_modified <= date) return not_later;
+  return not_later == Cond::is_true ? Cond::is_false : Cond::is_true;
+}
+
+// Section 13.1.4: ignored with If-Match. True when last_modified <= date.
 Cond check_if_unmodified_since(const ConditionalHeaders& h, const Validators& v,
                                std::int64_t now) {
-  if (h.if_unmodified_since.empty() || !h.if_match.empty() || !v.has_last_modified) {
-    return Cond::none;
-  }
-  std::int64_t date = 0;
-  if (!http_date_parse(ascii_trim_ows(h.if_unmodified_since), now, &date)) return Cond::none;
-  return v.last_modified <= date ? Cond::is_true : Cond::is_false;
+  return check_date(h.if_unmodified_since, h.if_match, v, now, Cond::is_true);
 }
 
 // Section 13.1.2: If-None-Match uses the weak comparison; false on a match.
@@ -85,17 +93,11 @@ Cond check_if_none_match(const ConditionalHeaders& h, const Validators& v) {
   return etag_list_matches_weak(h.if_none_match, v.etag) ? Cond::is_false : Cond::is_true;
 }
 
-// Section 13.1.3: ignored with If-None-Match, with an invalid date, or when
-// the object has no modification date. False when last_modified <= date; a
-// date in the future is compared like any other (contract section 6).
+// Section 13.1.3: ignored with If-None-Match. False when last_modified <=
+// date; a date in the future is compared like any other (contract section 6).
 Cond check_if_modified_since(const ConditionalHeaders& h, const Validators& v,
                              std::int64_t now) {
-  if (h.if_modified_since.empty() || !h.if_none_match.empty() || !v.has_last_modified) {
-    return Cond::none;
-  }
-  std::int64_t date = 0;
-  if (!http_date_parse(ascii_trim_ows(h.if_modified_since), now, &date)) return Cond::none;
-  return v.last_modified <= date ? Cond::is_false : Cond::is_true;
+  return check_date(h.if_modified_since, h.if_none_match, v, now, Cond::is_false);
 }
 
 }  // namespace

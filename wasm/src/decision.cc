@@ -1,5 +1,7 @@
 #include "decision.h"
 
+#include <cstring>
+
 #include "ascii.h"
 #include "decimal.h"
 #include "edge_cache.h"
@@ -391,8 +393,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
 // ---- decide_finish: the RFC 9110 steps, in order ---------------------------
 
 // What the finish phase works from: the request, the token's mode, the read
-// performed, what it returned, and the request's key (empty if the path no
-// longer decodes, which decide_begin has ruled out).
+// performed, what it returned, and the request's key (decide_begin's, echoed).
 struct Finish {
   const Config& config;
   const RequestFacts& req;
@@ -634,12 +635,16 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out) 
   observe(config, req, out);
 }
 
-void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
-                   const ObjectFacts& obj, Decision* out) {
-  if (req.too_large) return decide_unreadable(config, req, mode, out);
+void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std::string_view key,
+                   const Plan& performed, const ObjectFacts& obj, Decision* out) {
+  if (req.too_large || key.empty() || key.size() > kMaxKeyBytes) return decide_unreadable(config, req, mode, out);
   reset(out);
   out->mode = mode;
-  std::string_view key = request_key(req, out) ? out->key_view() : std::string_view{};
+  // The key decide_begin decoded, echoed: copied, not decoded again (it may
+  // be out->key itself, Decision::key_view()).
+  if (key.data() != out->key) std::memcpy(out->key, key.data(), key.size());
+  out->key_len = key.size();
+  key = out->key_view();
   // An upload's phases, and only an upload's (a read never sniffs or puts).
   const bool write = config.uploads && req.method == "PUT";
   const bool write_op = performed.op == StorageOp::sniff || performed.op == StorageOp::put;

@@ -2,7 +2,7 @@
 // storage operation to perform and then an answer (docs/ARCHITECTURE.md).
 //
 //   decide_begin(config, request)            -> respond | fetch(plan)
-//   decide_finish(config, request, plan, obj) -> respond | fetch(exact plan)
+//   decide_finish(config, request, key, plan, obj) -> respond | fetch(exact plan)
 //
 // decide_finish asks for a second operation only on rare paths (a range
 // that starts past the end, an If-Range that no longer matches, several
@@ -239,9 +239,13 @@ void decide_begin(const Config& config, const RequestFacts& req, Decision* out);
 
 // Given the op that was performed and what storage reported, evaluates
 // preconditions (RFC 9110 13.2.2), Range and If-Range, and builds the
-// response; or asks for one more, exact, operation.
-void decide_finish(const Config& config, const RequestFacts& req, Mode mode, const Plan& performed,
-                   const ObjectFacts& obj, Decision* out);
+// response; or asks for one more, exact, operation. `mode` and `key` are
+// the fetch decision's, echoed: the key decide_begin decoded from the path
+// (Decision::key_view()), never decoded again here (it may be out->key
+// itself). An empty key, or one longer than kMaxKeyBytes, is unreadable
+// input: decide_unreadable's answer.
+void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std::string_view key,
+                   const Plan& performed, const ObjectFacts& obj, Decision* out);
 
 // The answer when decide_finish's inputs cannot be read (the shim broke the
 // protocol): 503 storage_unavailable, private, no-store, logged as every

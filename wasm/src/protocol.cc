@@ -12,18 +12,6 @@
 namespace mg {
 namespace {
 
-template <typename F>
-void for_each_line(std::string_view text, F&& f) {
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    std::size_t tab = line.find('\t');
-    if (tab == std::string_view::npos) continue;
-    f(line.substr(0, tab), line.substr(tab + 1));
-  }
-}
-
 void set_once(std::string_view* slot, bool* seen, std::string_view v) {
   if (*seen) return;
   *slot = v;
@@ -182,6 +170,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   std::uint32_t mode = get_u32(in, wire::kMode), op = get_u32(in, wire::kOp);
   std::uint32_t kind = get_u32(in, wire::kKind), attempt = get_u32(in, wire::kAttempt);
   f->mode = mode < wire::kModeCodes ? static_cast<Mode>(mode) : Mode::none;
+  f->key = s[wire::in_key];
   Plan& p = f->performed;
   p.op = op < wire::kStorageOpCodes ? static_cast<StorageOp>(op) : StorageOp::get;
   p.range.kind = kind < wire::kRangeHintKindCodes ? static_cast<RangeHintKind>(kind) : RangeHintKind::whole;
@@ -236,7 +225,7 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
 }
 
 void protocol_read_config(std::string_view text, ConfigText* cfg) {
-  for_each_line(text, [&](std::string_view name, std::string_view value) {
+  protocol_for_each_line(text, [&](std::string_view name, std::string_view value) {
     for (const settings::Setting& s : settings::kSettings) {
       if (s.name != name) continue;
       // The bucket binding's presence ("1"); secrets travel separately (mg_set_secret).
@@ -244,6 +233,7 @@ void protocol_read_config(std::string_view text, ConfigText* cfg) {
       else if (s.kind == settings::Kind::var) set_once(&(cfg->*s.value), &(cfg->*s.set), value);
       break;
     }
+    return true;
   });
 }
 

@@ -40,6 +40,7 @@ void protocol_read_request(std::string_view in, RequestFacts* req);
 struct FinishFacts {
   RequestFacts request;  // the request part, read in the same pass
   Mode mode = Mode::none;
+  std::string_view key;  // the fetch decision's key, echoed (decide_finish checks it)
   Plan performed;
   ObjectFacts object;
   bool valid = false;   // the whole input present and the echoed plan well-formed
@@ -47,6 +48,22 @@ struct FinishFacts {
   char head_buf[kSignatureBytes];  // an upload's first bytes, decoded
 };
 void protocol_read_finish(std::string_view in, FinishFacts* f);
+
+// The text inputs (configuration, the revocation builder's entries): calls
+// f(name, value) for each "name<TAB>value" line of `text`, in order (a line
+// without a tab is skipped), until f returns false. False when it did.
+template <typename F>
+bool protocol_for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    if (!f(line.substr(0, tab), line.substr(tab + 1))) return false;
+  }
+  return true;
+}
 
 // Configuration [vars] and bindings, as name<TAB>value lines: every var of
 // settings_table.h (generated from wasm/spec/settings.json; the first line of

@@ -146,7 +146,8 @@ std::size_t token_mint(std::string_view key, Mode mode, std::int64_t exp,
 // Mints a put token as the backend does (docs/UPLOADS.md): the payload
 // {"ct":ct,"e":exp,"k":key,"m":"put"} plus "n":max_bytes when max_bytes > 0,
 // in Python's sort_keys order. Same return and refusals as token_mint, and 0
-// when ct is empty, over kMaxMediaTypeBytes or not valid UTF-8.
+// when ct is empty, over kMaxMediaTypeBytes or not valid UTF-8, or max_bytes is
+// over INT64_MAX (Python would write it, but no verifier reads it as an integer).
 std::size_t token_mint_put(std::string_view key, std::string_view ct, std::uint64_t max_bytes,
                            std::int64_t exp, std::string_view secret, char* out, std::size_t cap);
 

@@ -11,7 +11,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 5;  // 5: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 uploads: the content-type and content-length strings, the first bytes and digests, the sniff and put operations, the exists and incomplete results, the put mode and the put type
+constexpr std::uint32_t kVersion = 6;  // 6: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 uploads: the content-type and content-length strings, the first bytes and digests, the sniff and put operations, the exists and incomplete results, the put mode and the put type; 6 the fetch decision's key echoed into `mg_finish` (input string `key`, last)
 constexpr std::size_t kInCap = 163840;  // the input buffer (wasm/abi/abi.cc)
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
@@ -37,7 +37,7 @@ constexpr std::size_t kRevocationLoading= 100; // u32 ms since the snapshot load
 constexpr std::size_t kLogRecent     = 104; // u32 denial and error log lines this isolate wrote in the second now (the log budget; both calls)
 constexpr std::size_t kInStrings     = 108; // first string byte
 // The strings, each NUL-terminated, in this order. mg_begin reads the first
-// 12 (kRequestStrings); mg_finish needs all 19.
+// 12 (kRequestStrings); mg_finish needs all 20.
 enum InString : std::size_t {
   in_method,                // method
   in_path,                  // path (as received, percent-encoded)
@@ -58,6 +58,7 @@ enum InString : std::size_t {
   in_head,                  // op sniff: the body's first bytes (the plan's length, or fewer when the body is shorter), in lowercase hex
   in_body_md5,              // after op put: the MD5 of the body as received, lowercase hex (empty when the body did not arrive whole)
   in_stored_md5,            // storage: the object's MD5 as R2 reports it (checksums.md5), lowercase hex; empty when R2 has none (multipart objects)
+  in_key,                   // key: the fetch decision's key, echoed (the storage key mg_begin decoded from the path; mg_finish does not decode it again, and answers 503 when it is missing or longer than 1024 bytes)
   in_count_
 };
 constexpr std::size_t kRequestStrings = in_etag;
@@ -104,7 +105,7 @@ enum OutString : std::size_t {
   out_reason,       // reason (the Reason enum's name: log and metric bucket)
   out_event,        // log event
   out_mode,         // mode name: none, pub, priv or put
-  out_key,          // decoded key (with a plan: the storage key; with an answer: the log's key, token-shaped text redacted)
+  out_key,          // decoded key (with a plan: the storage key, echoed into mg_finish; with an answer: the log's key, token-shaped text redacted)
   out_cache_path,   // cache path (the token-free canonical path: the edge cache key; fetch, flag store, flag fill)
   out_request_id,   // request id (only a plain id that is not token-shaped)
   out_text,         // text body (body text)
