@@ -89,7 +89,7 @@ done
 mkdir -p build/tmp
 DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
 log "starting wrangler dev on 127.0.0.1 (port picked by the kernel, behind the dev front)"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --var MEDIA_UPLOADS:on --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --inspector-port 0 --var MEDIA_UPLOADS:on --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
 tail -n +1 -f "$DEV_LOG" &
 TAIL_PID=$!
