@@ -23,6 +23,10 @@ constexpr std::string_view kPathPrefix = "/m/";
 
 bool is_head(const RequestFacts& req) { return req.method == "HEAD"; }
 
+// The request is an upload (docs/UPLOADS.md): a PUT, with uploads on. The one
+// place every phase asks, so begin, finish and the unreadable answer agree.
+bool is_upload(const Config& config, const RequestFacts& req) { return config.uploads && req.method == "PUT"; }
+
 Plan exact_plan(ByteSpan span, std::uint64_t size) {
   Plan p;
   p.op = StorageOp::get;
@@ -347,7 +351,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   if (req.too_large) return answer(config, req, Reason::request_too_large, Mode::none, out);
   // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
-  const bool write = config.uploads && req.method == "PUT";
+  const bool write = is_upload(config, req);
   if (req.method != "GET" && req.method != "HEAD" && !write)
     return answer(config, req, Reason::method_not_allowed, Mode::none, out);
   out->upload = write;
@@ -646,7 +650,7 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std
   out->key_len = key.size();
   key = out->key_view();
   // An upload's phases, and only an upload's (a read never sniffs or puts).
-  const bool write = config.uploads && req.method == "PUT";
+  const bool write = is_upload(config, req);
   const bool write_op = performed.op == StorageOp::sniff || performed.op == StorageOp::put;
   if (write != (mode == Mode::put) || (write_op && !write)) return decide_unreadable(config, req, mode, out);
   if (write) upload_finish(config, req, performed, obj, key, out);
@@ -657,7 +661,7 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std
 
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out) {
   reset(out);
-  out->upload = config.uploads && req.method == "PUT";
+  out->upload = is_upload(config, req);
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
