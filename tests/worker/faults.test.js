@@ -15,7 +15,7 @@ import { Response } from "miniflare";
 import { DEFAULT_BINDINGS, FLAKY_KV_DOWN, OBJECTS, ORIGIN, SECURITY_HEADERS, bytes, get, innerKv, loggedEvents, mediaUrl, mint, quotePath, revocationName, startGate, waitForLog, workerLog } from "./helpers.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT, mintPut, rawRequest } from "./helpers.js";
+import { ROOT, mintPut, rawRequest, storedObject } from "./helpers.js";
 
 const PNG = "u/me_1/0123456789abcdef0123456789abcdef.png"; // 1000 bytes
 const JPG = "u/me_1/café 😀.jpg"; // 4096 bytes
@@ -457,12 +457,8 @@ async function putTo(mf, key, body, ct = "image/png") {
 function putHead(key, ct, extra) {
   return `PUT /m/${quotePath(key)}?t=${mintPut(key, { ct })} HTTP/1.1\r\nhost: media.test\r\ncontent-type: ${ct}\r\n${extra}`;
 }
-// What the bucket holds under `key` (the real bucket behind the stand-in when there is one).
-async function holds(mf, key, inner) {
-  const r2 = inner ? await mf.getR2Bucket("INNER", "faulty-r2") : await mf.getR2Bucket("MEDIA_BUCKET");
-  const obj = await r2.get(key);
-  return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
-}
+// The bytes the bucket holds under `key` (the real bucket behind the stand-in when there is one).
+const holds = async (mf, key, inner) => (await storedObject(mf, key, { inner }))?.body ?? null;
 // The log line (and, with metrics, the data point) of the one request for `key` answered after `from`.
 async function uploadLine(from, key, { metrics = false } = {}) {
   const lines = () => loggedEvents(from).filter((e) => e.status !== undefined && e.key === key);

@@ -184,6 +184,16 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
   return mf;
 }
 
+// What the bucket holds under `key`, read back after an upload or a refusal:
+// null, or its bytes, stored content type and etag. `inner`: the real bucket
+// behind a `bucketFaults` gate's stand-in.
+export async function storedObject(mf, key, { inner = false } = {}) {
+  const r2 = inner ? await mf.getR2Bucket("INNER", "faulty-r2") : await mf.getR2Bucket("MEDIA_BUCKET");
+  const obj = await r2.get(key);
+  if (!obj) return null;
+  return { body: new Uint8Array(await obj.arrayBuffer()), type: obj.httpMetadata?.contentType, etag: obj.httpEtag };
+}
+
 // The real KV namespace behind a `flakyKv` gate's MEDIA_REVOCATIONS.
 export const FLAKY_KV_DOWN = "test:kv-down";
 export function innerKv(mf) {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
-import { BUILDS, DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, startGate, get, mint, mintPut, mintRaw, mediaUrl, pyJson, quotePath, rawRequest, revocationName, loggedEvents, waitForLog, workerLog } from "./helpers.js";
+import { BUILDS, DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, startGate, get, mint, mintPut, mintRaw, mediaUrl, pyJson, quotePath, rawRequest, revocationName, loggedEvents, waitForLog, workerLog, storedObject } from "./helpers.js";
 
 // Every denial logged (the tests send more than the default budget of 20 a second).
 const UPLOADS = { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on", MEDIA_LOG_DENIAL_BUDGET: "100000" };
@@ -42,16 +42,10 @@ async function upload(mf, key, body, { ct = "image/png", type = ct, token = {}, 
 }
 
 // What the bucket holds under `key`: null, or its bytes, stored type and etag.
-async function stored(mf, key) {
-  const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
-  const obj = await r2.get(key);
-  if (!obj) return null;
-  return { body: new Uint8Array(await obj.arrayBuffer()), type: obj.httpMetadata?.contentType, etag: obj.httpEtag };
-}
 async function seed(mf, key, body, type) {
   const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
   await r2.put(key, body, { httpMetadata: { contentType: type } });
-  return stored(mf, key);
+  return storedObject(mf, key);
 }
 
 // The one log line of the request answered after `from` with `status` (and,
@@ -74,7 +68,7 @@ async function assertRefused(mf, from, res, { status, word, reason, event = "med
   // A 405 line has no key: the method is refused before the path is read.
   const line = await lineOf(from, status, status === 405 ? null : key);
   assert.deepEqual([line.event, line.reason, line.method], [event, reason, method], label);
-  assert.deepEqual(await stored(mf, key), before, `${label}: R2 unchanged`);
+  assert.deepEqual(await storedObject(mf, key), before, `${label}: R2 unchanged`);
 }
 
 // Both builds of the core (the shipped WASI module and the Emscripten one).
@@ -96,7 +90,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
     assert.equal(res.headers["cache-control"], "private, no-store");
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(res.headers[name], value);
     const body = JSON.parse(res.text);
-    const obj = await stored(mf, key);
+    const obj = await storedObject(mf, key);
     assert.deepEqual(body, { key, size: png.length, etag: obj.etag, content_type: "image/png" });
     assert.deepEqual(obj.body, png);
     assert.equal(obj.type, "image/png");
@@ -113,7 +107,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
       const from = workerLog.length;
       const res = await upload(mf, key, file, { ct });
       assert.equal(res.status, 201, res.text);
-      const obj = await stored(mf, key);
+      const obj = await storedObject(mf, key);
       assert.deepEqual(JSON.parse(res.text), { key, size: file.length, etag: obj.etag, content_type: ct });
       assert.equal(res.headers["content-length"], String(Buffer.byteLength(res.text)));
       assert.deepEqual(obj.body, file);
@@ -143,7 +137,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
       assert.equal(res.status, 201, `${key}: ${res.text}`);
       assert.equal(JSON.parse(res.text).key, key);
       assert.match(res.text, /^[\x20-\x7e]*$/, "Python's json.dumps: non-ASCII as \\uXXXX");
-      assert.deepEqual((await stored(mf, key)).body, jpg, key);
+      assert.deepEqual((await storedObject(mf, key)).body, jpg, key);
       const back = await get(mf, mediaUrl(key, mint(key)));
       assert.equal(back.status, 200, key);
       assert.deepEqual(back.body, jpg, key);
@@ -156,7 +150,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
     const res = await upload(mf, key, png, { type: "IMAGE/PNG ; charset=binary" });
     assert.equal(res.status, 201, res.text);
     assert.equal(JSON.parse(res.text).content_type, "image/png");
-    assert.equal((await stored(mf, key)).type, "image/png");
+    assert.equal((await storedObject(mf, key)).type, "image/png");
   });
 
   it("nothing else of the request is stored: content-encoding, content-disposition, cache-control", async () => {
@@ -175,7 +169,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
     const key = "u/up/retry.jpg";
     const first = await upload(mf, key, jpg, { ct: "image/jpeg" });
     assert.equal(first.status, 201);
-    const before = await stored(mf, key);
+    const before = await storedObject(mf, key);
     let from = workerLog.length;
     const again = await upload(mf, key, jpg, { ct: "image/jpeg" });
     assert.equal(again.status, 200);
@@ -183,7 +177,7 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
     assert.equal(again.headers["cache-control"], "private, no-store");
     const line = await lineOf(from, 200, key);
     assert.deepEqual([line.event, line.reason], ["media.upload.retry", "upload_retry"]);
-    assert.deepEqual(await stored(mf, key), before);
+    assert.deepEqual(await storedObject(mf, key), before);
     // Other bytes, of another size and of the same size.
     const sameSize = jpg.slice();
     sameSize[jpg.length - 3] ^= 0xff;
@@ -199,9 +193,9 @@ for (const [build, wasmPath] of Object.entries(BUILDS)) describe(`PUT uploads ($
     const sameAgain = await upload(mf, "u/up/seeded-same.webp", media("cwebp-alpha.webp"), { ct: "image/webp" });
     assert.equal(sameAgain.status, 200, sameAgain.text);
     assert.deepEqual(JSON.parse(sameAgain.text), { key: "u/up/seeded-same.webp", size: same.body.length, etag: same.etag, content_type: "image/webp" });
-    assert.deepEqual(await stored(mf, "u/up/seeded-same.webp"), same);
+    assert.deepEqual(await storedObject(mf, "u/up/seeded-same.webp"), same);
     const seeded = "u/me_1/0123456789abcdef0123456789abcdef.png";
-    const old = await stored(mf, seeded);
+    const old = await storedObject(mf, seeded);
     from = workerLog.length;
     await assertRefused(mf, from, await upload(mf, seeded, media("magick.png")), { status: 412, word: "already_exists", reason: "already_exists" }, seeded, old, "seeded key");
   });
@@ -273,7 +267,7 @@ describe("PUT uploads: every refusal leaves R2 unchanged", { timeout: 180000 }, 
     const from = workerLog.length;
     await assertRefused(mf, from, await upload(mf, key, png, { token: { n: png.length - 1 } }), { status: 413, word: "too_large", reason: "too_large" }, key, null, "n - 1");
     assert.equal((await upload(mf, key, png, { token: { n: png.length } })).status, 201);
-    assert.deepEqual((await stored(mf, key)).body, png);
+    assert.deepEqual((await storedObject(mf, key)).body, png);
   });
 
   // A streamed body (fetch with a ReadableStream and duplex "half", as a
@@ -403,7 +397,7 @@ describe("PUT uploads: MEDIA_MAX_UPLOAD_BYTES", { timeout: 60000 }, () => {
     const exact = new Uint8Array(2000);
     exact.set(fits);
     assert.equal((await upload(mf, "u/cap/exact.png", exact, { token: { n: 5000 } })).status, 201);
-    assert.equal((await stored(mf, "u/cap/exact.png")).body.length, 2000);
+    assert.equal((await storedObject(mf, "u/cap/exact.png")).body.length, 2000);
   });
 });
 
@@ -445,7 +439,7 @@ describe("uploads off (the default): the read-only gate, byte for byte", { timeo
     const png = media("magick.png");
     const key = "u/off/photo.png";
     const seeded = "u/me_1/0123456789abcdef0123456789abcdef.png";
-    const old = await stored(mf, seeded);
+    const old = await storedObject(mf, seeded);
     const answers = [];
     for (const method of ["PUT", "POST", "PATCH", "DELETE"]) {
       for (const k of [key, seeded]) {
@@ -470,7 +464,7 @@ describe("uploads off (the default): the read-only gate, byte for byte", { timeo
     for (const method of ["GET", "HEAD"]) {
       const from = workerLog.length;
       const res = await get(mf, mediaUrl(key, mintPut(key)), { method });
-      await assertRefused(mf, from, res, { status: 401, word: "forbidden", reason: "token_wrong_mode", event: "media.worker.deny", method }, key, await stored(mf, key), method);
+      await assertRefused(mf, from, res, { status: 401, word: "forbidden", reason: "token_wrong_mode", event: "media.worker.deny", method }, key, await storedObject(mf, key), method);
     }
   });
 });

@@ -8,7 +8,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
-import { DEFAULT_BINDINGS, startGate, get, mintPut, mediaUrl, quotePath, waitForLog, loggedEvents, workerLog } from "./helpers.js";
+import { DEFAULT_BINDINGS, startGate, get, mintPut, mediaUrl, quotePath, waitForLog, loggedEvents, workerLog, storedObject } from "./helpers.js";
 
 const UPLOADS = { ...DEFAULT_BINDINGS, MEDIA_UPLOADS: "on" };
 const md5 = (b) => createHash("md5").update(b).digest("hex");
@@ -24,10 +24,8 @@ async function upload(mf, key, body) {
   return get(mf, mediaUrl(key, mintPut(key, { ct: "image/jpeg" })), { method: "PUT", body, headers: { "content-type": "image/jpeg" } });
 }
 
-async function stored(mf, key) {
-  const obj = await (await mf.getR2Bucket("MEDIA_BUCKET")).get(key);
-  return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
-}
+// The bytes the bucket holds under `key`, or null.
+const stored = async (mf, key) => (await storedObject(mf, key))?.body ?? null;
 
 describe("PUT uploads of many chunks", { timeout: 120000 }, () => {
   let mf;
