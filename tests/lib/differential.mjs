@@ -249,6 +249,50 @@ const MAGIC = [
   "00000018667479706973736f6d00000200", "0000001466747970717420200000020071742020", "1a45dfa3", "3c737667",
 ];
 
+// Resumable uploads (tus 1.0.0, docs/UPLOADS.md): the five methods and the values of their headers.
+const TUS_METHODS = ["OPTIONS", "POST", "HEAD", "PATCH", "DELETE"];
+const TUS_VERSIONS = ["0.2.2", "1.0", "", " 1.0.0 ", "1.0.0, 0.2.2", "1.0.0\t", "1.0.1"];
+const b64 = (s) => Buffer.from(s, "utf8").toString("base64");
+
+// Upload-Metadata: comma-separated `key base64value` pairs (or a key alone), the filetype
+// mostly the token's ct, sometimes another type, broken base64, a duplicate or no filetype.
+function randomMetadata(r, ct) {
+  const pairs = [];
+  if (r.chance(0.5)) pairs.push(`filename ${b64(r.pick(["clip.mp4", "é 😀.jpg", "", "a,b c"]))}`);
+  switch (r.int(12)) {
+    case 0: break; // no filetype
+    case 1: pairs.push(`filetype ${b64(r.pick(UPLOAD_TYPES))}`); break;
+    case 2: pairs.push(r.pick(["filetype", "filetype ", "filetype =", `filetype ${b64(ct).replace(/=+$/, "")}`, `filetype ${b64(ct)}==`, `filetype ${ct}`, `filetype  ${b64(ct)}`, `FILETYPE ${b64(ct)}`])); break;
+    case 3: pairs.push(`filetype ${b64(ct)}`, `filetype ${b64(r.pick(UPLOAD_TYPES))}`); break; // duplicate key
+    case 4: pairs.push(`filetype ${b64(r.pick([ct.toUpperCase(), `${ct}; codecs=x`, ` ${ct}`, ct + "\0", "é/x"]))}`); break;
+    default: pairs.push(`filetype ${b64(ct)}`);
+  }
+  if (r.chance(0.2)) pairs.push(r.pick(["is_confidential", "x " + b64("y"), "", " ", "k v w", "%", "filename\u0001 eA=="]));
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+  }
+  return pairs.join(r.chance(0.9) ? "," : r.pick([", ", " ,", ",,"]));
+}
+
+// A tus request's method and headers (into `headers`), as tus-js-client sends them, or wrong.
+function randomTus(r, headers, size, ct) {
+  const method = r.pick(TUS_METHODS);
+  if (r.chance(0.93)) headers.set("tus-resumable", r.chance(0.9) ? "1.0.0" : r.pick(TUS_VERSIONS));
+  const decimal = () => r.pick(["", "0", " 5 ", "+5", "-1", "1.5", "1e3", "0x10", "007", "18446744073709551616", "52428800000", "52428800001", "4294967297", "9007199254740993", r.bigDecimal()]);
+  if (method === "POST" || r.chance(0.03)) {
+    if (r.chance(0.95)) headers.set("upload-length", r.chance(0.85) ? String(size) : decimal());
+    if (r.chance(0.9)) headers.set("upload-metadata", randomMetadata(r, ct));
+    if (r.chance(0.05)) headers.set("content-length", String(r.range(0, 10)));
+  }
+  if (method === "PATCH" || r.chance(0.03)) {
+    if (r.chance(0.95)) headers.set("content-type", r.chance(0.85) ? "application/offset+octet-stream" : r.pick([ct, "", "application/offset+octet-stream; x=1", "APPLICATION/OFFSET+OCTET-STREAM", "application/octet-stream"]));
+    if (r.chance(0.95)) headers.set("upload-offset", r.chance(0.85) ? String(r.pick([0, 0, r.int(size + 1), size, 5242880])) : decimal());
+    if (r.chance(0.8)) headers.set("content-length", r.chance(0.9) ? String(r.range(0, size + 2)) : decimal());
+  }
+  return method;
+}
+
 // A put token for `key`: minted as the backend mints it, or one the gate must refuse.
 function randomPutToken(r, key, now, ct) {
   const k = key.replace(/^\/+/, "");
@@ -334,6 +378,9 @@ function randomConfig(r) {
   maybe("MEDIA_UPLOAD_TYPES", ["image/png, video/mp4", "image/jpeg,image/gif,image/webp,video/webm", " image/avif , image/heic "], ["text/html", "IMAGE/PNG", ""]);
   maybe("MEDIA_MAX_UPLOAD_BYTES", ["1", "300", "5000", "104857600", "536870912"], ["0", "536870913", "1e6"]);
   maybe("MEDIA_MAX_UPLOAD_TTL_SECONDS", ["60", "300", "3600", "86400"], ["59", "86401"]);
+  if (r.chance(0.8)) lines.push("MEDIA_UPLOAD_STATE\t1");
+  maybe("MEDIA_MAX_RESUMABLE_BYTES", ["1", "300", "5000", "5242880", "4294967296", "52428800000"], ["0", "52428800001", "4GiB"]);
+  maybe("MEDIA_UPLOAD_EXPIRY_SECONDS", ["1", "2", "86400", "518400"], ["0", "518401", "1d"]);
   if (r.chance(0.02)) lines.push("MEDIA_KEY_PREFIXES\t" + "p/,".repeat(20)); // more than 16 prefixes
   for (let i = lines.length - 1; i > 0; i--) {
     const j = r.int(i + 1);
@@ -427,11 +474,15 @@ function garble(r, input, cap) {
 }
 
 // A request's facts, as the shim's requestFacts builds them: mostly plausible, sometimes odd.
-function randomRequest(r, key, now, size, etag, cap, upload = false) {
-  // An upload (docs/UPLOADS.md): PUT, its content-type and content-length.
-  const method = upload ? "PUT" : r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
+function randomRequest(r, key, now, size, etag, cap, upload = false, tus = false) {
+  // An upload (docs/UPLOADS.md): PUT, its content-type and content-length; or a tus request.
+  let method = upload ? "PUT" : r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
   const headers = new Map(); // anything with get(), as requestFacts takes it; absent is undefined
   let ct = "";
+  if (tus) {
+    ct = r.pick(UPLOAD_TYPES);
+    method = randomTus(r, headers, size, ct);
+  }
   if (upload) {
     ct = r.pick(UPLOAD_TYPES);
     if (r.chance(0.95)) headers.set("content-type", r.chance(0.8) ? ct : r.pick([ct.toUpperCase(), ` ${ct}; charset=x`, "image/png", "", "text/plain"]));
@@ -464,9 +515,10 @@ function randomRequest(r, key, now, size, etag, cap, upload = false) {
   }
   // Denial lines this isolate wrote this second (the log budget): around the budgets configured.
   const logRecent = r.chance(0.97) ? r.pick([0, 0, 1, r.int(25), 19, 20, 21, 99999, 100000]) : r.pick([...ODD_U32, NaN, -1, 2 ** 32 + 3]);
-  let path = upload && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
-  const token = upload && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
-  const query = upload && r.chance(0.9) ? "?t=" + token : randomQuery(r, token);
+  const writes = upload || tus;
+  let path = writes && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
+  const token = writes && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
+  const query = writes && r.chance(method === "OPTIONS" ? 0.5 : 0.9) ? "?t=" + token : randomQuery(r, token);
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading, logRecent);
   let facts = make();
@@ -595,7 +647,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   const inCap = wasm[0].call.inCap;
   for (const w of wasm) if (w.call.inCap !== inCap) throw new Error(`input buffers differ: ${w.name} ${w.call.inCap}, ${wasm[0].name} ${inCap}`);
   const nat = new Native(native);
-  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {}, uploads: {} };
+  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {}, uploads: {}, tus: {} };
   let pending = [];
 
   // One call through every build: the first Wasm build drives, the others must agree.
@@ -708,11 +760,13 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     now += r.int(3);
     // One request in six is an upload, mostly to keys the gate serves (so that many get as far
     // as the sniff, the put and the comparing head).
+    // Another one in six is a tus request (OPTIONS, POST, HEAD, PATCH, DELETE with tus headers).
     const upload = r.chance(1 / 6);
-    const key = upload && r.chance(0.8) ? r.pick(uploadKeys) : r.pick(keys);
-    const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : r.range(1, 5000);
+    const tus = !upload && r.chance(1 / 5);
+    const key = (upload || tus) && r.chance(0.8) ? r.pick(uploadKeys) : r.pick(keys);
+    const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : tus && r.chance(0.2) ? r.pick([5242879, 5242880, 5242881, 10485761]) : r.range(1, 5000);
     const etag = r.pick(ETAGS);
-    const facts = randomRequest(r, key, now, size, etag, inCap, upload);
+    const facts = randomRequest(r, key, now, size, etag, inCap, upload, tus);
     stats.requests++;
 
     let [bytes, what] = encoded(facts, null, null, "begin");
@@ -733,6 +787,10 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     const status = d === null ? "other" : d.fetch ? "fetch" : `${d.status} ${d.reason}`;
     stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
     if (facts.strings.startsWith("PUT\0")) stats.uploads[status] = (stats.uploads[status] ?? 0) + 1;
+    if (tus) {
+      const m = facts.strings.slice(0, facts.strings.indexOf("\0"));
+      stats.tus[`${m} ${status}`] = (stats.tus[`${m} ${status}`] ?? 0) + 1;
+    }
 
     if (pending.length >= 4096) {
       await Promise.all(pending);
