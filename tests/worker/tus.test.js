@@ -224,7 +224,7 @@ describe("tus: creation, HEAD and OPTIONS", { timeout: 180000 }, () => {
       ["filetype image/png for a video/mp4 token", { "upload-metadata": `filetype ${b64("image/png")}` }],
       ["filetype text/html", { "upload-metadata": `filetype ${b64("text/html")}` }],
       ["filetype empty", { "upload-metadata": "filetype " }],
-      ["filetype not base64", { "upload-metadata": "filetype video/mp4" }],
+      ["filetype a key alone", { "upload-metadata": `filename ${b64("a.mp4")},filetype` }],
     ];
     for (const [i, [label, headers]] of cases.entries()) {
       const key = `u/tus/mismatch-${i}.mp4`;
@@ -253,12 +253,19 @@ describe("tus: creation, HEAD and OPTIONS", { timeout: 180000 }, () => {
     await assertNothingLeft(mf, big, "above the cap");
   });
 
-  it("400 bad_request: Upload-Length missing or not one decimal; a POST with a body", async () => {
+  it("400 bad_request: Upload-Length missing or not one decimal; Upload-Metadata malformed; a POST with a body", async () => {
     for (const [i, value] of ["abc", "-1", "1.5", "+5", "0x10", "1e3", "5 5", "", null].entries()) {
       const key = `u/tus/badlength-${i}.mp4`;
       const res = await create(mf, tusUrl(key), 0, { headers: { "upload-length": value } });
       assertTus(res, 400, "bad_request", `Upload-Length ${JSON.stringify(value)}`);
       await assertNothingLeft(mf, key, `Upload-Length ${value}`);
+    }
+    // Upload-Metadata that is not a list of `key base64` pairs.
+    for (const [i, value] of ["filetype video/mp4", `filetype ${b64("video/mp4")},filetype ${b64("video/mp4")}`, `filetype ${b64("video/mp4")} x`, `file type ${b64("video/mp4")}`].entries()) {
+      const key = `u/tus/badmeta-${i}.mp4`;
+      const res = await create(mf, tusUrl(key), 1000, { headers: { "upload-metadata": value } });
+      assertTus(res, 400, "bad_request", `Upload-Metadata ${JSON.stringify(value)}`);
+      await assertNothingLeft(mf, key, `Upload-Metadata ${value}`);
     }
     // No creation-with-upload: a POST carrying bytes is refused, nothing kept.
     const key = "u/tus/post-body.mp4";
