@@ -731,7 +731,6 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
       }
       assertTus(res, 401, "expired", "POST with an expired token");
       await assertNothingLeft(mf, "u/tokexp/fresh.mp4", "expired POST");
-      assert.ok(now() > e, "expired only after e");
       // The upload created before e goes on.
       await assertOffset(mf, url, 1000, file.length, "HEAD with the expired token");
       const retried = await create(mf, url, file.length);
