@@ -13,6 +13,7 @@ import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRev
 import { observe, contentLength, recentDenialLines } from "./observe.js";
 import { uploadBody, releaseBody, sniff, put, compared } from "./upload.js";
 import { headerInit } from "./response.js";
+export { UploadState } from "./upload_state.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
