@@ -14,6 +14,7 @@ import { observe, contentLength, recentDenialLines } from "./observe.js";
 import { uploadBody, releaseBody, sniff, put, compared } from "./upload.js";
 import { headerInit } from "./response.js";
 import { tusRequest, TUS_OPS } from "./tus.js";
+export { UploadState } from "./upload_state.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
