@@ -237,7 +237,7 @@ export function tusRequest(request, env, ctx, key) {
         return reported(RESULT.ok, r.snapshot, r.lease);
       }
       case "tus_create": {
-        const row = { id: crypto.randomUUID(), key: d.key, ct: d.upload.type, length: d.upload.length, partSize: d.tus.partSize, created: facts.now, expires: d.tus.expires };
+        const row = { id: crypto.randomUUID(), key: d.key, ct: d.upload.type, length: d.upload.length, partSize: d.tus.partSize, created: facts.now, expires: d.tus.expires, tokenE: 0 };
         const r = await stub.create(row);
         t.snapshot = r.snapshot;
         return reported(r.created ? RESULT.ok : RESULT.exists, r.snapshot);

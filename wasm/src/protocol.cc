@@ -234,8 +234,11 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   }
   o.head = std::string_view(f->head_buf, f->valid ? n : 0);
   // Metadata we cannot read is a storage failure, never a guess (a sniff
-  // reads the request body: it has none).
-  if (o.result == StorageResult::ok && p.op != StorageOp::sniff &&
+  // reads the request body, and the tus ops but completion the upload
+  // state object: they have none).
+  const bool has_object = p.op == StorageOp::get || p.op == StorageOp::head || p.op == StorageOp::put ||
+                          p.op == StorageOp::tus_complete;
+  if (o.result == StorageResult::ok && has_object &&
       !(to_u64(get_f64(in, wire::kSize), &o.size) && to_i64(get_f64(in, wire::kUploaded), &o.uploaded)))
     o.result = StorageResult::error;
 }
