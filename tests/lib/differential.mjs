@@ -26,7 +26,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pyJson, mintRaw, quotePath } from "./token.mjs";
-import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, OP, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../../worker-shim/core.js";
+import { IN } from "../../worker-shim/wire.js";
+import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, OP, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION, tusFacts } from "../../worker-shim/core.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BUILDS = {
@@ -391,15 +392,10 @@ function randomConfig(r) {
 
 // --- Binary inputs: the shim's facts, storage's answers, and garbling -----------------------------
 
-// Input and output layouts (wasm/src/protocol.h, namespace wire), to garble and to report.
-const IN_NUMBERS = [
-  ["now", 0, "f64"], ["revocationAge", 8, "f64"], ["sample", 16, "u32"], ["revocation", 20, "u32"],
-  ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
-  ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
-  ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"], ["logRecent", 104, "u32"],
-];
-const IN_STRINGS = 108;
+// The input layout (wasm/spec/wire.json, as worker-shim/wire.js generates it), to garble and
+// to report: each number's name, offset and type, and where the strings start.
+const IN_NUMBERS = JSON.parse(readFileSync(path.join(ROOT, "wasm/spec/wire.json"), "utf8")).input.numbers.map((n) => [n.js, IN[n.js], n.type]);
+const IN_STRINGS = IN.strings;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -434,7 +430,7 @@ function garble(r, input, cap) {
   for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
   switch (r.int(7)) {
     case 0: // random bytes: lengths around the fixed block, NULs among them
-      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, r.int(200), r.int(4096)])), "random bytes"];
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, IN_STRINGS - 1, IN_STRINGS, IN_STRINGS + 1, r.int(200), r.int(4096)])), "random bytes"];
     case 1: // cut short: inside the number block, inside the strings, before the last NUL
       return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
     case 2: { // a terminator lost: overwritten, or taken out
@@ -517,7 +513,9 @@ function randomRequest(r, key, now, size, etag, cap, upload = false, tus = false
   const logRecent = r.chance(0.97) ? r.pick([0, 0, 1, r.int(25), 19, 20, 21, 99999, 100000]) : r.pick([...ODD_U32, NaN, -1, 2 ** 32 + 3]);
   const writes = upload || tus;
   let path = writes && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
-  const token = writes && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
+  // A tus request's token mostly the backend's own, so that many reach the upload's state.
+  const token = tus && r.chance(0.6) ? mintRaw(pyJson({ ct: ct.toLowerCase(), e: now + 300, k: key.replace(/^\/+/, ""), m: "put" }), SECRETS[0])
+    : writes && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
   const query = writes && r.chance(method === "OPTIONS" ? 0.5 : 0.9) ? "?t=" + token : randomQuery(r, token);
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading, logRecent);
@@ -583,6 +581,58 @@ function randomStorage(r, d, size, etag, type, stored, upload, ct) {
     s.uploaded = r.chance(0.95) ? 1445412480 : r.pick([0, 2 ** 53, -(2 ** 53), 2 ** 40, undefined, ...ODD_F64]);
     s.etag = r.chance(0.99) ? etag : r.pick([...ODD_STRINGS, undefined, null]);
     s.type = r.chance(0.99) ? type : r.pick([...ODD_STRINGS, undefined]);
+  }
+  return s;
+}
+
+// What the upload's state object (and R2, for its ops) reports for a tus op, as the shim hands
+// it to finish (tusFacts of the DO's snapshot and, after tus_begin, its lease answer): rows
+// near the request's own numbers (its claimed offset, its length, now against the expiry),
+// and odd ones.
+const TUS_SIZES = [1, 255, 256, 5242879, 5242880, 5242881, 10485760, 52428800000, 2 ** 53, 2 ** 64];
+function randomTusStorage(r, d, facts, size, ct) {
+  const op = OP[d.plan?.op];
+  const now = facts.now;
+  let result = RESULT.ok;
+  switch (op) {
+    case "head": result = r.pick([RESULT.missing, RESULT.missing, RESULT.missing, RESULT.ok, RESULT.error, RESULT.timeout]); break;
+    case "tus_create": result = r.chance(0.8) ? RESULT.ok : r.pick([RESULT.exists, RESULT.error, RESULT.timeout]); break;
+    case "tus_patch": result = r.chance(0.6) ? RESULT.ok : r.pick([RESULT.incomplete, RESULT.overflow, RESULT.stale, RESULT.error, RESULT.timeout]); break;
+    case "tus_complete": result = r.chance(0.6) ? RESULT.ok : r.pick([RESULT.exists, RESULT.stale, RESULT.error, RESULT.timeout]); break;
+    case "sniff": result = r.chance(0.8) ? RESULT.ok : r.pick([RESULT.incomplete, RESULT.error, RESULT.timeout]); break;
+    default: result = r.chance(0.9) ? RESULT.ok : r.pick([RESULT.error, RESULT.timeout]);
+  }
+  if (r.chance(0.02)) result = r.pick([RESULT.missing, RESULT.invalid_range, RESULT.exists, RESULT.incomplete, RESULT.stale, RESULT.overflow, r.pick(ODD_U32)]);
+  const none = op === "tus_create" ? result !== RESULT.ok && r.chance(0.3) : r.chance(op === "tus_state" || op === "tus_begin" ? 0.2 : 0.05);
+  const state = r.chance(0.98) ? r.pick(["open", "open", "open", "completing", "done", "aborting"]) : r.pick(["", "other", undefined]);
+  const length = r.chance(0.8) && size > 0 ? size : r.pick(TUS_SIZES);
+  const partSize = r.chance(0.95) ? Math.max(5242880, Math.ceil(length / 10000 / 1048576) * 1048576) : r.pick([0, 1, 5242879, ...ODD_F64]);
+  const claimed = d.plan?.offset ?? 0;
+  let committed = r.pick([0, claimed, claimed, length, r.int(Math.min(length, 2 ** 31) + 1)]);
+  if (op === "tus_patch" || op === "tus_complete") committed = r.chance(0.5) ? length : r.pick([claimed, claimed + r.int(5000), r.int(length + 1)]);
+  const partsEnd = r.chance(0.95) ? Math.floor(committed / (partSize || 1)) * partSize : r.pick([committed + 1, -1, ...ODD_F64]);
+  const created = r.chance(0.95) ? now - r.pick([0, 1, 2, 100, 3600, 86399, 86400]) : r.pick(ODD_F64);
+  const expires = r.chance(0.95) ? created + r.pick([2, 86400, 518400]) : r.pick([now, now - 1, now + 1, ...ODD_F64]);
+  const lease = op === "tus_begin" ? r.pick(["granted", "granted", "granted", "held", "mismatch", "none"]) : "none";
+  let snapshot = none ? null : {
+    state, length: r.chance(0.98) ? length : r.pick(ODD_F64), committed, partSize, partsEnd, created, expires,
+    familyOk: r.chance(0.5) ? 1 : 0, ct: r.chance(0.85) ? ct : r.pick([...UPLOAD_TYPES, ...ODD_STRINGS, ""]),
+  };
+  // Mostly an upload in step with the request (open, live, its type, the claimed offset, the
+  // lease granted), so that PATCHes get as far as the bytes and the completion.
+  let leaseSaid = lease;
+  if (snapshot && r.chance(0.6)) {
+    const L = size > 0 && size < 2 ** 53 ? size : 5242881;
+    const P = Math.max(5242880, Math.ceil(L / 10000 / 1048576) * 1048576);
+    const at = op === "tus_patch" || op === "tus_complete" ? (r.chance(0.5) ? L : Math.min(L, claimed + r.int(5000))) : Math.min(claimed, L);
+    snapshot = { state: op === "tus_complete" && r.chance(0.5) ? "completing" : "open", length: L, committed: at, partSize: P, partsEnd: Math.floor(at / P) * P, created: now, expires: now + 86400, familyOk: r.chance(0.5) ? 1 : 0, ct };
+    if (op === "tus_begin") leaseSaid = r.chance(0.85) ? "granted" : r.pick(["held", "mismatch"]);
+  }
+  const s = { result, source: "storage", tus: tusFacts(snapshot, leaseSaid) };
+  if (op === "sniff") s.head = randomHead(r, Math.max(0, Math.min(Number(d.plan.length) || 0, 256)), ct);
+  // R2's object (the key's, or the one the completion made), as the shim reports it.
+  if ((op === "head" || op === "tus_complete") && result === RESULT.ok) {
+    Object.assign(s, { size: r.chance(0.95) ? snapshot?.length ?? size : r.pick([size + 1, ...ODD_F64]), uploaded: r.chance(0.97) ? 1445412480 : r.pick([undefined, ...ODD_F64]), etag: r.pick(ETAGS), type: ct });
   }
   return s;
 }
@@ -773,10 +823,11 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     let [, out] = call("begin", 0, bytes, what);
     let d = decision(out);
     // At most four rounds, as the shim (two storage reads, each after an edge cache lookup).
-    for (let round = 0; round < 4 && d?.fetch; round++) {
+    // A tus PATCH takes up to four (begin, sniff, the bytes, the completion), a POST three.
+    for (let round = 0; round < (tus ? 5 : 4) && d?.fetch; round++) {
       // As the shim does: the decoded fetch decision, what storage said, the same facts
       // (rarely another request's, as a shim mixing requests up would send).
-      const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored, facts.strings.startsWith("PUT\0"), facts.uploadType);
+      const s = tus && r.chance(0.98) ? randomTusStorage(r, d, facts, size, facts.uploadType) : randomStorage(r, d, size, etag, r.pick(TYPES), stored, facts.strings.startsWith("PUT\0"), facts.uploadType);
       const f = r.chance(0.995) ? facts : randomRequest(r, r.pick(keys), now, size, etag, inCap);
       stats.finishes++;
       [bytes, what] = encoded(f, echo(r, d, size), s, "finish");
