@@ -545,6 +545,67 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     await assertStored(mf, key, other, "video/mp4", "DELETE after completion");
   });
 
+  it("a chunked PATCH (no content-length): within the length 204; past it 413 too_large, the upload aborted", async () => {
+    const key = "u/tus/chunked.mp4";
+    const file = video(3000);
+    const { url } = await open(mf, key, file.length);
+    const streamOf = (bytes) => new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
+    const first = await get(mf, url, { method: "PATCH", body: streamOf(file.slice(0, 1000)), headers: { ...TR, "content-type": OCTETS, "upload-offset": "0" } });
+    assertTus(first, 204, "", "chunked PATCH within the length");
+    assert.equal(first.headers["upload-offset"], "1000");
+    await assertOffset(mf, url, 1000, file.length, "after the chunked PATCH");
+    const over = await get(mf, url, { method: "PATCH", body: streamOf(video(2001).map((b, i) => file[1000 + i] ?? b)), headers: { ...TR, "content-type": OCTETS, "upload-offset": "1000" } });
+    assertTus(over, 413, "too_large", "chunked PATCH past the length");
+    assertTus(await headOf(mf, url), 404, "", "HEAD after the overflow");
+    await assertNothingLeft(mf, key, "chunked overflow");
+  });
+
+  it("an empty PATCH at the offset: 204, the offset unchanged", async () => {
+    const key = "u/tus/empty-patch.mp4";
+    const file = video(3000);
+    const { url } = await open(mf, key, file.length);
+    for (const at of [0, 1000]) {
+      if (at) assertTus(await patch(mf, url, 0, file.subarray(0, at)), 204, "", "first bytes");
+      const res = await patch(mf, url, at, new Uint8Array(0));
+      assertTus(res, 204, "", `empty PATCH at ${at}`);
+      assert.equal(res.headers["upload-offset"], String(at));
+      await assertOffset(mf, url, at, file.length, `after the empty PATCH at ${at}`);
+    }
+    await sendPieces(mf, url, file, [], "the rest", 1000);
+    await assertStored(mf, key, file, "video/mp4", "after empty PATCHes");
+  });
+
+  it("412 already_exists at completion: an object put under the key meanwhile is never overwritten; the upload aborted", async () => {
+    for (const length of [12999, P + 1000]) {
+      const key = `u/tus/raced-${length}.mp4`;
+      const file = video(length, 91);
+      const { url } = await open(mf, key, file.length);
+      // The same key filled by a single PUT while the upload is open.
+      const other = media("ffmpeg-h264.mp4");
+      const put = await get(mf, mediaUrl(key, putToken(key)), { method: "PUT", body: other, headers: { "content-type": "video/mp4" } });
+      assert.equal(put.status, 201, put.text);
+      const before = await storedObject(mf, key);
+      const res = await patch(mf, url, 0, file);
+      assertTus(res, 412, "already_exists", `completion over an object (${length} bytes)`);
+      assert.deepEqual(await storedObject(mf, key), before, `${length}: the object put meanwhile is unchanged`);
+      assertTus(await headOf(mf, url), 404, "", `${length}: HEAD after the refusal`);
+      assert.equal(await uploadRow(mf, key), null, `${length}: no upload state`);
+    }
+  });
+
+  it("after completion: the same POST again is 201 (a retry), another length 412 already_exists (the key holds an object)", async () => {
+    const key = "u/tus/after-done.mp4";
+    const file = video(4000);
+    const { url, res: created } = await open(mf, key, file.length);
+    await sendPieces(mf, url, file, [], "whole");
+    const again = await create(mf, url, file.length);
+    assertTus(again, 201, undefined, "the same POST after completion");
+    assert.equal(again.headers.location, created.headers.location);
+    const other = await create(mf, url, file.length + 1);
+    assertTus(other, 412, "already_exists", "another length after completion");
+    await assertStored(mf, key, file, "video/mp4", "after the POSTs");
+  });
+
   it("415 type_mismatch on PATCH: an upload created under one type, a PATCH with a token for another", async () => {
     const key = "u/tus/token-ct.mp4";
     const file = video(2000);
