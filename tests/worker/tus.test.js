@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BUILDS, DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, bytes, get, loggedEvents, mediaUrl, mint, mintPut, quotePath, revocationName, startGate, storedObject, waitForLog, workerLog } from "./helpers.js";
+import { BUILDS, DEFAULT_BINDINGS, ORIGIN, ROOT, SECURITY_HEADERS, bytes, get, loggedEvents, mediaUrl, mint, mintPut, quotePath, rawRequest, revocationName, startGate, storedObject, waitForLog, workerLog } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 const P = 5 * MiB; // the part size of every upload here (docs/UPLOADS.md, "part grid")
@@ -604,6 +604,31 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     const other = await create(mf, url, file.length + 1);
     assertTus(other, 412, "already_exists", "another length after completion");
     await assertStored(mf, key, file, "video/mp4", "after the POSTs");
+  });
+
+  it("a PATCH cut mid-body: the bytes that arrived are durable, HEAD says so, and the next PATCH resumes there (no lease left behind)", async () => {
+    for (const [label, length, sent] of [["a single-part upload", 3000, 1000], ["across the 5 MiB boundary", P + 3000, P + 1000]]) {
+      const key = `u/tus/cut-${length}.mp4`;
+      const file = video(length, 101);
+      const token = putToken(key);
+      const url = mediaUrl(key, token);
+      assertTus(await create(mf, url, length), 201, undefined, label);
+      const head = `PATCH /m/${quotePath(key)}?t=${token} HTTP/1.1\r\nhost: media.test\r\ntus-resumable: 1.0.0\r\ncontent-type: ${OCTETS}\r\nupload-offset: 0\r\ncontent-length: ${length}`;
+      await rawRequest(mf, head, file.subarray(0, sent), { after: "destroy" });
+      // The flush runs after the client went away (waitUntil): bounded wait for it.
+      let h;
+      for (let i = 0; i < 100; i++) {
+        h = await headOf(mf, url);
+        if (h.headers["upload-offset"] === String(sent)) break;
+        await sleep(100);
+      }
+      assertTus(h, 200, "", `${label}: HEAD after the cut`);
+      assert.equal(h.headers["upload-offset"], String(sent), `${label}: every byte that arrived is acknowledged`);
+      const rest = await patch(mf, url, sent, file.subarray(sent));
+      assertTus(rest, 204, "", `${label}: the resumed PATCH`);
+      assert.equal(rest.headers["upload-offset"], String(length));
+      await assertStored(mf, key, file, "video/mp4", `${label}: resumed after a cut`);
+    }
   });
 
   it("415 type_mismatch on PATCH: an upload created under one type, a PATCH with a token for another", async () => {
