@@ -523,6 +523,30 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     await assertStored(mf, key, file, "video/mp4", "after the lock");
   });
 
+  it("DELETE during a PATCH: 204; the PATCH then finds its upload gone (409), and nothing is stored", async () => {
+    const key = "u/tus/delete-during.mp4";
+    const file = video(4000, 111);
+    const { url } = await open(mf, key, file.length);
+    let ctrl;
+    const stream = new ReadableStream({ start(c) { ctrl = c; } });
+    ctrl.enqueue(file.slice(0, 1000));
+    const first = get(mf, url, { method: "PATCH", body: stream, headers: { ...TR, "content-type": OCTETS, "upload-offset": "0", "content-length": String(file.length) } });
+    let row;
+    for (let i = 0; i < 400; i++) {
+      row = await uploadRow(mf, key);
+      if (row && row.leaseUntil > 0) break;
+      await sleep(25);
+    }
+    assert.ok(row && row.leaseUntil > 0, `the PATCH took the lease: ${JSON.stringify(row)}`);
+    assertTus(await del(mf, url), 204, "", "DELETE during the PATCH");
+    ctrl.enqueue(file.slice(1000));
+    ctrl.close();
+    const res = await first;
+    assertTus(res, 409, "offset_mismatch", "the PATCH after its upload was terminated");
+    assertTus(await headOf(mf, url), 404, "", "HEAD");
+    await assertNothingLeft(mf, key, "DELETE during a PATCH");
+  });
+
   it("DELETE: 204, then HEAD and PATCH 404, nothing stored; the key can be uploaded again; DELETE again 404", async () => {
     const key = "u/tus/terminate.mp4";
     const file = video(P + 1000, 41);
@@ -631,14 +655,17 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     }
   });
 
-  it("415 type_mismatch on PATCH: an upload created under one type, a PATCH with a token for another", async () => {
+  it("415 type_mismatch / 413 too_large on PATCH: a token for another type, or with a smaller n, than the upload was created under", async () => {
     const key = "u/tus/token-ct.mp4";
     const file = video(2000);
     const { url } = await open(mf, key, file.length);
     const res = await patch(mf, tusUrl(key, { ct: "video/webm" }), 0, file);
     assertTus(res, 415, "type_mismatch", "another ct");
     assert.equal(await storedObject(mf, key), null);
-    // The upload's own token then finds no byte acknowledged from that PATCH.
+    // A token whose n is below the upload's length: 413.
+    assertTus(await patch(mf, tusUrl(key, { n: 1999 }), 0, file), 413, "too_large", "a token with a smaller n");
+    assert.equal(await storedObject(mf, key), null);
+    // The upload's own token then finds no byte acknowledged from those PATCHes.
     const h = await headOf(mf, url);
     if (h.status === 200) assert.equal(h.headers["upload-offset"], "0");
     else assertTus(h, 404, "", "HEAD after the refusal (aborted)");
