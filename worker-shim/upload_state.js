@@ -130,6 +130,7 @@ export class UploadState extends DurableObject {
     return this.ctx.storage.transactionSync(() => {
       const row = this.#current(epoch);
       if (row === null || row.committed !== at) return null;
+      if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes); // an ArrayBuffer
       let rest = bytes;
       const last = this.sql.exec("SELECT start, bytes FROM tail ORDER BY start DESC LIMIT 1").toArray()[0];
       if (last !== undefined && last.bytes.byteLength < TAIL_ROW_BYTES && rest.length > 0) {
@@ -260,6 +261,6 @@ export class UploadState extends DurableObject {
     });
     // The upload id, not the key: the key may hold token-shaped text, which
     // only the core redacts (docs/OBSERVABILITY.md).
-    console.log(JSON.stringify({ ts: Date.now(), event: "media.upload.expired", upload: row.id, state: row.state, bytes: row.committed, length: row.length }));
+    console.log(JSON.stringify({ ts: Date.now(), event: "media.upload.expired", upload: row.id, state: row.state, offset: row.committed, length: row.length }));
   }
 }
