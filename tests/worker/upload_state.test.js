@@ -129,6 +129,9 @@ describe("UploadState: rows and preconditions", () => {
     assert.deepEqual([b.committed, b.familyOk, b.leaseUntil], [3, 1, 0], "family_ok only ever set; release frees the lease");
     assert.equal(await stub.appendTail(epoch, 2, bytes(1), 0, T0, LEASE, false), null, "a second copy of acknowledged bytes");
     assert.deepEqual(await stub.readTail(epoch), concat(bytes(2), bytes(1, 9)));
+    const c = await stub.appendTail(epoch, 3, bytes(2, 5).buffer, 0, T0, LEASE, false);
+    assert.equal(c.committed, 5, "an ArrayBuffer is taken as its bytes");
+    assert.deepEqual(await stub.readTail(epoch), concat(bytes(2), bytes(1, 9), bytes(2, 5)));
   });
 
   it("appendTail: 1-byte appends extend one row; 3 MiB more fills it and adds rows of at most 1 MiB; readTail gives the exact bytes", async () => {
@@ -221,26 +224,28 @@ describe("UploadState: the alarm", () => {
 
   it("at expiry it aborts the multipart upload, deletes the rows and logs media.upload.expired without the key", async () => {
     const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
-    const expires = Math.floor(Date.now() / 1000) + 1;
+    // Counted from before the upload exists: under load the alarm (1 s out)
+    // can fire before the steps below are done.
+    const from = workerLog.length;
+    const expires = Math.floor(Date.now() / 1000) + 3;  // the steps before the alarm fit in 2 s even under load
     const { stub, key, row, epoch } = await leased(mf, { expires });
     const mpu = await r2.createMultipartUpload(key, { httpMetadata: { contentType: "video/mp4" } });
     const part = await mpu.uploadPart(1, bytes(4));
     assert.equal(await stub.setUpload(epoch, mpu.uploadId), true);
     await stub.appendTail(epoch, 0, bytes(4), 1, T0, LEASE, false);
     await stub.recordPart(epoch, 1, part.etag, 4, 1, false, T0, LEASE);
-    const from = workerLog.length;
     assert.equal(await until(() => stub.state(), (s) => s === null), null);
     assert.equal(await stub.alarmAt(), null);
     await waitForLog(from, () => loggedEvents(from).filter((e) => e.event === "media.upload.expired").length);
     const line = loggedEvents(from).find((e) => e.event === "media.upload.expired");
-    assert.deepEqual([line.upload, line.state, line.bytes, line.length], [row.id, "open", 4, 10]);
+    assert.deepEqual([line.upload, line.state, line.offset, line.length], [row.id, "open", 4, 10]);
     assert.ok(!JSON.stringify(line).includes(key), "the key is not logged");
     await assert.rejects(r2.resumeMultipartUpload(key, mpu.uploadId).complete([part]), "the upload was aborted");
     assert.equal(await r2.head(key), null);
   });
 
   it("a done upload's rows are deleted at the alarm, with no R2 call and no expiry line", async () => {
-    const { stub, epoch } = await leased(mf, { expires: Math.floor(Date.now() / 1000) + 1 });
+    const { stub, epoch } = await leased(mf, { expires: Math.floor(Date.now() / 1000) + 3 });
     await stub.setUpload(epoch, "no-such-upload"); // an abort of it would fail
     assert.equal(await stub.done(epoch, "etag", 10), true);
     const from = workerLog.length;
@@ -256,10 +261,10 @@ describe("UploadState: the alarm when R2 fails", () => {
   after(async () => mf?.dispose());
 
   it("re-arms a minute later instead of throwing; the row stays, fenced and aborting", async () => {
-    const expires = Math.floor(Date.now() / 1000) + 1;
+    const from = workerLog.length;
+    const expires = Math.floor(Date.now() / 1000) + 3;
     const { stub, epoch } = await leased(mf, { expires });
     assert.equal(await stub.setUpload(epoch, "mpu-1"), true);
-    const from = workerLog.length;
     const at = await until(() => stub.alarmAt(), (a) => a !== expires * 1000);
     assert.ok(at >= expires * 1000 + 60000, `re-armed at least 60 s after the expiry: ${at - expires * 1000}`);
     const s = plain(await stub.state());
