@@ -393,6 +393,9 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     ["5 MiB + 1 as 5 MiB, then 1 byte", P + 1, [P]],
     ["5 MiB + 1 as 1 byte, then 5 MiB", P + 1, [1]],
     ["exactly 10 MiB as 5 MiB + 1, then the rest", 2 * P, [P + 1]],
+    ["exactly 5 MiB as 3 MiB, then 2 MiB (all of it in the tail, one put)", P, [3 * MiB]],
+    ["5 MiB + 1 in 1 MiB PATCHes (part 1 cut from four tail rows and the fifth PATCH)", P + 1, Array(6).fill(MiB)],
+    ["10 MiB + 2 as 1 MiB - 1 byte PATCHes", 2 * P + 2, Array(12).fill(MiB - 1)],
   ]) {
     it(`${label}: stored byte-identical`, async () => {
       const key = `u/tus/grid-${label.replace(/[^a-z0-9]+/gi, "-")}.mp4`;
