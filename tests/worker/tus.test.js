@@ -371,6 +371,13 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     await assertStored(mf, key, file, "video/mp4", "pieces");
   });
 
+  it("three uploads at once, each in pieces across the grid: each object is its own file", async () => {
+    const files = [video(P + 5000, 121), video(2 * P + 7, 122), video(900000, 123)];
+    const opened = await Promise.all(files.map((f, i) => open(mf, `u/tus/three-${i}.mp4`, f.length)));
+    await Promise.all(files.map((f, i) => sendPieces(mf, opened[i].url, f, [3 * MiB, 3 * MiB], `upload ${i}`)));
+    for (const [i, f] of files.entries()) await assertStored(mf, `u/tus/three-${i}.mp4`, f, "video/mp4", `upload ${i}`);
+  });
+
   it("a tiny upload (43 bytes, under the 256 bytes the family check reads) completes", async () => {
     const key = "u/tus/tiny.gif";
     const { url } = await open(mf, key, TINY_GIF.length, { ct: "image/gif" });
