@@ -675,10 +675,11 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     // A token whose n is below the upload's length: 413.
     assertTus(await patch(mf, tusUrl(key, { n: 1999 }), 0, file), 413, "too_large", "a token with a smaller n");
     assert.equal(await storedObject(mf, key), null);
-    // The upload's own token then finds no byte acknowledged from those PATCHes.
-    const h = await headOf(mf, url);
-    if (h.status === 200) assert.equal(h.headers["upload-offset"], "0");
-    else assertTus(h, 404, "", "HEAD after the refusal (aborted)");
+    // The upload's own token then finds no byte acknowledged from those PATCHes, and no
+    // lease left behind by them: its PATCH goes through at once.
+    await assertOffset(mf, url, 0, file.length, "after the refusals");
+    await sendPieces(mf, url, file, [], "the upload's own token");
+    await assertStored(mf, key, file, "video/mp4", "after the refusals");
   });
 });
 
@@ -842,6 +843,7 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
       const e = now() + 3;
       const file = video(P + 2000, 61);
       const { url } = await open(mf, key, file.length, { token: { exp: e } });
+      const doomed = await open(mf, "u/tokexp/doomed.mp4", 5000, { token: { exp: e } });
       assertTus(await patch(mf, url, 0, file.subarray(0, 1000)), 204, "", "PATCH before e");
       // Poll until the gate refuses a new POST with a token of the same e (bounded).
       const freshUrl = tusUrl("u/tokexp/fresh.mp4", { exp: e });
@@ -855,8 +857,10 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
       }
       assertTus(res, 401, "expired", "POST with an expired token");
       await assertNothingLeft(mf, "u/tokexp/fresh.mp4", "expired POST");
-      // The upload created before e goes on.
+      // The uploads created before e go on: HEAD, PATCH, DELETE.
       await assertOffset(mf, url, 1000, file.length, "HEAD with the expired token");
+      assertTus(await del(mf, doomed.url), 204, "", "DELETE with the expired token");
+      await assertNothingLeft(mf, "u/tokexp/doomed.mp4", "DELETE with the expired token");
       assertTus(await patch(mf, url, 0, file.subarray(0, 1000)), 409, "offset_mismatch", "PATCH at 0 with the expired token");
       const rest = await patch(mf, url, 1000, file.subarray(1000));
       assertTus(rest, 204, "", "PATCH with the expired token");
