@@ -877,6 +877,50 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
   });
 });
 
+// R2 failing at completion (docs/UPLOADS.md, "What an upload must be": 503
+// storage_unavailable), through tests/worker/stand-ins/faulty-r2.js: the
+// completion's conditional put throws, or stores the object and never
+// answers (the answer lost after the write).
+describe("tus: R2 failing at completion", { timeout: 120000 }, () => {
+  const THROWS = "u/r2fail/throws.gif";
+  const LOST = "u/r2fail/lost.gif";
+  let mf;
+  let from;
+  before(async () => {
+    from = workerLog.length;
+    mf = await startGate({ bindings: { ...TUS, MEDIA_STORAGE_TIMEOUT_MS: "300" }, bucketFaults: { [THROWS]: { put: "throw" }, [LOST]: { put: "store_then_hang" } } });
+  });
+  after(async () => {
+    await mf?.dispose();
+    assertNoTokenLogged(from, "R2 failing");
+  });
+  const inner = (key) => storedObject(mf, key, { inner: true });
+
+  it("the put throws: 503 storage_unavailable, nothing stored; HEAD retries the completion (503 again); DELETE clears it", async () => {
+    const { url } = await open(mf, THROWS, TINY_GIF.length, { ct: "image/gif" });
+    assertTus(await patch(mf, url, 0, TINY_GIF), 503, "storage_unavailable", "PATCH completing");
+    assert.equal(await inner(THROWS), null);
+    assertTus(await headOf(mf, url), 503, "", "HEAD: the completion again, failing again");
+    assert.equal(await inner(THROWS), null);
+    assertTus(await del(mf, url), 204, "", "DELETE");
+    assert.equal(await inner(THROWS), null);
+    assert.equal(await uploadRow(mf, THROWS), null);
+  });
+
+  it("the put stores the object and never answers: 503; the next HEAD finds the upload's own object and answers offset = length", async () => {
+    const { url } = await open(mf, LOST, TINY_GIF.length, { ct: "image/gif" });
+    assertTus(await patch(mf, url, 0, TINY_GIF), 503, "storage_unavailable", "PATCH completing, the answer lost");
+    const h = await headOf(mf, url);
+    assertTus(h, 200, "", "HEAD after the lost answer");
+    assert.equal(h.headers["upload-offset"], String(TINY_GIF.length));
+    const obj = await inner(LOST);
+    assert.ok(obj && same(obj.body, TINY_GIF), "stored once, byte for byte");
+    const back = await get(mf, mediaUrl(LOST, mint(LOST)));
+    assert.equal(back.status, 200);
+    assert.ok(same(back.body, TINY_GIF));
+  });
+});
+
 describe("tus: the upload state survives a restart", { timeout: 120000 }, () => {
   it("dispose mid-upload, a new Miniflare on the same persist directory: HEAD has the offset, the upload completes", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "mediagate-tus-"));
