@@ -407,6 +407,16 @@ bool tus_live(const TusFacts& t, std::int64_t now) {
   return t.state != TusState::none && t.state != TusState::aborting && now < t.expires;
 }
 
+// Every byte is in and the object may not exist yet: the last part was
+// recorded ("completing"), or, for an upload of at most one part (no part,
+// every byte in the tail), the offset reached the length but the completion
+// failed or was cut. HEAD and PATCH complete it first, so an offset equal to
+// the length always means the object is stored. (Bytes the family check has
+// not passed are never completed: a PATCH checks them first.)
+bool tus_complete_due(const TusFacts& t) {
+  return t.state == TusState::completing || (t.state == TusState::open && t.offset == t.length && t.family_ok);
+}
+
 // The put token expired: a request of an upload created while it was valid
 // keeps working until the upload expires (docs/UPLOADS.md, "The put token").
 bool tus_token_ok(const Config& config, const RequestFacts& req, const TokenVerdict& v, const TusFacts& t) {
@@ -633,7 +643,7 @@ void tus_head(const Config& config, const RequestFacts& req, const TokenVerdict&
   if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
   if (!tus_live(t, req.now)) return tus_answer(config, req, Reason::upload_missing, out);
   if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
-  if (t.state == TusState::completing) return tus_ask_complete(t, out);
+  if (tus_complete_due(t)) return tus_ask_complete(t, out);
   tus_position(config, req, Reason::upload_offset, t, out);
 }
 
@@ -674,8 +684,8 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
       if (!req.content_length.empty() && decimal_parse_u64(ascii_trim_ows(req.content_length), &body) &&
           body > t.length - t.offset)
         return tus_reject(config, req, Reason::too_large, out);
-      if (t.state == TusState::completing) return tus_ask_complete(t, out);
-      if (t.state == TusState::done || t.offset == t.length) {
+      if (tus_complete_due(t)) return tus_ask_complete(t, out);
+      if (t.state == TusState::done) {
         tus_position(config, req, Reason::upload_progress, t, out);
         out->tus_release = true;
         return;
