@@ -1097,6 +1097,7 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
+  tus_headers(config, req, out);
   observe(config, req, out);
 }
 
