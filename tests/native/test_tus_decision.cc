@@ -1322,3 +1322,25 @@ TEST_CASE("tus decision: 1-byte PATCHes across a part boundary cut the part on t
   REQUIRE(w.send(w.patch_rq(P + 3, file.substr(P + 3))).status == 204);
   CHECK(w.bucket.objects[kKey].bytes == file);
 }
+
+TEST_CASE("tus decision: bytes the family check never passed are not completed, whatever offset the state reports") {
+  // A state object that reports the length reached by a PATCH whose bytes
+  // were never checked (its sniff was short): the core does not complete.
+  World w;
+  REQUIRE(w.send(w.post(kHtml.size())).status == 201);
+  w.before = [](StorageOp op, World* world) {
+    if (op != StorageOp::tus_patch) return;
+    world->state.tail = kHtml.substr(0, kHtml.size() - 10);
+    world->state.committed = world->state.tail.size();
+  };
+  Request rq = w.patch_rq(kHtml.size() - 10, kHtml.substr(kHtml.size() - 10));
+  w.state.committed = kHtml.size() - 10;  // claimed offset; the sniff gets only these 10 bytes
+  w.state.tail.clear();
+  Seen s = w.send(rq);
+  CHECK(s.ops == std::vector<StorageOp>{StorageOp::tus_begin, StorageOp::sniff, StorageOp::tus_patch});
+  CHECK(s.status == 204);
+  CHECK(s.reason == "upload_progress");
+  CHECK_FALSE(w.state.family_ok);
+  CHECK(w.state.committed == kHtml.size());
+  CHECK(w.bucket.objects.empty());
+}

@@ -411,8 +411,9 @@ bool tus_live(const TusFacts& t, std::int64_t now) {
 // recorded ("completing"), or, for an upload of at most one part (no part,
 // every byte in the tail), the offset reached the length but the completion
 // failed or was cut. HEAD and PATCH complete it first, so an offset equal to
-// the length always means the object is stored. (Bytes the family check has
-// not passed are never completed: a PATCH checks them first.)
+// the length always means the object is stored. Bytes the family check has
+// not passed are never completed (a PATCH checks them first), whatever
+// offset the facts report.
 bool tus_complete_due(const TusFacts& t) {
   return t.state == TusState::completing || (t.state == TusState::open && t.offset == t.length && t.family_ok);
 }
@@ -720,7 +721,7 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
           return tus_answer(config, req, Reason::upload_stale, out);
         case StorageResult::ok:
         case StorageResult::incomplete:
-          if (t.offset == t.length) return tus_ask_complete(t, out);
+          if (tus_complete_due(t)) return tus_ask_complete(t, out);
           tus_position(config, req, Reason::upload_progress, t, out);
           out->tus_release = true;
           return;
