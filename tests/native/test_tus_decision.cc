@@ -1344,3 +1344,37 @@ TEST_CASE("tus decision: bytes the family check never passed are not completed, 
   CHECK(w.state.committed == kHtml.size());
   CHECK(w.bucket.objects.empty());
 }
+
+TEST_CASE("tus decision: the fail-closed 503 of unreadable finish facts carries Tus-Resumable too (fuzz tus)") {
+  World w;
+  const std::string token = put_token(kKey, "video/mp4");
+  const std::string path = std::string("/m/") + kKey, query = "t=" + token;
+  mg::RequestFacts req;
+  req.method = "PATCH";
+  req.path = path;
+  req.query = query;
+  req.now = kNow;
+  req.tus_resumable = "1.0.0";
+  req.upload_offset = "0";
+  req.content_type = "application/offset+octet-stream";
+  auto d = std::make_unique<mg::Decision>();
+  mg::decide_begin(w.config, req, d.get());
+  REQUIRE(d->fetch);
+  mg::ObjectFacts obj;
+  obj.result = StorageResult::ok;
+  const mg::Plan plan = d->plan;
+  // A key the shim did not echo, a mode not the request's, and unreadable input.
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    auto out = std::make_unique<mg::Decision>();
+    if (i == 0) mg::decide_finish(w.config, req, mg::Mode::put, "", plan, obj, out.get());
+    if (i == 1) mg::decide_finish(w.config, req, mg::Mode::pub, kKey, plan, obj, out.get());
+    if (i == 2) mg::decide_unreadable(w.config, req, mg::Mode::put, out.get());
+    CHECK_FALSE(out->fetch);
+    CHECK(out->response.status == 503);
+    CHECK(out->response.find("tus-resumable") == "1.0.0");
+    CHECK(out->response.find("cache-control") == "private, no-store");
+    CHECK_FALSE(out->tus_abort);
+    CHECK_FALSE(out->tus_release);
+  }
+}
