@@ -948,7 +948,7 @@ TEST_CASE("tus decision: PATCH refusals before the upload's state is read") {
   CHECK(w.send(rq).status == 204);
 }
 
-TEST_CASE("tus decision: PATCH at another offset is 409 and changes nothing; the next PATCH is not locked out") {
+TEST_CASE("tus decision: PATCH at another offset is 409 and changes nothing, and the next PATCH is not locked out") {
   World w;
   const std::string file = mp4_bytes(1000);
   REQUIRE(w.send(w.post(file.size())).status == 201);
@@ -969,7 +969,7 @@ TEST_CASE("tus decision: PATCH at another offset is 409 and changes nothing; the
   CHECK(w.bucket.objects[kKey].bytes == file);
 }
 
-TEST_CASE("tus decision: a PATCH while another holds the lease is 423 upload_locked; once released, it goes on") {
+TEST_CASE("tus decision: a PATCH while another holds the lease is 423 upload_locked, and once released it goes on") {
   World w;
   const std::string file = mp4_bytes(1000);
   REQUIRE(w.send(w.post(file.size())).status == 201);
@@ -1088,7 +1088,7 @@ TEST_CASE("tus decision: the first bytes are checked before any byte reaches R2"
   CHECK(second.ops == std::vector<StorageOp>{StorageOp::tus_begin, StorageOp::tus_patch});
 }
 
-TEST_CASE("tus decision: a first body shorter than the check continues unchecked; the next PATCH checks them all") {
+TEST_CASE("tus decision: a first body shorter than the check continues unchecked, and the next PATCH checks them all") {
   World w;
   const std::string file = mp4_bytes(1000);
   REQUIRE(w.send(w.post(file.size())).status == 201);
@@ -1170,7 +1170,7 @@ TEST_CASE("tus decision: a PATCH whose token allows less than the upload is refu
   CHECK(w.send(w.patch_rq(0, mp4_bytes(10))).status == 204);
 }
 
-TEST_CASE("tus decision: a PATCH taken over mid-body is 409; storage failures are 503 and give the lease back") {
+TEST_CASE("tus decision: a PATCH taken over mid-body is 409, storage failures are 503 and give the lease back") {
   World w;
   const std::string file = mp4_bytes(12 * MiB);
   REQUIRE(w.send(w.post(file.size())).status == 201);
@@ -1207,7 +1207,7 @@ TEST_CASE("tus decision: a PATCH taken over mid-body is 409; storage failures ar
   }
 }
 
-TEST_CASE("tus decision: the completion stores the object once; an object that appeared meanwhile is 412, aborted") {
+TEST_CASE("tus decision: the completion stores the object once, and an object that appeared meanwhile is 412, aborted") {
   World w;
   const std::string file = mp4_bytes(11 * MiB + 7);
   REQUIRE(w.send(w.post(file.size())).status == 201);
