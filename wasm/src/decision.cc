@@ -610,7 +610,8 @@ void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict&
         Plan create;
         create.op = StorageOp::tus_create;
         out->tus_part_size = tus_part_size(c.length);
-        out->tus_expires = req.now + config.upload_expiry;
+        // Saturating: `now` is any 64-bit time to the core (the ABI's stay below 2^53).
+        out->tus_expires = req.now > INT64_MAX - config.upload_expiry ? INT64_MAX : req.now + config.upload_expiry;
         out->upload_length = c.length;
         for (std::size_t i = 0; i < c.type_len; ++i) out->put_type[i] = c.type[i];
         out->put_type_len = c.type_len;
