@@ -300,7 +300,7 @@ struct World {
     req.upload_metadata = rq.meta;
     req.content_type = rq.content_type;
     req.content_length = rq.content_length;
-    const std::int64_t now_ms = rq.now * 1000;
+    const std::int64_t now_ms = rq.now > INT64_MAX / 2000 ? INT64_MAX / 2 : rq.now * 1000;  // the shim's Date.now(), saturated
 
     auto d = std::make_unique<mg::Decision>();
     mg::decide_begin(config, req, d.get());
