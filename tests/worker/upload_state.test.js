@@ -219,7 +219,7 @@ describe("UploadState: rows and preconditions", () => {
 
 describe("UploadState: the alarm", () => {
   let mf;
-  before(async () => (mf = await startGate(PROBE)));
+  before(async () => (mf = await startGate({ ...PROBE, metrics: true })));
   after(async () => mf?.dispose());
 
   it("at expiry it aborts the multipart upload, deletes the rows and logs media.upload.expired without the key", async () => {
@@ -240,6 +240,11 @@ describe("UploadState: the alarm", () => {
     const line = loggedEvents(from).find((e) => e.event === "media.upload.expired");
     assert.deepEqual([line.upload, line.state, line.offset, line.length], [row.id, "open", 4, 10]);
     assert.ok(!JSON.stringify(line).includes(key), "the key is not logged");
+    // One data point too (docs/OBSERVABILITY.md), in the request points' shape.
+    await waitForLog(from, () => workerLog.slice(from).filter((l) => l.includes("METRIC") && l.includes("media.upload.expired")).length);
+    const point = JSON.parse(workerLog.slice(from).find((l) => l.includes("METRIC") && l.includes("media.upload.expired")).replace(/^.*?METRIC /, ""));
+    assert.deepEqual(point, { indexes: ["upload_expired"], blobs: ["media.upload.expired", "upload_expired", "put", "none", "", "ALARM"], doubles: [0, 4, 0, 0] });
+    assert.ok(!JSON.stringify(point).includes(key), "the key is not in the point");
     await assert.rejects(r2.resumeMultipartUpload(key, mpu.uploadId).complete([part]), "the upload was aborted");
     assert.equal(await r2.head(key), null);
   });
