@@ -29,6 +29,7 @@
 //                    one PATCH; chunkSize 5 MiB; 50 MiB) against the floor
 //                    Worker's bare R2 put of it, mediagate's PUT beside
 //                    them; the objects read back once, byte for byte
+//                    (with --direct-compare, its default tus row too)
 //   --no-tus         the upload rows without the tus rows
 //   --tus-mib M      the tus rows' file size, MiB (default 64; smoke 12)
 //   --tus-concurrency N  uploads in flight per tus cell (default 1)
@@ -433,15 +434,14 @@ async function e2eSection() {
 async function directSection() {
   const compare = opt("--direct-compare", null);
   if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
-  // The old Worker has no uploads; the floor serves only the upload rows
-  // (tus: mediagate and the floor only).
+  // The old Worker has no uploads; the floor serves only the upload rows.
   const only = ONLY_UPLOADS || ONLY_TUS;
-  const want = (w) => (ONLY_TUS ? ["mediagate", "floor"].includes(w.name) : ONLY_UPLOADS ? w.name !== "baseline" : UPLOADS || !w.uploadsOnly);
+  const want = (w) => (ONLY_TUS ? w.name !== "baseline" : ONLY_UPLOADS ? w.name !== "baseline" : UPLOADS || !w.uploadsOnly);
   await withWorkers(await startDirect({ log, want }), async (started) => {
     try {
       if (!only) await directGetRows(started.filter((w) => !w.spec.uploadsOnly));
       if (UPLOADS && !ONLY_TUS) await uploadRows(started.filter((w) => w.name !== "baseline"));
-      if (TUS && !ONLY_UPLOADS) await tusRows(started);
+      if (TUS && !ONLY_UPLOADS) await tusRows(started.filter((w) => w.name !== "baseline"));
     } finally {
       closeAgents();
     }
@@ -583,6 +583,11 @@ async function uploadFigures(w, k, runs, n) {
 // objects read back with a public token: the same bytes, or the run stops.
 async function tusRows(workers) {
   const kinds = tusKinds((SMOKE ? 12 : TUS_MIB) * (1 << 20));
+  // A --direct-compare build runs the default tus row too.
+  const defaults = kinds.find((k) => k.kind === "tus_default");
+  for (const w of workers.filter((x) => !["mediagate", "floor"].includes(x.name))) {
+    kinds.push({ ...defaults, kind: `tus_default.${w.name}`, worker: w.name, what: `${defaults.what}, ${w.name}` });
+  }
   const on = (k) => workers.find((w) => w.name === k.worker);
   for (const k of kinds) {
     const w = on(k);
