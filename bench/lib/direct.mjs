@@ -111,36 +111,51 @@ export function cpuMs(pid) {
 // Object call is one RPC on a stub. GET /__r2ops answers the R2 count, and
 // GET /__ops every count by name (JSON), once every promise the Worker
 // handed to waitUntil has settled (a timer loop on a counter: workerd does
-// not wake a request waiting on another request's promise).
+// not wake a request waiting on another request's promise). GET
+// /__timeline answers (and forgets) each call's and each request's start
+// and end, ms (workerd's clock, which moves only across I/O: enough to
+// see what waited on what). With the binding BENCH_PART_DELAY_MS, each
+// uploadPart answers that much later (R2 at a distance, simulated).
 const COUNTING_ENTRY = `import worker from "./index.js";
 export * from "./index.js";
 const COUNTED = ["get", "head", "put", "delete", "list"];
 const MULTIPART = ["uploadPart", "complete", "abort"];
 const by = { r2: {}, do: {} };
+const timeline = [];
 let ops = 0;
 let calls = 0;
 let pending = 0;
 let wrapped = null;
-const count = (kind, name) => {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// f's call, counted and timed.
+const counted = (kind, name, f) => async (...args) => {
   by[kind][name] = (by[kind][name] ?? 0) + 1;
   if (kind === "r2") ops++;
   else calls++;
+  const start = performance.now();
+  try {
+    return await f(...args);
+  } finally {
+    timeline.push([kind, name, start, performance.now()]);
+  }
 };
-function multipart(mpu) {
+function multipart(mpu, delay) {
   const out = { key: mpu.key, uploadId: mpu.uploadId };
-  for (const name of MULTIPART) out[name] = (...args) => { count("r2", name); return mpu[name](...args); };
+  for (const name of MULTIPART) out[name] = counted("r2", name, (...args) => mpu[name](...args));
+  if (delay > 0) out.uploadPart = counted("r2", "uploadPart", async (...args) => { const part = await mpu.uploadPart(...args); await sleep(delay); return part; });
   return out;
 }
 function stub(s) {
-  return new Proxy({}, { get: (_, name) => (name === "then" ? undefined : (...args) => { count("do", name); return s[name](...args); }) });
+  return new Proxy({}, { get: (_, name) => (name === "then" ? undefined : counted("do", name, (...args) => s[name](...args))) });
 }
 function wrap(env) {
   if (wrapped && wrapped.base === env) return wrapped.env;
   const b = env.MEDIA_BUCKET;
+  const delay = Number(env.BENCH_PART_DELAY_MS ?? 0);
   const bucket = {};
-  for (const name of COUNTED) bucket[name] = (...args) => { count("r2", name); return b[name](...args); };
-  bucket.createMultipartUpload = async (...args) => { count("r2", "createMultipartUpload"); return multipart(await b.createMultipartUpload(...args)); };
-  bucket.resumeMultipartUpload = (...args) => multipart(b.resumeMultipartUpload(...args));
+  for (const name of COUNTED) bucket[name] = counted("r2", name, (...args) => b[name](...args));
+  bucket.createMultipartUpload = counted("r2", "createMultipartUpload", async (...args) => multipart(await b.createMultipartUpload(...args), delay));
+  bucket.resumeMultipartUpload = (...args) => multipart(b.resumeMultipartUpload(...args), delay);
   const next = { ...env, MEDIA_BUCKET: bucket };
   const ns = env.MEDIA_UPLOAD_STATE;
   if (ns) next.MEDIA_UPLOAD_STATE = { idFromName: (n) => ns.idFromName(n), get: (id, o) => stub(ns.get(id, o)) };
@@ -150,20 +165,24 @@ function wrap(env) {
 export default {
   async fetch(request, env, ctx) {
     const at = new URL(request.url).pathname;
-    if (at === "/__r2ops" || at === "/__ops") {
-      for (let i = 0; pending > 0 && i < 2000; i++) await new Promise((r) => setTimeout(r, 5));
+    if (at === "/__r2ops" || at === "/__ops" || at === "/__timeline") {
+      for (let i = 0; pending > 0 && i < 2000; i++) await sleep(5);
+      if (at === "/__timeline") return Response.json(timeline.splice(0));
       return new Response(at === "/__ops" ? JSON.stringify({ r2: ops, do: calls, by }) : String(ops));
     }
     const tracked = {
       waitUntil(p) { pending++; ctx.waitUntil(Promise.resolve(p).finally(() => pending--)); },
       passThroughOnException() { ctx.passThroughOnException(); },
     };
-    return worker.fetch(request, wrap(env), tracked);
+    const start = performance.now();
+    const res = await worker.fetch(request, wrap(env), tracked);
+    timeline.push(["request", request.method, start, performance.now()]);
+    return res;
   },
 };
 `;
 
-async function startOne(w, b, { counting = false } = {}) {
+async function startOne(w, b, { counting = false, bindings = {} } = {}) {
   const before = workerdChildren();
   const modules = counting
     ? [{ type: "ESModule", path: path.join(b.out, "__count.js"), contents: COUNTING_ENTRY }, ...b.modules]
@@ -177,7 +196,7 @@ async function startOne(w, b, { counting = false } = {}) {
     r2Buckets: ["MEDIA_BUCKET"],
     kvNamespaces: w.kv,
     durableObjects: tomlDurableObjects(path.join(ROOT, w.config)),
-    bindings: { ...tomlVars(path.join(ROOT, w.config)), MEDIA_TOKEN_SECRET: SECRET },
+    bindings: { ...tomlVars(path.join(ROOT, w.config)), MEDIA_TOKEN_SECRET: SECRET, ...bindings },
     cf: false,
     // The Workers' log lines are written (to a pipe, as workerd writes them)
     // but not printed: the bench's stdout is its report.
@@ -215,6 +234,12 @@ export async function startDirect({ log = () => {}, want = () => true } = {}) {
     throw err;
   }
   return { workers: started, stop };
+}
+
+// A counting instance of a started Worker `w`'s bundle (the entry above),
+// with extra `bindings`; the caller disposes of it (its .mf).
+export function countingInstance(w, bindings = {}) {
+  return startOne(w.spec, w.bundle, { counting: true, bindings });
 }
 
 // R2 operations for one kind on a fresh counting instance of `w`'s bundle:
