@@ -239,10 +239,19 @@ export function tusRequest(request, env, ctx, key) {
     return { ...storedObject(obj), tus: tusFacts(done) };
   }
 
+  // Removes the upload's parts from R2: true when there were none or R2 took
+  // the abort.
+  async function abortParts(s) {
+    if (!s || !s.mpuId) return true;
+    return r2(bucket.resumeMultipartUpload(s.key, s.mpuId).abort()).then(() => true, () => false);
+  }
+
+  // The upload's parts and state, gone. When R2 does not take the abort,
+  // the row stays `aborting` with its alarm 30 s out (terminate()), and the
+  // alarm retries the abort until it succeeds: no part is left behind.
   async function terminate() {
     const snap = await stub.terminate();
-    if (snap && snap.mpuId) await bucket.resumeMultipartUpload(snap.key, snap.mpuId).abort().catch(() => {});
-    await stub.clear();
+    if (await abortParts(snap)) await stub.clear();
     return reported(RESULT.ok, snap);
   }
 
@@ -302,8 +311,8 @@ export function tusRequest(request, env, ctx, key) {
       try {
         if (d.abort) {
           const s = t.snapshot ?? (await stub.state());
-          if (s && s.mpuId) await bucket.resumeMultipartUpload(s.key, s.mpuId).abort().catch(() => {});
-          await stub.clear();
+          if (await abortParts(s)) await stub.clear();
+          else await stub.terminate();
         } else if (d.release && t.epoch !== null) {
           await stub.release(t.epoch);
         }

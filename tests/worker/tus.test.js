@@ -884,11 +884,12 @@ describe("tus: expiry, revocation, an expired token", { timeout: 180000 }, () =>
 describe("tus: R2 failing at completion", { timeout: 120000 }, () => {
   const THROWS = "u/r2fail/throws.gif";
   const LOST = "u/r2fail/lost.gif";
+  const NO_ABORT = "u/r2fail/no-abort.mp4";
   let mf;
   let from;
   before(async () => {
     from = workerLog.length;
-    mf = await startGate({ bindings: { ...TUS, MEDIA_STORAGE_TIMEOUT_MS: "300" }, bucketFaults: { [THROWS]: { put: "throw" }, [LOST]: { put: "store_then_hang" } } });
+    mf = await startGate({ bindings: { ...TUS, MEDIA_STORAGE_TIMEOUT_MS: "300" }, bucketFaults: { [THROWS]: { put: "throw" }, [LOST]: { put: "store_then_hang" }, [NO_ABORT]: { abort: "throw" } } });
   });
   after(async () => {
     await mf?.dispose();
@@ -905,6 +906,20 @@ describe("tus: R2 failing at completion", { timeout: 120000 }, () => {
     assertTus(await del(mf, url), 204, "", "DELETE");
     assert.equal(await inner(THROWS), null);
     assert.equal(await uploadRow(mf, THROWS), null);
+  });
+
+  it("a DELETE whose R2 abort fails: 204, and the upload stays aborting for its alarm (no part forgotten); a POST meanwhile is 503", async () => {
+    const file = video(P + 1000, 91);
+    const { url } = await open(mf, NO_ABORT, file.length);
+    // One part in R2 (a multipart upload made), 500 bytes in the tail.
+    assertTus(await patch(mf, url, 0, file.subarray(0, P + 500)), 204, "", "PATCH: part 1 and a tail");
+    assert.notEqual((await uploadRow(mf, NO_ABORT)).mpuId, "", "a multipart upload was made");
+    assertTus(await del(mf, url), 204, "", "DELETE, R2 refusing the abort");
+    const row = await uploadRow(mf, NO_ABORT);
+    assert.equal(row?.state, "aborting", "the row waits for its alarm to abort the parts again");
+    assertTus(await headOf(mf, url), 404, "", "HEAD: no live upload");
+    assertTus(await create(mf, url, file.length), 503, "storage_unavailable", "POST while the cleanup is pending");
+    assert.equal(await inner(NO_ABORT), null, "no object");
   });
 
   it("the put stores the object and never answers: 503; the next HEAD finds the upload's own object and answers offset = length", async () => {

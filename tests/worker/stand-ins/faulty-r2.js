@@ -20,6 +20,9 @@
 //   "store_then_hang"   put stores the object (INNER's put), then never answers:
 //              the answer lost after the write, as a cut connection to R2 would
 //              (a put that R2 refuses, the key being taken, answers as R2 does)
+// abort FAULT (tus, docs/UPLOADS.md "Resumable uploads"): "throw", a multipart
+//   upload's abort() rejects (R2 not taking it); its parts stay in INNER.
+// Multipart uploads are otherwise INNER's own.
 // Keys without faults, and operations without one, are INNER's own answers.
 export default function ({ INNER, FAULTS }) {
   const replaced = new Set();
@@ -80,6 +83,24 @@ export default function ({ INNER, FAULTS }) {
       if (fault === "throw") throw new Error("simulated R2 outage (head)");
       if (fault === "hang") await hang();
       return INNER.head(key);
+    },
+
+    createMultipartUpload(key, options) {
+      return INNER.createMultipartUpload(key, options);
+    },
+
+    resumeMultipartUpload(key, uploadId) {
+      const mpu = INNER.resumeMultipartUpload(key, uploadId);
+      if (FAULTS[key]?.abort !== "throw") return mpu;
+      return {
+        key,
+        uploadId,
+        uploadPart: (n, value) => mpu.uploadPart(n, value),
+        complete: (parts) => mpu.complete(parts),
+        async abort() {
+          throw new Error("simulated R2 outage (abort)");
+        },
+      };
     },
   };
 }
