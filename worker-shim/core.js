@@ -9,19 +9,19 @@
 // benchmarks). A module's named exports are entrypoints only in the Worker's
 // main module, so this file may export freely.
 
-import { RESULT, IN, IN_STRINGS, REQUEST_STRINGS, REQUEST_HEADERS, OUT, OUT_STRING as S, OUT_STRING_COUNT, FLAG, HEADER_CODE, WIRE_VERSION, IN_CAP, BODY_NAMES, OP_NAMES, KIND_NAMES } from "./wire.js";
+import { RESULT, TUS_STATE, TUS_LEASE, IN, IN_STRINGS, REQUEST_STRINGS, REQUEST_HEADERS, OUT, OUT_STRING as S, OUT_STRING_COUNT, FLAG, HEADER_CODE, WIRE_VERSION, IN_CAP, BODY_NAMES, OP_NAMES, KIND_NAMES } from "./wire.js";
 
 // The layout is generated from wasm/spec/wire.json (wire.js); these are re-exported for the
 // shim and the tools: REVOCATION and RESULT map names to codes, OP and KIND codes to names.
 export { REQUEST_HEADERS, REVOCATION, VARS } from "./wire.js";
-export { RESULT };
+export { RESULT, TUS_STATE, TUS_LEASE };
 export const OP = OP_NAMES;
 export const KIND = KIND_NAMES;
 // The strings mg_finish reads after the request's: etag, type, cached, cached_size, head, body_md5, stored_md5, key.
 const FINISH_STRINGS = IN_STRINGS.slice(REQUEST_STRINGS);
 
-// The operations that move an upload's body (the rest read storage).
-const UPLOAD_OPS = new Set(["sniff", "put"]);
+// The operations that move an upload's body, or create one (the rest read storage).
+const UPLOAD_OPS = new Set(["sniff", "put", "tus_create", "tus_complete"]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -75,10 +75,32 @@ export function requestFacts(method, pathname, search, headers, now, sample, rev
 // Uploads: head (the body's first bytes, hex), body_md5 and stored_md5 (hex).
 // `key`: the fetch decision's key, echoed (the core does not decode the path again).
 export function finishStrings(s, key) {
-  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5, key };
+  const v = s.source === "cache" ? { cached: s.cached, cached_size: s.cachedSize, key } : { etag: s.etag, type: s.type, head: s.head, body_md5: s.bodyMd5, stored_md5: s.storedMd5, key, tus_type: s.tus?.ct };
   let out = "";
   for (const name of FINISH_STRINGS) out += `${clean(v[name] ?? "")}\0`;
   return out;
+}
+
+// No resumable upload (the facts of every op that is not a tus one).
+const NO_UPLOAD = Object.freeze({ state: TUS_STATE.none, lease: TUS_LEASE.none, familyOk: 0, length: 0, committed: 0, partSize: 0, partsEnd: 0, created: 0, expires: 0, ct: "" });
+
+// What mg_finish reads of an upload's state: the UploadState object's
+// snapshot (worker-shim/upload_state.js; null: no upload) and, after a
+// tus_begin, its lease answer.
+export function tusFacts(snapshot, lease = "none") {
+  if (!snapshot) return { ...NO_UPLOAD, lease: TUS_LEASE[lease] ?? TUS_LEASE.none };
+  return {
+    state: TUS_STATE[snapshot.state] ?? TUS_STATE.none,
+    lease: TUS_LEASE[lease] ?? TUS_LEASE.none,
+    familyOk: snapshot.familyOk ? 1 : 0,
+    length: snapshot.length,
+    committed: snapshot.committed,
+    partSize: snapshot.partSize,
+    partsEnd: snapshot.partsEnd,
+    created: snapshot.created,
+    expires: snapshot.expires,
+    ct: snapshot.ct,
+  };
 }
 
 // What mg_finish reads of an object storage returned (an R2Object or
@@ -126,6 +148,17 @@ function writeInput(v, base, cap, facts, d, s) {
     v.u32[(base + IN.source) >> 2] = s.source === "cache" ? 1 : 0;
     v.f64[(base + IN.size) >> 3] = s.size ?? NaN;
     v.f64[(base + IN.uploaded) >> 3] = s.uploaded ?? NaN;
+    // A tus op's upload state, as the state object reported it (tusFacts()).
+    const t = s.tus ?? NO_UPLOAD;
+    v.u32[(base + IN.tusState) >> 2] = t.state;
+    v.u32[(base + IN.tusLease) >> 2] = t.lease;
+    v.u32[(base + IN.tusFamily) >> 2] = t.familyOk;
+    v.f64[(base + IN.tusLength) >> 3] = t.length;
+    v.f64[(base + IN.tusOffset) >> 3] = t.committed;
+    v.f64[(base + IN.tusPartSize) >> 3] = t.partSize;
+    v.f64[(base + IN.tusPartsEnd) >> 3] = t.partsEnd;
+    v.f64[(base + IN.tusCreated) >> 3] = t.created;
+    v.f64[(base + IN.tusExpires) >> 3] = t.expires;
     strings += finishStrings(s, d.key);
   }
   // Strings that do not fit are cut short, and the input says so (IN.cut): the
@@ -197,6 +230,12 @@ function readDecision(v, base, n, names) {
       : null,
     // An upload's sniff or put: the declared size, and (put) the content type to store.
     upload: fetch && UPLOAD_OPS.has(OP_NAMES[u32(OUT.op)]) ? { length: f64(OUT.storeLength), type: str[S.putType] } : null,
+    // tus: the plan's part size, expiry (tus_create) and lease (ms), and
+    // whether the family check passed (tus_patch); with an answer, abort
+    // the upload, or give the lease back, before answering.
+    tus: fetch ? { partSize: f64(OUT.tusPartSize), expires: f64(OUT.tusExpires), lease: u32(OUT.tusLease), familyOk: u32(OUT.tusFamily) } : null,
+    abort: (flags & FLAG.abort) !== 0,
+    release: (flags & FLAG.release) !== 0,
     deadline: u32(OUT.deadline),
     cacheDeadline: u32(OUT.cacheDeadline),
   };

@@ -13,6 +13,8 @@ import { loadRevocations, loadInFlight, revocationFacts, reportStale, compactRev
 import { observe, contentLength, recentDenialLines } from "./observe.js";
 import { uploadBody, releaseBody, sniff, put, compared } from "./upload.js";
 import { headerInit } from "./response.js";
+import { tusRequest, TUS_OPS } from "./tus.js";
+export { UploadState } from "./upload_state.js";
 
 // The isolate's state: its core, configuration and revocation snapshot facts.
 let iso = newIsolate(wasmModule);
@@ -67,6 +69,28 @@ function handle(request, env, ctx) {
   return toResponse(d, null);
 }
 
+// A resumable upload's request (docs/UPLOADS.md, "Resumable uploads"): the
+// core's tus ops, performed in turn (worker-shim/tus.js), then its answer.
+// A tus request takes at most six ops (PATCH: begin, sniff, patch,
+// complete); more would be a core bug, answered as the core's 503.
+async function handleTus(request, env, ctx, facts, d, io) {
+  const tus = tusRequest(request, env, ctx, d.key);
+  for (let rounds = 0; d.fetch; rounds++) {
+    if (rounds === 6) {
+      await tus.settle({ release: true });
+      return fallback(request, env, io);
+    }
+    const started = Date.now();
+    const storage = await tus.perform(d, facts);
+    io.r2Ms += Date.now() - started;
+    facts.logRecent = recentDenialLines(facts.now);
+    d = iso.core.finish(facts, d, storage);
+  }
+  await tus.settle(d);
+  observe(iso, d, request, env, io, facts.now);
+  return toResponse(d, null);
+}
+
 // The rest of a request: the snapshot load the core waits for, the edge
 // cache and storage operations it asks for, and its answer.
 async function handleIo(request, env, ctx, facts, d) {
@@ -91,6 +115,7 @@ async function handleIo(request, env, ctx, facts, d) {
   }
   if (d.stale && loaded) reportStale(iso, env, "request");
   if (d.refresh && kv) loadRevocations(iso, kv, ctx, d.deadline);
+  if (d.fetch && TUS_OPS.has(OP[d.plan.op])) return handleTus(request, env, ctx, facts, d, io);
   let obj = null;
   // The core asks for at most two storage operations (decision.h), and for an
   // edge cache lookup before each when the object is public; more would be a

@@ -31,6 +31,8 @@ export function configure(iso, env) {
   const secrets = [env.MEDIA_TOKEN_SECRET, env.MEDIA_TOKEN_SECRET_PREVIOUS];
   secrets.forEach((s, i) => iso.core.setSecret(i, s));
   let text = `MEDIA_BUCKET\t${env.MEDIA_BUCKET && typeof env.MEDIA_BUCKET.get === "function" ? 1 : 0}\n`;
+  // Resumable uploads need the upload state object's namespace (docs/UPLOADS.md).
+  text += `MEDIA_UPLOAD_STATE\t${env.MEDIA_UPLOAD_STATE && typeof env.MEDIA_UPLOAD_STATE.idFromName === "function" ? 1 : 0}\n`;
   for (const name of VARS) if (typeof env[name] === "string") text += `${name}\t${oneLine(env[name])}\n`;
   const out = iso.core.configure(text);
   iso.env = env;

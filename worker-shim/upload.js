@@ -11,7 +11,7 @@ import { RESULT, storedObject } from "./core.js";
 // A plan's operation timed out (the core's deadline, as storage.js's DEADLINE).
 const STALLED = new Error("upload stalled past the deadline");
 
-function hex(bytes) {
+export function hex(bytes) {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
   return s;
@@ -49,7 +49,7 @@ function bodyReader(body) {
 }
 
 // The body's next chunk: { done, value }, as a reader's read().
-async function readBody(u) {
+export async function readBody(u) {
   const { byob, r } = u.reader;
   for (;;) {
     const got = await (byob ? r.read(new Uint8Array(CHUNK)) : r.read());

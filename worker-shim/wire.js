@@ -2,29 +2,33 @@
 // The wire layout and the settings as worker-shim/core.js and index.js use them
 // (docs/ARCHITECTURE.md, "The Wasm ABI"). Offsets in bytes: u32 at multiples of 4, f64 of 8.
 
-export const WIRE_VERSION = 6;
+export const WIRE_VERSION = 7;
 export const IN_CAP = 163840;
-export const IN = { now: 0, revocationAge: 8, sample: 16, revocation: 20, mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56, result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, logRecent: 104, strings: 108 };
+export const IN = { now: 0, revocationAge: 8, sample: 16, revocation: 20, mode: 24, op: 28, kind: 32, attempt: 36, offset: 40, length: 48, suffix: 56, result: 64, source: 68, size: 72, uploaded: 80, cacheTimedOut: 88, cut: 92, revocationFailures: 96, revocationLoading: 100, logRecent: 104, tusState: 108, tusLease: 112, tusFamily: 116, tusLength: 120, tusOffset: 128, tusPartSize: 136, tusPartsEnd: 144, tusCreated: 152, tusExpires: 160, strings: 168 };
 // The input strings, in order: the request's (mg_begin), then storage's (mg_finish).
-export const IN_STRINGS = ["method","path","query","range","if_match","if_none_match","if_modified_since","if_unmodified_since","if_range","request_id","content_type","content_length","etag","type","cached","cached_size","head","body_md5","stored_md5","key"];
-export const REQUEST_STRINGS = 12;
+export const IN_STRINGS = ["method","path","query","range","if_match","if_none_match","if_modified_since","if_unmodified_since","if_range","request_id","content_type","content_length","tus_resumable","upload_length","upload_offset","upload_metadata","etag","type","cached","cached_size","head","body_md5","stored_md5","key","tus_type"];
+export const REQUEST_STRINGS = 16;
 // The request headers the core reads, in the protocol's string order.
-export const REQUEST_HEADERS = ["range","if-match","if-none-match","if-modified-since","if-unmodified-since","if-range","x-request-id","content-type","content-length"];
-export const OUT = { fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28, op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64, spanFirst: 72, spanLast: 80, storeLength: 88, cacheDeadline: 96, headerCodes: 100 };
+export const REQUEST_HEADERS = ["range","if-match","if-none-match","if-modified-since","if-unmodified-since","if-range","x-request-id","content-type","content-length","tus-resumable","upload-length","upload-offset","upload-metadata"];
+export const OUT = { fetch: 0, status: 4, mode: 8, flags: 12, body: 16, headers: 20, logRate: 24, deadline: 28, op: 32, kind: 36, attempt: 40, version: 44, offset: 48, length: 56, suffix: 64, spanFirst: 72, spanLast: 80, storeLength: 88, cacheDeadline: 96, tusPartSize: 104, tusExpires: 112, tusLease: 120, tusFamily: 124, headerCodes: 128 };
 // The output strings' indices; each header's strings follow them.
 export const OUT_STRING = { reason: 0, event: 1, mode: 2, key: 3, cachePath: 4, requestId: 5, text: 6, storeMeta: 7, putType: 8 };
 export const OUT_STRING_COUNT = 9;
-export const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128, fill: 256, budget: 512 };
+export const FLAG = { refresh: 1, cache: 2, log: 4, store: 8, span: 16, fingerprints: 32, wait: 64, stale: 128, fill: 256, budget: 512, abort: 1024, release: 2048 };
 // A header code: 0, name and value are strings; from staticFirst, a static header
 // (mg_configure lists them); from nameFirst, a static name and a value string.
 export const HEADER_CODE = { literal: 0, staticFirst: 1, nameFirst: 128 };
 // Codes: each enum's names, by code, and the same as name -> code.
 export const REVOCATION_NAMES = ["disabled","unavailable","loaded"];
 export const REVOCATION = { disabled: 0, unavailable: 1, loaded: 2 };
-export const RESULT_NAMES = ["ok","missing","invalid_range","error","timeout","exists","incomplete"];
-export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4, exists: 5, incomplete: 6 };
-export const OP_NAMES = ["get","head","sniff","put"];
-export const OP = { get: 0, head: 1, sniff: 2, put: 3 };
+export const RESULT_NAMES = ["ok","missing","invalid_range","error","timeout","exists","incomplete","stale","overflow"];
+export const RESULT = { ok: 0, missing: 1, invalid_range: 2, error: 3, timeout: 4, exists: 5, incomplete: 6, stale: 7, overflow: 8 };
+export const OP_NAMES = ["get","head","sniff","put","tus_state","tus_begin","tus_create","tus_patch","tus_complete","tus_terminate"];
+export const OP = { get: 0, head: 1, sniff: 2, put: 3, tus_state: 4, tus_begin: 5, tus_create: 6, tus_patch: 7, tus_complete: 8, tus_terminate: 9 };
+export const TUS_STATE_NAMES = ["none","open","completing","done","aborting"];
+export const TUS_STATE = { none: 0, open: 1, completing: 2, done: 3, aborting: 4 };
+export const TUS_LEASE_NAMES = ["none","granted","held","mismatch"];
+export const TUS_LEASE = { none: 0, granted: 1, held: 2, mismatch: 3 };
 export const KIND_NAMES = ["whole","offset_length","offset","suffix"];
 export const KIND = { whole: 0, offset_length: 1, offset: 2, suffix: 3 };
 export const SOURCE_NAMES = ["storage","cache"];
@@ -34,6 +38,6 @@ export const BODY = { none: 0, text: 1, object: 2 };
 export const MODE_NAMES = ["none","pub","priv","put"];
 export const MODE = { none: 0, pub: 1, priv: 2, put: 3 };
 // The [vars] the shim hands mg_configure (the core validates them and applies the defaults).
-export const VARS = ["MEDIA_KEY_PREFIXES","MEDIA_CLOCK_SKEW_SECONDS","MEDIA_MAX_TOKEN_TTL_SECONDS","MEDIA_CORP","MEDIA_REVOCATION_MODE","MEDIA_REVOCATION_MAX_STALENESS_SECONDS","MEDIA_REVOCATION_REFRESH_SECONDS","MEDIA_EDGE_CACHE","MEDIA_LOG_SAMPLE_RATE","MEDIA_DEBUG_HEADERS","MEDIA_STORAGE_TIMEOUT_MS","MEDIA_EDGE_CACHE_FILL_MAX_BYTES","MEDIA_LOG_DENIAL_BUDGET","MEDIA_UPLOADS","MEDIA_UPLOAD_TYPES","MEDIA_MAX_UPLOAD_BYTES","MEDIA_MAX_UPLOAD_TTL_SECONDS"];
+export const VARS = ["MEDIA_KEY_PREFIXES","MEDIA_CLOCK_SKEW_SECONDS","MEDIA_MAX_TOKEN_TTL_SECONDS","MEDIA_CORP","MEDIA_REVOCATION_MODE","MEDIA_REVOCATION_MAX_STALENESS_SECONDS","MEDIA_REVOCATION_REFRESH_SECONDS","MEDIA_EDGE_CACHE","MEDIA_LOG_SAMPLE_RATE","MEDIA_DEBUG_HEADERS","MEDIA_STORAGE_TIMEOUT_MS","MEDIA_EDGE_CACHE_FILL_MAX_BYTES","MEDIA_LOG_DENIAL_BUDGET","MEDIA_UPLOADS","MEDIA_UPLOAD_TYPES","MEDIA_MAX_UPLOAD_BYTES","MEDIA_MAX_UPLOAD_TTL_SECONDS","MEDIA_MAX_RESUMABLE_BYTES","MEDIA_UPLOAD_EXPIRY_SECONDS"];
 // The module's exports the shim relies on.
 export const EXPORTS = ["_initialize","memory","mg_in_ptr","mg_in_cap","mg_out_ptr","mg_set_secret","mg_configure","mg_begin","mg_finish","mg_bench_verify","mg_snapshot_alloc","mg_snapshot_install","mg_snapshot_build_reset","mg_snapshot_build_add","mg_snapshot_build_finish","mg_snapshot_build_ptr","mg_snapshot_clear","mg_snapshot_build_keep","mg_snapshot_built_at","mg_snapshot_stale"];

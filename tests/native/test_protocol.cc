@@ -77,26 +77,33 @@ TEST_CASE("protocol: the layout is the one worker-shim/core.js writes and reads"
   // wasm/spec/wire.json describes the layout once; wire_layout.h (here) and worker-shim/wire.js
   // (core.js) are generated from it. These pin today's values: appending a field leaves them
   // true, moving or renumbering one (which a shim of another build would misread) fails here.
-  static_assert(wire::kVersion == 6);
+  static_assert(wire::kVersion == 7);
   static_assert(wire::kNow == 0 && wire::kRevocationAge == 8 && wire::kSample == 16 && wire::kRevocation == 20);
   static_assert(wire::kMode == 24 && wire::kOp == 28 && wire::kKind == 32 && wire::kAttempt == 36);
   static_assert(wire::kOffset == 40 && wire::kLength == 48 && wire::kSuffix == 56);
   static_assert(wire::kResult == 64 && wire::kSource == 68 && wire::kSize == 72 && wire::kUploaded == 80);
   static_assert(wire::kCacheTimedOut == 88 && wire::kInputCut == 92 && wire::kRevocationFailures == 96 &&
-                wire::kRevocationLoading == 100 && wire::kLogRecent == 104 && wire::kInStrings == 108 && wire::kRequestStrings == 12 &&
-                wire::in_count_ == 20);
+                wire::kRevocationLoading == 100 && wire::kLogRecent == 104);
+  static_assert(wire::kTusState == 108 && wire::kTusLease == 112 && wire::kTusFamily == 116 && wire::kTusLength == 120 &&
+                wire::kTusOffset == 128 && wire::kTusPartSize == 136 && wire::kTusPartsEnd == 144 &&
+                wire::kTusCreated == 152 && wire::kTusExpires == 160);
+  static_assert(wire::kInStrings == 168 && wire::kRequestStrings == 16 && wire::in_count_ == 25);
   static_assert(wire::kInCap == 160 * 1024);
   static_assert(wire::in_range == 3 && wire::in_request_id == 9 && wire::in_content_length == 11 &&
-                wire::in_cached_size == 15 && wire::in_stored_md5 == 18 && wire::in_key == 19);
+                wire::in_tus_resumable == 12 && wire::in_upload_metadata == 15 && wire::in_cached_size == 19 &&
+                wire::in_stored_md5 == 22 && wire::in_key == 23 && wire::in_tus_type == 24);
   static_assert(wire::kOutFetch == 0 && wire::kOutStatus == 4 && wire::kOutMode == 8 && wire::kOutFlags == 12);
   static_assert(wire::kOutBody == 16 && wire::kOutHeaders == 20 && wire::kOutLogRate == 24 && wire::kOutDeadline == 28);
   static_assert(wire::kOutOp == 32 && wire::kOutKind == 36 && wire::kOutAttempt == 40 && wire::kOutVersion == 44);
   static_assert(wire::kOutOffset == 48 && wire::kOutLength == 56 && wire::kOutSuffix == 64);
   static_assert(wire::kOutSpanFirst == 72 && wire::kOutSpanLast == 80 && wire::kOutStoreLength == 88);
-  static_assert(wire::kOutCacheDeadline == 96 && wire::kOutHeaderCodes == 100 && wire::out_count_ == 9);
+  static_assert(wire::kOutCacheDeadline == 96 && wire::kOutTusPartSize == 104 && wire::kOutTusExpires == 112 &&
+                wire::kOutTusLease == 120 && wire::kOutTusFamily == 124 && wire::kOutHeaderCodes == 128 &&
+                wire::out_count_ == 9);
   static_assert(wire::flag_refresh == 1 && wire::flag_cache == 2 && wire::flag_log == 4 && wire::flag_store == 8 &&
                 wire::flag_span == 16 && wire::flag_fingerprints == 32 && wire::flag_wait == 64 &&
-                wire::flag_stale == 128 && wire::flag_fill == 256 && wire::flag_budget == 512);
+                wire::flag_stale == 128 && wire::flag_fill == 256 && wire::flag_budget == 512 &&
+                wire::flag_abort == 1024 && wire::flag_release == 2048);
   // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
   static_assert(wire::kOffset % 8 == 0 && wire::kSize % 8 == 0 && wire::kOutOffset % 8 == 0 &&
                 wire::kOutStoreLength % 8 == 0);
@@ -313,7 +320,7 @@ TEST_CASE("protocol: finish facts") {
     const char* name;
     void (*edit)(mgtest::Input*);
   } bad[] = {
-      {"op 4 (no such operation)", [](mgtest::Input* i) { i->op = 4; }},
+      {"op 10 (no such operation)", [](mgtest::Input* i) { i->op = 10; }},
       {"kind 4 (needs_size is never on the wire)", [](mgtest::Input* i) { i->kind = code(mg::RangeHintKind::needs_size); }},
       {"kind 99", [](mgtest::Input* i) { i->kind = 99; }},
       {"attempt 0", [](mgtest::Input* i) { i->attempt = 0; }},
@@ -377,7 +384,7 @@ TEST_CASE("protocol: finish facts") {
   mg::protocol_read_finish(timeout_bytes, &h);
   CHECK(h.valid);
   CHECK(h.object.result == mg::StorageResult::timeout);
-  for (std::uint32_t unknown : {7u, 9u}) {
+  for (std::uint32_t unknown : {9u, 11u}) {
     missing.result = unknown;
     const std::string unknown_bytes = mgtest::encode_finish(missing);
     mg::protocol_read_finish(unknown_bytes, &h);

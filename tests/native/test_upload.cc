@@ -148,8 +148,8 @@ Outcome run(const mg::Config& config, Request rq, Bucket* bucket) {
         obj.body_md5 = body_md5;
         break;
       }
-      case mg::StorageOp::get:
-        FAIL("an upload never reads");
+      default:
+        FAIL("a single PUT only sniffs, puts and heads");
     }
     auto next = std::make_unique<mg::Decision>();
     mg::decide_finish(config, req, d->mode, d->key_view(), d->plan, obj, next.get());

@@ -7,13 +7,13 @@
 namespace mgtest {
 
 struct Input {
-  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, content_type, content_length, etag, type, cached, cached_size, head, body_md5, stored_md5, key;
+  std::string method, path, query, range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, request_id, content_type, content_length, tus_resumable, upload_length, upload_offset, upload_metadata, etag, type, cached, cached_size, head, body_md5, stored_md5, key, tus_type;
   double now = 0;  // now, unix seconds
   double revocation_age = 0;  // seconds since the last snapshot load attempt started (an isolate that never trie
   std::uint32_t sample = 0;  // sample: 0..999999, uniform random, for log sampling
   std::uint32_t revocation = 0;  // revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: un
   std::uint32_t mode = 0;  // mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv, 3 put), echoed
-  std::uint32_t op = 0;  // the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put)
+  std::uint32_t op = 0;  // the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put; tus: 4 tus_state, 5 tus_beg
   std::uint32_t kind = 0;  // the plan, echoed: kind (0 whole, 1 offset_length, 2 offset, 3 suffix)
   std::uint32_t attempt = 1;  // the plan, echoed: attempt (1, 2)
   double offset = 0;  // the plan's offset
@@ -28,6 +28,15 @@ struct Input {
   std::uint32_t revocation_failures = 0;  // consecutive failed snapshot loads (0 after a success): the backoff
   std::uint32_t revocation_loading = 4294967295;  // ms since the snapshot load in flight started; 0xffffffff none
   std::uint32_t log_recent = 0;  // denial and error log lines this isolate wrote in the second now (the log budget;
+  std::uint32_t tus_state = 0;  // tus: the upload's state as its Durable Object holds it (0 none, 1 open, 2 comple
+  std::uint32_t tus_lease = 0;  // tus, after op tus_begin: 0 none (no upload), 1 granted, 2 held (another PATCH ho
+  std::uint32_t tus_family = 0;  // tus: 1 when the upload's first bytes passed the family check
+  double tus_length = 0;  // tus: the upload's length (Upload-Length at creation)
+  double tus_offset = 0;  // tus: the committed offset (every byte before it is durable)
+  double tus_part_size = 0;  // tus: the upload's part size P
+  double tus_parts_end = 0;  // tus: the end of the parts stored in R2 (the tail is the bytes from here to the o
+  double tus_created = 0;  // tus: when the upload was created (unix seconds)
+  double tus_expires = 0;  // tus: when it expires (unix seconds)
 };
 
 namespace detail {
@@ -53,6 +62,15 @@ inline void put_numbers(const Input& in, std::string* b) {
   put_u32(b, mg::wire::kRevocationFailures, in.revocation_failures);
   put_u32(b, mg::wire::kRevocationLoading, in.revocation_loading);
   put_u32(b, mg::wire::kLogRecent, in.log_recent);
+  put_u32(b, mg::wire::kTusState, in.tus_state);
+  put_u32(b, mg::wire::kTusLease, in.tus_lease);
+  put_u32(b, mg::wire::kTusFamily, in.tus_family);
+  put_f64(b, mg::wire::kTusLength, in.tus_length);
+  put_f64(b, mg::wire::kTusOffset, in.tus_offset);
+  put_f64(b, mg::wire::kTusPartSize, in.tus_part_size);
+  put_f64(b, mg::wire::kTusPartsEnd, in.tus_parts_end);
+  put_f64(b, mg::wire::kTusCreated, in.tus_created);
+  put_f64(b, mg::wire::kTusExpires, in.tus_expires);
 }
 
 inline const std::string* in_strings(const Input& in, std::size_t s) {
@@ -69,6 +87,10 @@ inline const std::string* in_strings(const Input& in, std::size_t s) {
     case mg::wire::in_request_id: return &in.request_id;
     case mg::wire::in_content_type: return &in.content_type;
     case mg::wire::in_content_length: return &in.content_length;
+    case mg::wire::in_tus_resumable: return &in.tus_resumable;
+    case mg::wire::in_upload_length: return &in.upload_length;
+    case mg::wire::in_upload_offset: return &in.upload_offset;
+    case mg::wire::in_upload_metadata: return &in.upload_metadata;
     case mg::wire::in_etag: return &in.etag;
     case mg::wire::in_type: return &in.type;
     case mg::wire::in_cached: return &in.cached;
@@ -77,6 +99,7 @@ inline const std::string* in_strings(const Input& in, std::size_t s) {
     case mg::wire::in_body_md5: return &in.body_md5;
     case mg::wire::in_stored_md5: return &in.stored_md5;
     case mg::wire::in_key: return &in.key;
+    case mg::wire::in_tus_type: return &in.tus_type;
     default: return nullptr;
   }
 }
@@ -103,6 +126,10 @@ struct DecodedFields {
   double span_last = 0;
   double store_length = 0;
   std::uint32_t cache_deadline = 0;
+  double tus_part_size = 0;
+  double tus_expires = 0;
+  std::uint32_t tus_lease = 0;
+  std::uint32_t tus_family = 0;
   std::string reason, event, mode_name, key, cache_path, request_id, text, store_meta, put_type;
 };
 
@@ -128,6 +155,10 @@ inline void get_numbers(std::string_view b, DecodedFields* d) {
   d->span_last = get_f64(b, mg::wire::kOutSpanLast);
   d->store_length = get_f64(b, mg::wire::kOutStoreLength);
   d->cache_deadline = get_u32(b, mg::wire::kOutCacheDeadline);
+  d->tus_part_size = get_f64(b, mg::wire::kOutTusPartSize);
+  d->tus_expires = get_f64(b, mg::wire::kOutTusExpires);
+  d->tus_lease = get_u32(b, mg::wire::kOutTusLease);
+  d->tus_family = get_u32(b, mg::wire::kOutTusFamily);
 }
 
 inline void get_strings(const std::vector<std::string>& s, DecodedFields* d) {

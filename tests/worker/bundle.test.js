@@ -17,6 +17,20 @@ function tomlVars() {
   return Object.fromEntries([...section.matchAll(/^([A-Z_]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1], m[2]]));
 }
 
+// The [[durable_objects.bindings]] of wrangler.toml as Miniflare options:
+// each SQLite-backed when a [[migrations]] entry creates its class so.
+function tomlDurableObjects() {
+  const text = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const tables = text.split(/^(?=\[)/m);
+  const field = (t, name) => t.match(new RegExp(`^${name}\\s*=\\s*(.*)$`, "m"))?.[1];
+  const sqlite = tables.filter((t) => t.startsWith("[[migrations]]")).flatMap((t) => JSON.parse(field(t, "new_sqlite_classes") ?? "[]"));
+  const bindings = tables.filter((t) => t.startsWith("[[durable_objects.bindings]]"));
+  return Object.fromEntries(bindings.map((t) => {
+    const className = JSON.parse(field(t, "class_name"));
+    return [JSON.parse(field(t, "name")), { className, useSQLite: sqlite.includes(className) }];
+  }));
+}
+
 describe("wrangler deploy --dry-run bundle", () => {
   let mf;
   before(async () => {
@@ -39,6 +53,7 @@ describe("wrangler deploy --dry-run bundle", () => {
       compatibilityDate: "2025-09-01",
       r2Buckets: ["MEDIA_BUCKET"],
       kvNamespaces: ["MEDIA_REVOCATIONS"],
+      durableObjects: tomlDurableObjects(),
       bindings: { ...tomlVars(), MEDIA_TOKEN_SECRET: SECRET },
       cf: false,
     });
@@ -62,5 +77,15 @@ describe("wrangler deploy --dry-run bundle", () => {
     const denied = await get(mf, mediaUrl(key, "x.y"));
     assert.equal(denied.status, 401);
     assert.equal(denied.text, "forbidden");
+  });
+
+  it("the bundle exports the upload state class wrangler.toml binds, SQLite-backed", async () => {
+    assert.deepEqual(tomlDurableObjects(), { MEDIA_UPLOAD_STATE: { className: "UploadState", useSQLite: true } });
+    const ns = await mf.getDurableObjectNamespace("MEDIA_UPLOAD_STATE");
+    const stub = ns.get(ns.idFromName("u/v/new.mp4"));
+    assert.equal(await stub.state(), null);
+    const row = { id: "a", key: "u/v/new.mp4", ct: "video/mp4", length: 9, partSize: 5242880, created: 1, expires: 4000000000, tokenE: 2 };
+    assert.equal((await stub.create(row)).created, true);
+    assert.equal((await stub.state()).length, 9);
   });
 });

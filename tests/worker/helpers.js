@@ -127,8 +127,13 @@ export const DEFAULT_BINDINGS = {
 // while it holds FLAKY_KV_DOWN (set it through `innerKv(mf)`); `entry` runs
 // another module (under ROOT) as the Worker's main module, in front of the
 // shim, importing `extraModules` (paths under ROOT); `compatibilityFlags`
-// are the Worker's (e.g. nodejs_als for such an entry).
-export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true, bucketFaults, flakyKv = false, entry, extraModules = [], compatibilityFlags = [] } = {}) {
+// are the Worker's (e.g. nodejs_als for such an entry; an entry re-exports
+// UploadState, the main module's Durable Object class).
+// `uploadState` (default true) binds MEDIA_UPLOAD_STATE, the tus upload state
+// (worker-shim/upload_state.js), SQLite-backed, persisted under `persistDir`
+// too; a string binds that class of the main module instead (a test's
+// subclass); false leaves the binding out.
+export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BINDINGS, bucket = true, failingBucket = false, failingKv = false, revocations = true, metrics = false, persistDir, seed = true, bucketFaults, flakyKv = false, entry, extraModules = [], compatibilityFlags = [], uploadState = true } = {}) {
   if (!existsSync(wasmPath)) throw new Error(`${wasmPath} is missing: run scripts/build.sh`);
   const standIn = Boolean(bucketFaults) || failingBucket;
   const gate = {
@@ -145,13 +150,14 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     kvNamespaces: revocations && !failingKv && !flakyKv ? ["MEDIA_REVOCATIONS"] : [],
     r2Buckets: bucket && !standIn ? ["MEDIA_BUCKET"] : [],
     wrappedBindings: {},
+    durableObjects: uploadState ? { MEDIA_UPLOAD_STATE: { className: uploadState === true ? "UploadState" : uploadState, useSQLite: true } } : {},
   };
   const helpers = [];
   const stub = (name, binding, body) => {
     gate.wrappedBindings[binding] = { scriptName: name };
     helpers.push({ name, modules: true, script: `export default function () { ${body} }` });
   };
-  if (failingBucket) stub("failing-r2", "MEDIA_BUCKET", `const fail = async () => { throw new Error("simulated R2 outage"); }; return { get: fail, head: fail };`);
+  if (failingBucket) stub("failing-r2", "MEDIA_BUCKET", `const fail = async () => { throw new Error("simulated R2 outage"); }; return { get: fail, head: fail, resumeMultipartUpload: () => ({ abort: fail }) };`);
   if (failingKv) stub("failing-kv", "MEDIA_REVOCATIONS", `const fail = async () => { throw new Error("simulated KV outage"); }; return { get: fail, list: fail, put: fail };`);
   if (metrics) stub("metrics", "MEDIA_METRICS", `return { writeDataPoint(p) { console.log("METRIC " + JSON.stringify(p)); } };`);
   if (bucketFaults) {
@@ -167,6 +173,7 @@ export async function startGate({ wasmPath = BUILDS.wasi, bindings = DEFAULT_BIN
     options.r2Persist = path.join(persistDir, "r2");
     options.kvPersist = path.join(persistDir, "kv");
     options.cachePersist = path.join(persistDir, "cache");
+    options.durableObjectsPersist = path.join(persistDir, "do");
   }
   const mf = new Miniflare(options);
   try {

@@ -155,7 +155,7 @@ function cppSettings() {
   L.push("  Kind kind;");
   L.push("  std::string_view ConfigText::*value;  // nullptr for a binding (only its presence counts)");
   L.push("  bool ConfigText::*set;");
-  L.push("  std::int32_t min, max;                // an integer setting's range");
+  L.push("  std::int64_t min, max;                // an integer setting's range");
   L.push("  std::string_view default_text;        // what an absent var means");
   L.push("  std::string_view choices[2];          // a two-way choice: the default, then the other value");
   L.push("};");

@@ -9,7 +9,9 @@ namespace {
 
 bool parse_int(std::string_view s, std::int64_t lo, std::int64_t hi, std::int64_t* out) {
   s = trim_ascii_space(s);
-  if (s.empty() || s.size() > 9) return false;
+  // At most 18 digits: the sum below cannot overflow (the largest range ends
+  // at 52,428,800,000, MEDIA_MAX_RESUMABLE_BYTES).
+  if (s.empty() || s.size() > 18) return false;
   std::int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
@@ -134,6 +136,9 @@ bool config_load(const ConfigText& in, Config* out) {
   ok[set::upload_types] = types_ok;
   ok[set::max_upload_bytes] = int_setting(in, set::max_upload_bytes, &out->max_upload_bytes);
   ok[set::max_upload_ttl] = int_setting(in, set::max_upload_ttl, &out->max_upload_ttl);
+  out->has_upload_state = in.has_upload_state;
+  ok[set::max_resumable_bytes] = int_setting(in, set::max_resumable_bytes, &out->max_resumable_bytes);
+  ok[set::upload_expiry] = int_setting(in, set::upload_expiry, &out->upload_expiry);
 
   // The first problem found names the setting in the log line; the table's
   // order (wasm/spec/settings.json) is the order an operator would check them in.

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "revocation.h"
 #include "storage_plan.h"
+#include "tus.h"
 #include "utf8.h"
 #include "writer.h"
 
@@ -26,6 +27,20 @@ bool is_head(const RequestFacts& req) { return req.method == "HEAD"; }
 // The request is an upload (docs/UPLOADS.md): a PUT, with uploads on. The one
 // place every phase asks, so begin, finish and the unreadable answer agree.
 bool is_upload(const Config& config, const RequestFacts& req) { return config.uploads && req.method == "PUT"; }
+
+// Resumable uploads (tus 1.0, docs/UPLOADS.md "Resumable uploads") are on
+// when uploads are and the upload state object is bound. A tus request is
+// one of its methods; a HEAD is one only with Tus-Resumable (without it, a
+// HEAD reads, as it always did).
+bool tus_on(const Config& config) { return config.uploads && config.has_upload_state; }
+bool is_tus(const Config& config, const RequestFacts& req) {
+  if (!tus_on(config)) return false;
+  const std::string_view m = req.method;
+  return m == "OPTIONS" || m == "POST" || m == "PATCH" || m == "DELETE" || (m == "HEAD" && !req.tus_resumable.empty());
+}
+
+// Every request that writes: its answers are upload events (media.upload.*).
+bool is_write(const Config& config, const RequestFacts& req) { return is_upload(config, req) || is_tus(config, req); }
 
 Plan exact_plan(ByteSpan span, std::uint64_t size) {
   Plan p;
@@ -86,7 +101,10 @@ void respond_reason(const Config& config, Reason reason, Mode mode, bool head, R
     r->body = head ? BodySource::none : BodySource::text;
     r->text = info.body;
   }
-  if (reason == Reason::method_not_allowed) r->add_static("allow", config.uploads ? "GET, HEAD, PUT" : "GET, HEAD");
+  if (reason == Reason::method_not_allowed)
+    r->add_static("allow", tus_on(config)    ? "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"
+                           : config.uploads ? "GET, HEAD, PUT"
+                                            : "GET, HEAD");
 }
 
 namespace {
@@ -113,6 +131,12 @@ void reset(Decision* out) {
   out->upload = false;
   out->upload_length = 0;
   out->put_type_len = 0;
+  out->tus_part_size = 0;
+  out->tus_expires = 0;
+  out->tus_lease_ms = 0;
+  out->tus_family_ok = false;
+  out->tus_abort = false;
+  out->tus_release = false;
 }
 
 // The object key the path names (docs/CONTRACT.md section 2), decoded into
@@ -334,9 +358,382 @@ void upload_finish(const Config& config, const RequestFacts& req, const Plan& pe
       }
       // Gone again since the put saw it: the client's retry will store it.
       return upload_storage_failed(config, req, obj.result == StorageResult::missing ? StorageResult::error : obj.result, out);
-    case StorageOp::get:
+    default:
       break;
   }
+  protocol_broken(config, req, out);
+}
+
+// ---- Resumable uploads (tus 1.0, docs/UPLOADS.md "Resumable uploads") --------
+//
+// The upload's state lives in a Durable Object; the shim reads it, and
+// moves bytes, as the ops below ask, and reports what it found (TusFacts).
+// Every status, limit, offset, part boundary and completion is decided here.
+
+// A PATCH's lease on its upload: each call to the state object renews it,
+// so only a dead PATCH loses it (docs/UPLOADS.md, "Lease and epoch").
+constexpr std::int64_t kTusLeaseMs = 30000;
+constexpr std::string_view kTusPatchType = "application/offset+octet-stream";
+
+// The largest upload this token and this Worker allow.
+std::uint64_t tus_limit(const Config& config, const TokenVerdict& v) {
+  std::uint64_t limit = static_cast<std::uint64_t>(config.max_resumable_bytes);
+  return v.max_bytes != 0 && v.max_bytes < limit ? v.max_bytes : limit;
+}
+
+// The put token of the query, verified for the key (decide_begin's check,
+// repeated by decide_finish, which is handed no verdict).
+TokenVerdict put_token(const Config& config, const RequestFacts& req, std::string_view key) {
+  char token[kMaxTokenBytes];
+  std::size_t token_len = 0;
+  TokenVerdict v;
+  QueryToken qt = query_token(req.query, token, sizeof token, &token_len);
+  if (qt != QueryToken::found) {
+    v.reason = qt == QueryToken::absent ? Reason::token_missing : Reason::token_malformed;
+    return v;
+  }
+  TokenPolicy policy;
+  policy.now = req.now;
+  policy.leeway = config.leeway;
+  policy.max_ttl = config.max_ttl;
+  policy.write = true;
+  policy.max_upload_ttl = config.max_upload_ttl;
+  return token_verify(std::string_view(token, token_len), key, config.keys, policy);
+}
+
+// An upload that can still be written to or asked about: created, not
+// aborting, not past its expiry.
+bool tus_live(const TusFacts& t, std::int64_t now) {
+  return t.state != TusState::none && t.state != TusState::aborting && now < t.expires;
+}
+
+// The put token expired: a request of an upload created while it was valid
+// keeps working until the upload expires (docs/UPLOADS.md, "The put token").
+bool tus_token_ok(const Config& config, const RequestFacts& req, const TokenVerdict& v, const TusFacts& t) {
+  if (v.reason == Reason::serve_full) return true;
+  return v.reason == Reason::token_expired && tus_live(t, req.now) &&
+         static_cast<__int128>(t.created) <= static_cast<__int128>(v.exp) + config.leeway;
+}
+
+// The tus fields of an answer: every answer says the version spoken; an
+// upload's answers say where it stands.
+void tus_headers(const Config& config, const RequestFacts& req, Decision* out) {
+  if (out->fetch || !is_tus(config, req)) return;
+  Response& r = out->response;
+  r.add_static("tus-resumable", "1.0.0");
+  if (r.reason == Reason::tus_version) r.add_static("tus-version", "1.0.0");
+}
+
+void tus_answer(const Config& config, const RequestFacts& req, Reason reason, Decision* out) {
+  answer(config, req, reason, Mode::put, out);
+}
+
+// Refusals that leave the upload as it was (the client can correct them),
+// giving back a lease this request was granted.
+void tus_refuse(const Config& config, const RequestFacts& req, Reason reason, bool granted, Decision* out) {
+  tus_answer(config, req, reason, out);
+  out->tus_release = granted;
+}
+
+// Refusals of the upload itself: abort it, so nothing is stored under the key.
+void tus_reject(const Config& config, const RequestFacts& req, Reason reason, Decision* out) {
+  tus_answer(config, req, reason, out);
+  out->tus_abort = true;
+}
+
+// Upload-Offset and Upload-Expires (HEAD also Upload-Length): where the upload stands.
+void tus_position(const Config& config, const RequestFacts& req, Reason reason, const TusFacts& t, Decision* out) {
+  tus_answer(config, req, reason, out);
+  Response& r = out->response;
+  r.add_number("upload-offset", t.offset);
+  if (is_head(req)) r.add_number("upload-length", t.length);
+  char date[32];
+  std::size_t n = http_date_format(t.expires, date);
+  if (n) r.add_copy("upload-expires", std::string_view(date, n));
+}
+
+// 201: the upload's URL is the request's own (the same path and token: one
+// open upload per key), and when it expires.
+void tus_created(const Config& config, const RequestFacts& req, const TusFacts& t, Decision* out) {
+  tus_answer(config, req, Reason::upload_created, out);
+  Response& r = out->response;
+  char location[3 + 3 * kMaxKeyBytes + 3 + kMaxTokenBytes];
+  std::size_t n = 0;
+  char token[kMaxTokenBytes];
+  std::size_t token_len = 0;
+  if (query_token(req.query, token, sizeof token, &token_len) != QueryToken::found || req.path.size() > 3 + 3 * kMaxKeyBytes)
+    return tus_answer(config, req, Reason::storage_unavailable, out);
+  for (char c : req.path) location[n++] = c;
+  for (char c : std::string_view("?t=")) location[n++] = c;
+  for (std::size_t i = 0; i < token_len; ++i) location[n++] = token[i];
+  r.add_copy("location", std::string_view(location, n));
+  char date[32];
+  std::size_t d = http_date_format(t.expires, date);
+  if (d) r.add_copy("upload-expires", std::string_view(date, d));
+}
+
+void tus_ask(Decision* out, StorageOp op) {
+  Plan p;
+  p.op = op;
+  ask_storage(out, p, Mode::put);
+}
+
+// What a POST declares: the length, and the type in Upload-Metadata's
+// `filetype`, checked in the single PUT's order against the token.
+struct TusCreation {
+  Reason refuse = Reason::count_;
+  std::uint64_t length = 0;
+  char type[kMaxMediaTypeBytes];
+  std::size_t type_len = 0;
+};
+TusCreation tus_creation(const Config& config, const RequestFacts& req, const TokenVerdict& v) {
+  TusCreation c;
+  unsigned char filetype[kMaxMediaTypeBytes];
+  std::size_t filetype_len = 0;
+  std::uint64_t body = 0;
+  TusMetadata meta = tus_metadata_get(req.upload_metadata, "filetype", filetype, sizeof filetype, &filetype_len);
+  const std::string_view declared(reinterpret_cast<const char*>(filetype), filetype_len);
+  const std::string_view ct = v.ct_view();
+  // No creation-with-upload: a POST carries no body.
+  bool body_ok = req.content_length.empty() || (decimal_parse_u64(ascii_trim_ows(req.content_length), &body) && body == 0);
+  if (!tus_parse_number(req.upload_length, &c.length) || meta == TusMetadata::malformed || !body_ok)
+    c.refuse = Reason::bad_tus_header;
+  else if (!upload_type_allowed(config, ct)) c.refuse = Reason::unsupported_type;
+  else if (meta == TusMetadata::absent || !ascii_iequals(media_type_of(declared), ct)) c.refuse = Reason::type_mismatch;
+  else if (c.length == 0) c.refuse = Reason::empty_upload;
+  else if (c.length > tus_limit(config, v)) c.refuse = Reason::too_large;
+  for (std::size_t i = 0; i < ct.size(); ++i) c.type[i] = ascii_lower(ct[i]);
+  c.type_len = ct.size();
+  return c;
+}
+
+// decide_begin's part of a tus request, after the key, token and revocation.
+void tus_begin_request(const Config& config, const RequestFacts& req, const TokenVerdict& v, Decision* out) {
+  if (req.method == "POST") {
+    TusCreation c = tus_creation(config, req, v);
+    if (c.refuse != Reason::count_) return tus_answer(config, req, c.refuse, out);
+    return tus_ask(out, StorageOp::tus_state);
+  }
+  if (req.method == "PATCH") {
+    std::uint64_t claimed = 0, body = 0;
+    if (!ascii_iequals(media_type_of(req.content_type), kTusPatchType))
+      return tus_answer(config, req, Reason::bad_content_type, out);
+    if (!tus_parse_number(req.upload_offset, &claimed) ||
+        (!req.content_length.empty() && !decimal_parse_u64(ascii_trim_ows(req.content_length), &body)))
+      return tus_answer(config, req, Reason::bad_tus_header, out);
+    Plan p;
+    p.op = StorageOp::tus_begin;
+    p.range.kind = RangeHintKind::offset_length;
+    p.range.offset = claimed;
+    out->tus_lease_ms = kTusLeaseMs;
+    return ask_storage(out, p, Mode::put);
+  }
+  // HEAD and DELETE start from the upload's state.
+  tus_ask(out, StorageOp::tus_state);
+}
+
+// The op that moves a PATCH's body (after the family check, when needed).
+void tus_ask_patch(const TusFacts& t, bool family_ok, Decision* out) {
+  Plan p;
+  p.op = StorageOp::tus_patch;
+  p.range.kind = RangeHintKind::offset_length;
+  p.range.offset = t.offset;
+  p.range.length = t.length;
+  out->tus_part_size = t.part_size;
+  out->tus_family_ok = family_ok;
+  out->tus_lease_ms = kTusLeaseMs;
+  ask_storage(out, p, Mode::put);
+}
+
+void tus_ask_complete(const TusFacts& t, Decision* out) {
+  Plan p;
+  p.op = StorageOp::tus_complete;
+  p.range.kind = RangeHintKind::offset_length;
+  p.range.length = t.length;
+  out->tus_part_size = t.part_size;
+  out->upload_length = t.length;
+  ask_storage(out, p, Mode::put);
+}
+
+// A storage or state-object failure: 503, the client retries (tus-js-client
+// retries 5xx); a PATCH gives its lease back.
+void tus_failed(const Config& config, const RequestFacts& req, StorageResult result, bool granted, Decision* out) {
+  tus_refuse(config, req, result == StorageResult::timeout ? Reason::storage_timeout : Reason::storage_unavailable,
+             granted, out);
+}
+
+// POST, once the state is known.
+void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict& v, const Plan& performed,
+              const ObjectFacts& obj, Decision* out) {
+  TusCreation c = tus_creation(config, req, v);
+  if (c.refuse != Reason::count_ || v.reason != Reason::serve_full) return protocol_broken(config, req, out);
+  const TusFacts& t = obj.tus;
+  switch (performed.op) {
+    case StorageOp::tus_state:
+    case StorageOp::tus_create:
+      if (obj.result != StorageResult::ok && obj.result != StorageResult::exists)
+        return tus_failed(config, req, obj.result, false, out);
+      if (performed.op == StorageOp::tus_create && obj.result == StorageResult::ok) return tus_created(config, req, t, out);
+      if (tus_live(t, req.now)) {
+        // A retried POST: the same upload. Another length: another upload.
+        if (t.length == c.length) return tus_created(config, req, t, out);
+        return tus_answer(config, req, Reason::upload_exists, out);
+      }
+      // Being cleaned up (terminated, or expired before its alarm ran): retry shortly.
+      if (t.state != TusState::none && t.state != TusState::done) return tus_failed(config, req, StorageResult::error, false, out);
+      if (performed.op == StorageOp::tus_create) return tus_failed(config, req, StorageResult::error, false, out);
+      // No upload: is the key free? (Never an overwrite.)
+      {
+        Plan head;
+        head.op = StorageOp::head;
+        return ask_storage(out, head, Mode::put);
+      }
+    case StorageOp::head:
+      if (obj.result == StorageResult::ok) return tus_answer(config, req, Reason::already_exists, out);
+      if (obj.result != StorageResult::missing) return tus_failed(config, req, obj.result, false, out);
+      {
+        Plan create;
+        create.op = StorageOp::tus_create;
+        out->tus_part_size = tus_part_size(c.length);
+        out->tus_expires = req.now + config.upload_expiry;
+        out->upload_length = c.length;
+        for (std::size_t i = 0; i < c.type_len; ++i) out->put_type[i] = c.type[i];
+        out->put_type_len = c.type_len;
+        return ask_storage(out, create, Mode::put);
+      }
+    default:
+      return protocol_broken(config, req, out);
+  }
+}
+
+// The completion's outcome (HEAD or PATCH): stored, or refused and aborted.
+void tus_completed(const Config& config, const RequestFacts& req, const ObjectFacts& obj, bool granted, Decision* out) {
+  switch (obj.result) {
+    case StorageResult::ok:
+      if (is_head(req)) return tus_position(config, req, Reason::upload_offset, obj.tus, out);
+      tus_position(config, req, Reason::upload_completed, obj.tus, out);
+      out->tus_release = granted;
+      return;
+    case StorageResult::exists:
+      return tus_reject(config, req, Reason::already_exists, out);
+    case StorageResult::stale:
+      return tus_answer(config, req, Reason::upload_stale, out);
+    default:
+      return tus_failed(config, req, obj.result, granted, out);
+  }
+}
+
+// HEAD: where the upload stands (a completing one is completed first, so
+// an offset equal to the length means the object is there).
+void tus_head(const Config& config, const RequestFacts& req, const TokenVerdict& v, const Plan& performed,
+              const ObjectFacts& obj, Decision* out) {
+  const TusFacts& t = obj.tus;
+  if (performed.op == StorageOp::tus_complete) return tus_completed(config, req, obj, false, out);
+  if (performed.op != StorageOp::tus_state) return protocol_broken(config, req, out);
+  if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
+  if (!tus_live(t, req.now)) return tus_answer(config, req, Reason::upload_missing, out);
+  if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
+  if (t.state == TusState::completing) return tus_ask_complete(t, out);
+  tus_position(config, req, Reason::upload_offset, t, out);
+}
+
+// DELETE: terminate an open upload (its parts and state go at once).
+void tus_delete(const Config& config, const RequestFacts& req, const TokenVerdict& v, const Plan& performed,
+                const ObjectFacts& obj, Decision* out) {
+  const TusFacts& t = obj.tus;
+  if (performed.op == StorageOp::tus_terminate) {
+    if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
+    return tus_answer(config, req, Reason::upload_terminated, out);
+  }
+  if (performed.op != StorageOp::tus_state) return protocol_broken(config, req, out);
+  if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
+  // A finished upload is an object: termination never deletes objects.
+  if (!tus_live(t, req.now) || t.state == TusState::done) return tus_answer(config, req, Reason::upload_missing, out);
+  if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
+  tus_ask(out, StorageOp::tus_terminate);
+}
+
+// PATCH: the lease, the offset, the family check, the bytes, the completion.
+void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict& v, const Plan& performed,
+               const ObjectFacts& obj, Decision* out) {
+  const TusFacts& t = obj.tus;
+  switch (performed.op) {
+    case StorageOp::tus_begin: {
+      if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
+      const bool granted = t.lease == TusLease::granted;
+      if (t.lease == TusLease::none || !tus_live(t, req.now))
+        return tus_refuse(config, req, Reason::upload_missing, granted, out);
+      if (!tus_token_ok(config, req, v, t)) return tus_refuse(config, req, v.reason, granted, out);
+      if (t.lease == TusLease::held) return tus_answer(config, req, Reason::upload_locked, out);
+      if (t.lease == TusLease::mismatch || t.offset != performed.range.offset)
+        return tus_refuse(config, req, Reason::offset_mismatch, granted, out);
+      // This token must allow this upload (another key's token cannot reach it).
+      if (!ascii_iequals(v.ct_view(), t.content_type)) return tus_refuse(config, req, Reason::type_mismatch, true, out);
+      if (t.length > tus_limit(config, v)) return tus_refuse(config, req, Reason::too_large, true, out);
+      std::uint64_t body = 0;
+      if (!req.content_length.empty() && decimal_parse_u64(ascii_trim_ows(req.content_length), &body) &&
+          body > t.length - t.offset)
+        return tus_reject(config, req, Reason::too_large, out);
+      if (t.state == TusState::completing) return tus_ask_complete(t, out);
+      if (t.state == TusState::done || t.offset == t.length) {
+        tus_position(config, req, Reason::upload_progress, t, out);
+        out->tus_release = true;
+        return;
+      }
+      if (t.family_ok) return tus_ask_patch(t, true, out);
+      // The family check reads the upload's first bytes before any is
+      // written to R2: what the state object holds, then this body's.
+      Plan sniff;
+      sniff.op = StorageOp::sniff;
+      sniff.range.kind = RangeHintKind::offset_length;
+      sniff.range.offset = t.offset;
+      sniff.range.length = t.length < kSignatureBytes ? t.length : kSignatureBytes;
+      out->tus_lease_ms = kTusLeaseMs;
+      return ask_storage(out, sniff, Mode::put);
+    }
+    case StorageOp::sniff: {
+      if (obj.result != StorageResult::ok && obj.result != StorageResult::incomplete)
+        return tus_failed(config, req, obj.result, true, out);
+      // Fewer bytes than the check reads: this body is all there is for
+      // now (shorter than the check, so shorter than a part); the next
+      // PATCH checks again, with them.
+      if (obj.head.size() < performed.range.length) return tus_ask_patch(t, false, out);
+      if (signature_check(signature_family_of_type(t.content_type), obj.head) != SignatureCheck::match)
+        return tus_reject(config, req, Reason::signature_mismatch, out);
+      return tus_ask_patch(t, true, out);
+    }
+    case StorageOp::tus_patch:
+      switch (obj.result) {
+        case StorageResult::overflow:
+          return tus_reject(config, req, Reason::too_large, out);
+        case StorageResult::stale:
+          return tus_answer(config, req, Reason::upload_stale, out);
+        case StorageResult::ok:
+        case StorageResult::incomplete:
+          if (t.offset == t.length) return tus_ask_complete(t, out);
+          tus_position(config, req, Reason::upload_progress, t, out);
+          out->tus_release = true;
+          return;
+        default:
+          return tus_failed(config, req, obj.result, true, out);
+      }
+    case StorageOp::tus_complete:
+      return tus_completed(config, req, obj, true, out);
+    default:
+      return protocol_broken(config, req, out);
+  }
+}
+
+// decide_finish's part of a tus request.
+void tus_finish(const Config& config, const RequestFacts& req, const Plan& performed, const ObjectFacts& obj,
+                std::string_view key, Decision* out) {
+  out->upload = true;
+  const TokenVerdict v = put_token(config, req, key);
+  if (v.reason != Reason::serve_full && v.reason != Reason::token_expired) return protocol_broken(config, req, out);
+  if (req.method == "POST") return tus_post(config, req, v, performed, obj, out);
+  if (req.method == "HEAD") return tus_head(config, req, v, performed, obj, out);
+  if (req.method == "DELETE") return tus_delete(config, req, v, performed, obj, out);
+  if (req.method == "PATCH") return tus_patch(config, req, v, performed, obj, out);
   protocol_broken(config, req, out);
 }
 
@@ -351,12 +748,24 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   if (req.too_large) return answer(config, req, Reason::request_too_large, Mode::none, out);
   // docs/CONTRACT.md section 4 order: method, configuration, key syntax, key
   // prefix, token, revocation, then storage.
-  const bool write = is_upload(config, req);
+  const bool tus = is_tus(config, req);
+  const bool write = is_upload(config, req) || tus;
   if (req.method != "GET" && req.method != "HEAD" && !write)
     return answer(config, req, Reason::method_not_allowed, Mode::none, out);
   out->upload = write;
   if (!config.problem.empty() || !config.has_bucket || config.secret.empty())
     return answer(config, req, Reason::not_configured, Mode::none, out);
+  // tus: OPTIONS is discovery (no key, no token); every other request must
+  // speak tus 1.0.0 (412, with the versions spoken).
+  if (tus && req.method == "OPTIONS") {
+    answer(config, req, Reason::tus_options, Mode::none, out);
+    out->response.add_static("tus-version", "1.0.0");
+    out->response.add_static("tus-extension", "creation,termination,expiration");
+    out->response.add_number("tus-max-size", static_cast<std::uint64_t>(config.max_resumable_bytes));
+    return;
+  }
+  if (tus && !tus_resumable_ok(req.tus_resumable))
+    return answer(config, req, Reason::tus_version, Mode::none, out);
 
   if (!request_key(req, out)) return answer(config, req, Reason::bad_key, Mode::none, out);
   std::string_view key = out->key_view();
@@ -376,9 +785,13 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   policy.write = write;
   policy.max_upload_ttl = config.max_upload_ttl;
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
-  if (v.reason != Reason::serve_full) return answer(config, req, v.reason, v.mode, out);
+  // An expired put token may still finish an upload created before it
+  // expired: decided once the upload's state is known (not for creation).
+  const bool deferred = tus && v.reason == Reason::token_expired && req.method != "POST";
+  if (v.reason != Reason::serve_full && !deferred) return answer(config, req, v.reason, v.mode, out);
 
   if (revocation_answers(config, req, key, v.mode, out)) return;
+  if (tus) return tus_begin_request(config, req, v, out);
   if (write) return upload_begin(config, req, v, out);
 
   Plan plan;
@@ -449,6 +862,8 @@ bool storage_outcome(const Finish& f) {
       return true;
     case StorageResult::exists:
     case StorageResult::incomplete:
+    case StorageResult::stale:
+    case StorageResult::overflow:
       // Upload outcomes: a read reporting one is the shim breaking the protocol.
       answer(f.config, f.req, Reason::storage_unavailable, f.mode, out);
       return true;
@@ -636,6 +1051,7 @@ std::int64_t cache_deadline(const Config& config) {
 void decide_begin(const Config& config, const RequestFacts& req, Decision* out) {
   begin(config, req, out);
   out->deadline_ms = config.storage_timeout_ms;
+  tus_headers(config, req, out);
   observe(config, req, out);
 }
 
@@ -649,19 +1065,25 @@ void decide_finish(const Config& config, const RequestFacts& req, Mode mode, std
   if (key.data() != out->key) std::memcpy(out->key, key.data(), key.size());
   out->key_len = key.size();
   key = out->key_view();
-  // An upload's phases, and only an upload's (a read never sniffs or puts).
-  const bool write = is_upload(config, req);
-  const bool write_op = performed.op == StorageOp::sniff || performed.op == StorageOp::put;
-  if (write != (mode == Mode::put) || (write_op && !write)) return decide_unreadable(config, req, mode, out);
-  if (write) upload_finish(config, req, performed, obj, key, out);
+  // An upload's phases, and only an upload's (a read never sniffs or puts;
+  // only tus asks the upload state object).
+  const bool tus = is_tus(config, req);
+  const bool write = is_upload(config, req) || tus;
+  const bool write_op = performed.op != StorageOp::get && performed.op != StorageOp::head;
+  const bool tus_op = write_op && performed.op != StorageOp::sniff && performed.op != StorageOp::put;
+  if (write != (mode == Mode::put) || (write_op && !write) || (tus_op && !tus) || (tus && performed.op == StorageOp::put))
+    return decide_unreadable(config, req, mode, out);
+  if (tus) tus_finish(config, req, performed, obj, key, out);
+  else if (write) upload_finish(config, req, performed, obj, key, out);
   else finish(Finish{config, req, mode, performed, obj, key, out});
   out->deadline_ms = config.storage_timeout_ms;
+  tus_headers(config, req, out);
   observe(config, req, out);
 }
 
 void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode, Decision* out) {
   reset(out);
-  out->upload = is_upload(config, req);
+  out->upload = is_write(config, req);
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;

@@ -70,6 +70,13 @@ struct Config {
   std::size_t n_upload_types = 0;
   std::int64_t max_upload_bytes = 104857600;
   std::int64_t max_upload_ttl = 3600;
+  // Resumable uploads (tus 1.0, docs/UPLOADS.md "Resumable uploads"): on
+  // when uploads are and the MEDIA_UPLOAD_STATE Durable Object is bound.
+  // The largest upload (MEDIA_MAX_RESUMABLE_BYTES) and the lifetime of an
+  // unfinished one (MEDIA_UPLOAD_EXPIRY_SECONDS).
+  bool has_upload_state = false;
+  std::int64_t max_resumable_bytes = 4294967296;
+  std::int64_t upload_expiry = 86400;
   // Set by config validation: the first missing or invalid setting's name,
   // empty when the configuration is usable.
   std::string_view problem;
@@ -115,12 +122,43 @@ struct RequestFacts {
   // Uploads: the content-type and content-length headers, as received.
   std::string_view content_type;
   std::string_view content_length;
+  // tus: Tus-Resumable, Upload-Length, Upload-Offset, Upload-Metadata.
+  std::string_view tus_resumable;
+  std::string_view upload_length;
+  std::string_view upload_offset;
+  std::string_view upload_metadata;
 };
 
 // get and head read; sniff reads the first bytes of the request body (an
 // upload's, plan range 0..length); put writes the body under the key if the
 // key holds nothing (docs/UPLOADS.md).
-enum class StorageOp : std::uint8_t { get, head, sniff, put };
+//
+// tus (docs/UPLOADS.md, "Resumable uploads"): tus_state reads the upload's
+// state from its Durable Object; tus_begin takes its lease for a PATCH at
+// the plan's offset; tus_create creates it; tus_patch moves the body into
+// parts and the tail as the plan's numbers say; tus_complete makes the
+// object; tus_terminate aborts it and deletes its state.
+enum class StorageOp : std::uint8_t { get, head, sniff, put, tus_state, tus_begin, tus_create, tus_patch, tus_complete, tus_terminate };
+
+// A resumable upload's state, as its Durable Object holds it.
+enum class TusState : std::uint8_t { none, open, completing, done, aborting };
+// What tus_begin found: no upload, the lease granted, held by another PATCH,
+// or the upload's offset not the claimed one (nothing granted).
+enum class TusLease : std::uint8_t { none, granted, held, mismatch };
+
+// The Durable Object's facts of one upload (every tus op reports them).
+struct TusFacts {
+  TusState state = TusState::none;
+  TusLease lease = TusLease::none;
+  bool family_ok = false;
+  std::uint64_t length = 0;
+  std::uint64_t offset = 0;      // committed: every byte before it is durable
+  std::uint64_t part_size = 0;
+  std::uint64_t parts_end = 0;
+  std::int64_t created = 0;
+  std::int64_t expires = 0;
+  std::string_view content_type;
+};
 
 struct Plan {
   StorageOp op = StorageOp::get;
@@ -137,6 +175,9 @@ enum class StorageResult : std::uint8_t {
   exists,         // put: the key holds an object; nothing was written
   incomplete,     // sniff, put: the request body ended early, failed, or held
                   // other than the declared bytes; nothing was written
+  stale,          // tus: another request took the upload over (its epoch);
+                  // nothing of this one was recorded after that
+  overflow,       // tus_patch: the body held more than the upload's remaining length
 };
 
 enum class ObjectSource : std::uint8_t { storage, cache };
@@ -154,6 +195,8 @@ struct ObjectFacts {
   std::string_view head;
   std::string_view body_md5;
   std::string_view stored_md5;
+  // tus ops: the upload's state after the op.
+  TusFacts tus;
 };
 
 // Bytes of the quoted canonical path "/m/" + quote(key): every key byte may
@@ -225,6 +268,16 @@ struct Decision {
   std::string_view put_type_view() const { return std::string_view(put_type, put_type_len); }
   static constexpr std::size_t kUploadBodyBytes = 8192;
   char upload_body[kUploadBodyBytes];
+  // tus. With fetch: tus_create's part size and expiry; tus_begin's and
+  // tus_patch's lease (ms); tus_patch's P and whether the family check
+  // passed. With an answer: abort the upload first (a refusal), or give the
+  // lease back first.
+  std::uint64_t tus_part_size = 0;
+  std::int64_t tus_expires = 0;
+  std::int64_t tus_lease_ms = 0;
+  bool tus_family_ok = false;
+  bool tus_abort = false;
+  bool tus_release = false;
 };
 
 // The edge cache's deadline: the cache answers from the colo in

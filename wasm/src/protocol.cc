@@ -137,6 +137,10 @@ void fill_request(std::string_view in, const std::string_view* s, RequestFacts* 
   req->request_id = s[wire::in_request_id];
   req->content_type = s[wire::in_content_type];
   req->content_length = s[wire::in_content_length];
+  req->tus_resumable = s[wire::in_tus_resumable];
+  req->upload_length = s[wire::in_upload_length];
+  req->upload_offset = s[wire::in_upload_offset];
+  req->upload_metadata = s[wire::in_upload_metadata];
   req->too_large = get_u32(in, wire::kInputCut) != 0;
   std::int64_t v;
   if (to_i64(get_f64(in, wire::kNow), &v)) req->now = v;
@@ -207,6 +211,18 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   o.content_type = s[wire::in_type];
   o.body_md5 = s[wire::in_body_md5];
   o.stored_md5 = s[wire::in_stored_md5];
+  // A tus op's upload state (numbers that do not read as whole numbers are unreadable).
+  TusFacts& t = o.tus;
+  std::uint32_t state = get_u32(in, wire::kTusState), lease = get_u32(in, wire::kTusLease);
+  t.state = state < wire::kTusStateCodes ? static_cast<TusState>(state) : TusState::none;
+  t.lease = lease < wire::kTusLeaseCodes ? static_cast<TusLease>(lease) : TusLease::none;
+  t.family_ok = get_u32(in, wire::kTusFamily) == 1;
+  t.content_type = s[wire::in_tus_type];
+  if (!(to_u64(get_f64(in, wire::kTusLength), &t.length) && to_u64(get_f64(in, wire::kTusOffset), &t.offset) &&
+        to_u64(get_f64(in, wire::kTusPartSize), &t.part_size) && to_u64(get_f64(in, wire::kTusPartsEnd), &t.parts_end) &&
+        to_i64(get_f64(in, wire::kTusCreated), &t.created) && to_i64(get_f64(in, wire::kTusExpires), &t.expires)) ||
+      state >= wire::kTusStateCodes || lease >= wire::kTusLeaseCodes)
+    f->valid = false;
   // The first bytes of an upload's body, in hex: anything else is unreadable.
   std::string_view hex = s[wire::in_head];
   if (hex.size() % 2 != 0 || hex.size() / 2 > sizeof f->head_buf) f->valid = false;
@@ -218,8 +234,11 @@ void protocol_read_finish(std::string_view in, FinishFacts* f) {
   }
   o.head = std::string_view(f->head_buf, f->valid ? n : 0);
   // Metadata we cannot read is a storage failure, never a guess (a sniff
-  // reads the request body: it has none).
-  if (o.result == StorageResult::ok && p.op != StorageOp::sniff &&
+  // reads the request body, and the tus ops but completion the upload
+  // state object: they have none).
+  const bool has_object = p.op == StorageOp::get || p.op == StorageOp::head || p.op == StorageOp::put ||
+                          p.op == StorageOp::tus_complete;
+  if (o.result == StorageResult::ok && has_object &&
       !(to_u64(get_f64(in, wire::kSize), &o.size) && to_i64(get_f64(in, wire::kUploaded), &o.uploaded)))
     o.result = StorageResult::error;
 }
@@ -258,6 +277,11 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.u32(wire::kOutFlags, flags);
     // An upload's sniff or put: the declared size.
     if (d.upload) w.f64(wire::kOutStoreLength, d.upload_length);
+    // tus: the part size, expiry, lease and family check of the plan.
+    w.f64(wire::kOutTusPartSize, d.tus_part_size);
+    w.f64(wire::kOutTusExpires, d.tus_expires);
+    w.u32(wire::kOutTusLease, ms_code(d.tus_lease_ms));
+    w.u32(wire::kOutTusFamily, d.tus_family_ok ? 1 : 0);
     w.str("");
     w.str("");
     w.str(mode_name(d.mode));
@@ -301,6 +325,8 @@ std::size_t protocol_write_decision(const Decision& d, char* out, std::size_t ca
     w.f64(wire::kOutStoreLength, d.cache_fill_length);
   }
   if (d.log_budget) flags |= wire::flag_budget;
+  if (d.tus_abort) flags |= wire::flag_abort;
+  if (d.tus_release) flags |= wire::flag_release;
   w.u32(wire::kOutFlags, flags);
   // For the log line and the metric (docs/CONTRACT.md section 8): the event, the
   // decoded key (never the token or the query), the request id.

@@ -46,6 +46,21 @@ enum class Reason : std::uint8_t {
   already_exists,        // 412 already_exists: the key holds other bytes
   upload_stored,         // 201: stored
   upload_retry,          // 200: the key already held exactly these bytes
+  // Resumable uploads (tus 1.0, docs/UPLOADS.md "Resumable uploads").
+  tus_options,           // 204: OPTIONS, the server's tus capabilities
+  upload_created,        // 201: POST created the upload (or it was already open)
+  upload_offset,         // 200: HEAD, the upload's offset
+  upload_progress,       // 204: PATCH, bytes made durable
+  upload_completed,      // 204: PATCH (or HEAD 200) that completed the object
+  upload_terminated,     // 204: DELETE
+  tus_version,           // 412 precondition_failed: Tus-Resumable is not 1.0.0
+  bad_tus_header,        // 400 bad_request: Upload-Length / Upload-Offset / Upload-Metadata unreadable, or a POST body
+  bad_content_type,      // 415 bad_content_type: PATCH without application/offset+octet-stream
+  upload_missing,        // 404 not_found: no open upload (never created, finished, terminated or expired)
+  offset_mismatch,       // 409 offset_mismatch: Upload-Offset is not the upload's offset
+  upload_exists,         // 409 upload_exists: an open upload of the key has another length
+  upload_stale,          // 409 offset_mismatch: another request took the upload over mid-PATCH
+  upload_locked,         // 423 upload_locked: another PATCH of the upload is in flight
   count_
 };
 

@@ -20,11 +20,16 @@ const Header kStaticHeaders[] = {
     {"allow", "GET, HEAD"},
     {"allow", "GET, HEAD, PUT"},
     {"content-type", "application/json"},
+    {"allow", "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"},
+    {"tus-resumable", "1.0.0"},
+    {"tus-version", "1.0.0"},
+    {"tus-extension", "creation,termination,expiration"},
 };
 const std::size_t kStaticHeaderCount = sizeof kStaticHeaders / sizeof kStaticHeaders[0];
 
 const std::string_view kHeaderNames[] = {
     "content-type", "content-length", "etag", "last-modified", "content-range", "x-mediagate-reason",
+    "location", "upload-offset", "upload-length", "upload-expires", "tus-max-size",
 };
 const std::size_t kHeaderNameCount = sizeof kHeaderNames / sizeof kHeaderNames[0];
 

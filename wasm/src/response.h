@@ -36,7 +36,9 @@ enum class BodySource : std::uint8_t {
 
 struct Response {
   static constexpr std::size_t kMaxHeaders = 24;
-  static constexpr std::size_t kArenaBytes = 768;
+  // 768 for the numbers and dates; a tus Location (docs/UPLOADS.md) is the
+  // path as received (at most "/m/" and 3 bytes per key byte) and the token.
+  static constexpr std::size_t kArenaBytes = 768 + 3 + 3 * 1024 + 3 + kMaxTokenBytes;
 
   Reason reason = Reason::storage_unavailable;
   int status = 503;

@@ -51,6 +51,11 @@ struct ConfigText {
   bool max_upload_bytes_set = false;
   std::string_view max_upload_ttl;  // MEDIA_MAX_UPLOAD_TTL_SECONDS
   bool max_upload_ttl_set = false;
+  bool has_upload_state = false;  // MEDIA_UPLOAD_STATE bound
+  std::string_view max_resumable_bytes;  // MEDIA_MAX_RESUMABLE_BYTES
+  bool max_resumable_bytes_set = false;
+  std::string_view upload_expiry;  // MEDIA_UPLOAD_EXPIRY_SECONDS
+  bool upload_expiry_set = false;
 };
 
 namespace settings {
@@ -62,7 +67,7 @@ struct Setting {
   Kind kind;
   std::string_view ConfigText::*value;  // nullptr for a binding (only its presence counts)
   bool ConfigText::*set;
-  std::int32_t min, max;                // an integer setting's range
+  std::int64_t min, max;                // an integer setting's range
   std::string_view default_text;        // what an absent var means
   std::string_view choices[2];          // a two-way choice: the default, then the other value
 };
@@ -88,6 +93,9 @@ enum Id : std::size_t {
   upload_types,
   max_upload_bytes,
   max_upload_ttl,
+  has_upload_state,
+  max_resumable_bytes,
+  upload_expiry,
   count_
 };
 
@@ -112,6 +120,9 @@ inline constexpr Setting kSettings[count_] = {
     {"MEDIA_UPLOAD_TYPES", Kind::var, &ConfigText::upload_types, &ConfigText::upload_types_set, 0, 0, "image/jpeg,image/png,image/gif,image/webp,image/avif,image/heic,image/heif,video/mp4,video/quicktime,video/webm", {}},
     {"MEDIA_MAX_UPLOAD_BYTES", Kind::var, &ConfigText::max_upload_bytes, &ConfigText::max_upload_bytes_set, 1, 536870912, "104857600", {}},
     {"MEDIA_MAX_UPLOAD_TTL_SECONDS", Kind::var, &ConfigText::max_upload_ttl, &ConfigText::max_upload_ttl_set, 60, 86400, "3600", {}},
+    {"MEDIA_UPLOAD_STATE", Kind::binding, nullptr, &ConfigText::has_upload_state, 0, 0, "", {}},
+    {"MEDIA_MAX_RESUMABLE_BYTES", Kind::var, &ConfigText::max_resumable_bytes, &ConfigText::max_resumable_bytes_set, 1, 52428800000, "4294967296", {}},
+    {"MEDIA_UPLOAD_EXPIRY_SECONDS", Kind::var, &ConfigText::upload_expiry, &ConfigText::upload_expiry_set, 1, 518400, "86400", {}},
 };
 
 }  // namespace settings

@@ -11,7 +11,7 @@
 namespace mg {
 namespace wire {
 
-constexpr std::uint32_t kVersion = 6;  // 6: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 uploads: the content-type and content-length strings, the first bytes and digests, the sniff and put operations, the exists and incomplete results, the put mode and the put type; 6 the fetch decision's key echoed into `mg_finish` (input string `key`, last)
+constexpr std::uint32_t kVersion = 7;  // 6: 2 added the cache deadline, the cache timeout flag and the fingerprints flag; 3 the snapshot load facts at 96 and 100 and the wait and stale flags; 4 the log-line count at 104 and the fill and budget flags; 5 uploads: the content-type and content-length strings, the first bytes and digests, the sniff and put operations, the exists and incomplete results, the put mode and the put type; 6 the fetch decision's key echoed into `mg_finish` (input string `key`, last); 7 resumable uploads (tus): the tus request headers, the upload state facts, the tus operations, results stale and overflow, flags abort and release, the plan's part size, expiry, lease and family
 constexpr std::size_t kInCap = 163840;  // the input buffer (wasm/abi/abi.cc)
 
 // --- Input: mg_begin reads the request part, mg_finish all of it. ----------
@@ -20,13 +20,13 @@ constexpr std::size_t kRevocationAge = 8;   // f64 seconds since the last snapsh
 constexpr std::size_t kSample        = 16;  // u32 sample: 0..999999, uniform random, for log sampling
 constexpr std::size_t kRevocation    = 20;  // u32 revocation state: 0 disabled (no KV binding), 1 unavailable, 2 loaded (other: unavailable)
 constexpr std::size_t kMode          = 24;  // u32 (mg_finish) mg_finish: the fetch decision's mode (0 none, 1 pub, 2 priv, 3 put), echoed
-constexpr std::size_t kOp            = 28;  // u32 (mg_finish) the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put)
+constexpr std::size_t kOp            = 28;  // u32 (mg_finish) the plan, echoed: op (0 get, 1 head, 2 sniff, 3 put; tus: 4 tus_state, 5 tus_begin, 6 tus_create, 7 tus_patch, 8 tus_complete, 9 tus_terminate)
 constexpr std::size_t kKind          = 32;  // u32 (mg_finish) the plan, echoed: kind (0 whole, 1 offset_length, 2 offset, 3 suffix)
 constexpr std::size_t kAttempt       = 36;  // u32 (mg_finish) the plan, echoed: attempt (1, 2)
 constexpr std::size_t kOffset        = 40;  // f64 (mg_finish) the plan's offset
 constexpr std::size_t kLength        = 48;  // f64 (mg_finish) the plan's length
 constexpr std::size_t kSuffix        = 56;  // f64 (mg_finish) the plan's suffix
-constexpr std::size_t kResult        = 64;  // u32 (mg_finish) storage result: 0 ok, 1 missing, 2 invalid_range (R2 refused the range), 3 error, 4 timeout (still pending at the deadline), 5 exists (put: the key holds an object, nothing written), 6 incomplete (sniff or put: the request body ended early, failed, or held other than the declared bytes; nothing written)
+constexpr std::size_t kResult        = 64;  // u32 (mg_finish) storage result: 0 ok, 1 missing, 2 invalid_range (R2 refused the range), 3 error, 4 timeout (still pending at the deadline), 5 exists (put: the key holds an object, nothing written), 6 incomplete (sniff or put: the request body ended early, failed, or held other than the declared bytes; nothing written), 7 stale (tus: another request took the upload over; nothing of this one was recorded), 8 overflow (tus: the body held more than the upload's remaining length)
 constexpr std::size_t kSource        = 68;  // u32 (mg_finish) source: 0 storage, 1 the edge cache
 constexpr std::size_t kSize          = 72;  // f64 (mg_finish) storage: object size
 constexpr std::size_t kUploaded      = 80;  // f64 (mg_finish) storage: uploaded (unix seconds)
@@ -35,9 +35,18 @@ constexpr std::size_t kInputCut      = 92;  // u32 cut: 1 when the strings did n
 constexpr std::size_t kRevocationFailures= 96;  // u32 consecutive failed snapshot loads (0 after a success): the backoff
 constexpr std::size_t kRevocationLoading= 100; // u32 ms since the snapshot load in flight started; 0xffffffff none
 constexpr std::size_t kLogRecent     = 104; // u32 denial and error log lines this isolate wrote in the second now (the log budget; both calls)
-constexpr std::size_t kInStrings     = 108; // first string byte
+constexpr std::size_t kTusState      = 108; // u32 (mg_finish) tus: the upload's state as its Durable Object holds it (0 none, 1 open, 2 completing, 3 done, 4 aborting)
+constexpr std::size_t kTusLease      = 112; // u32 (mg_finish) tus, after op tus_begin: 0 none (no upload), 1 granted, 2 held (another PATCH holds the lease), 3 mismatch (the offset is not the claimed one)
+constexpr std::size_t kTusFamily     = 116; // u32 (mg_finish) tus: 1 when the upload's first bytes passed the family check
+constexpr std::size_t kTusLength     = 120; // f64 (mg_finish) tus: the upload's length (Upload-Length at creation)
+constexpr std::size_t kTusOffset     = 128; // f64 (mg_finish) tus: the committed offset (every byte before it is durable)
+constexpr std::size_t kTusPartSize   = 136; // f64 (mg_finish) tus: the upload's part size P
+constexpr std::size_t kTusPartsEnd   = 144; // f64 (mg_finish) tus: the end of the parts stored in R2 (the tail is the bytes from here to the offset)
+constexpr std::size_t kTusCreated    = 152; // f64 (mg_finish) tus: when the upload was created (unix seconds)
+constexpr std::size_t kTusExpires    = 160; // f64 (mg_finish) tus: when it expires (unix seconds)
+constexpr std::size_t kInStrings     = 168; // first string byte
 // The strings, each NUL-terminated, in this order. mg_begin reads the first
-// 12 (kRequestStrings); mg_finish needs all 20.
+// 16 (kRequestStrings); mg_finish needs all 25.
 enum InString : std::size_t {
   in_method,                // method
   in_path,                  // path (as received, percent-encoded)
@@ -51,6 +60,10 @@ enum InString : std::size_t {
   in_request_id,            // x-request-id
   in_content_type,          // content-type (uploads: compared with the put token's ct)
   in_content_length,        // content-length (uploads: the declared size)
+  in_tus_resumable,         // tus-resumable
+  in_upload_length,         // upload-length
+  in_upload_offset,         // upload-offset
+  in_upload_metadata,       // upload-metadata
   in_etag,                  // etag (R2 httpEtag)
   in_type,                  // content type
   in_cached,                // cached (the cache entry's x-mediagate-object value)
@@ -59,6 +72,7 @@ enum InString : std::size_t {
   in_body_md5,              // after op put: the MD5 of the body as received, lowercase hex (empty when the body did not arrive whole)
   in_stored_md5,            // storage: the object's MD5 as R2 reports it (checksums.md5), lowercase hex; empty when R2 has none (multipart objects)
   in_key,                   // key: the fetch decision's key, echoed (the storage key mg_begin decoded from the path; mg_finish does not decode it again, and answers 503 when it is missing or longer than 1024 bytes)
+  in_tus_type,              // tus: the upload's content type, as created
   in_count_
 };
 constexpr std::size_t kRequestStrings = in_etag;
@@ -83,10 +97,14 @@ constexpr std::size_t kOutSpanFirst     = 72;  // f64 the span sent, first byte 
 constexpr std::size_t kOutSpanLast      = 80;  // f64 the span sent, last byte (flag span)
 constexpr std::size_t kOutStoreLength   = 88;  // f64 content-length of the edge cache entry to store or fill (flag store; a fill: the object's size); with op sniff or put: the declared size of the upload
 constexpr std::size_t kOutCacheDeadline = 96;  // u32 the edge cache lookup's deadline, ms (flag cache): 1000, or the plan's deadline when that is shorter; a lookup still pending is a miss
+constexpr std::size_t kOutTusPartSize   = 104; // f64 tus: op tus_create, the part size P; op tus_patch, the upload's P
+constexpr std::size_t kOutTusExpires    = 112; // f64 tus, op tus_create: when the upload expires (unix seconds; the alarm)
+constexpr std::size_t kOutTusLease      = 120; // u32 tus, ops tus_begin and tus_patch: the lease each Durable Object call grants or renews, ms
+constexpr std::size_t kOutTusFamily     = 124; // u32 tus, op tus_patch: 1 when the first bytes passed the family check (persist it with the bytes)
 // Then one u8 per header: 0, the header's name and value follow as strings;
 // 1..127, it is kStaticHeaders[code - 1] (response.h), no strings; 128 + i, its
 // name is kHeaderNames[i] and its value follows as one string (kHeaderCodeName).
-constexpr std::size_t kOutHeaderCodes   = 100;
+constexpr std::size_t kOutHeaderCodes   = 128;
 // The strings start right after the codes: at kOutHeaderCodes + headers.
 enum OutFlag : std::uint32_t {
   flag_refresh = 1,       // reload the revocation snapshot in the background
@@ -99,6 +117,8 @@ enum OutFlag : std::uint32_t {
   flag_stale = 128,       // decided on a snapshot past the hard age, or none: log and count it
   flag_fill = 256,        // respond: fill the edge cache in the background with a whole read (cache path, entry value, store length = the object's size)
   flag_budget = 512,      // respond: the log line counts against the denial budget (logRecent)
+  flag_abort = 1024,      // respond, tus: first abort the upload (its R2 multipart upload and its state): a refusal stores nothing
+  flag_release = 2048,    // respond, tus: first give back the lease this PATCH holds
 };
 // Then NUL-terminated strings, in this order, then each header's strings (per its code).
 enum OutString : std::size_t {
@@ -117,8 +137,10 @@ enum OutString : std::size_t {
 // How many codes each enum has on the wire (0 .. count - 1); the core's enums carry them as
 // their values.
 constexpr std::uint32_t kRevocationStateCodes = 3;
-constexpr std::uint32_t kStorageResultCodes = 7;
-constexpr std::uint32_t kStorageOpCodes = 4;
+constexpr std::uint32_t kStorageResultCodes = 9;
+constexpr std::uint32_t kStorageOpCodes = 10;
+constexpr std::uint32_t kTusStateCodes = 5;
+constexpr std::uint32_t kTusLeaseCodes = 4;
 constexpr std::uint32_t kRangeHintKindCodes = 4;
 constexpr std::uint32_t kObjectSourceCodes = 2;
 constexpr std::uint32_t kBodySourceCodes = 3;
@@ -133,10 +155,27 @@ static_assert(static_cast<std::uint32_t>(StorageResult::error) == 3);
 static_assert(static_cast<std::uint32_t>(StorageResult::timeout) == 4);
 static_assert(static_cast<std::uint32_t>(StorageResult::exists) == 5);
 static_assert(static_cast<std::uint32_t>(StorageResult::incomplete) == 6);
+static_assert(static_cast<std::uint32_t>(StorageResult::stale) == 7);
+static_assert(static_cast<std::uint32_t>(StorageResult::overflow) == 8);
 static_assert(static_cast<std::uint32_t>(StorageOp::get) == 0);
 static_assert(static_cast<std::uint32_t>(StorageOp::head) == 1);
 static_assert(static_cast<std::uint32_t>(StorageOp::sniff) == 2);
 static_assert(static_cast<std::uint32_t>(StorageOp::put) == 3);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_state) == 4);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_begin) == 5);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_create) == 6);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_patch) == 7);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_complete) == 8);
+static_assert(static_cast<std::uint32_t>(StorageOp::tus_terminate) == 9);
+static_assert(static_cast<std::uint32_t>(TusState::none) == 0);
+static_assert(static_cast<std::uint32_t>(TusState::open) == 1);
+static_assert(static_cast<std::uint32_t>(TusState::completing) == 2);
+static_assert(static_cast<std::uint32_t>(TusState::done) == 3);
+static_assert(static_cast<std::uint32_t>(TusState::aborting) == 4);
+static_assert(static_cast<std::uint32_t>(TusLease::none) == 0);
+static_assert(static_cast<std::uint32_t>(TusLease::granted) == 1);
+static_assert(static_cast<std::uint32_t>(TusLease::held) == 2);
+static_assert(static_cast<std::uint32_t>(TusLease::mismatch) == 3);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::whole) == 0);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::offset_length) == 1);
 static_assert(static_cast<std::uint32_t>(RangeHintKind::offset) == 2);
@@ -152,7 +191,7 @@ static_assert(static_cast<std::uint32_t>(Mode::priv) == 2);
 static_assert(static_cast<std::uint32_t>(Mode::put) == 3);
 static_assert(kHeaderCodeName == 128);
 // Every f64 slot is 8-aligned (core.js reads them through a Float64Array).
-static_assert(kNow % 8 == 0 && kRevocationAge % 8 == 0 && kOffset % 8 == 0 && kLength % 8 == 0 && kSuffix % 8 == 0 && kSize % 8 == 0 && kUploaded % 8 == 0 && kOutOffset % 8 == 0 && kOutLength % 8 == 0 && kOutSuffix % 8 == 0 && kOutSpanFirst % 8 == 0 && kOutSpanLast % 8 == 0 && kOutStoreLength % 8 == 0);
+static_assert(kNow % 8 == 0 && kRevocationAge % 8 == 0 && kOffset % 8 == 0 && kLength % 8 == 0 && kSuffix % 8 == 0 && kSize % 8 == 0 && kUploaded % 8 == 0 && kTusLength % 8 == 0 && kTusOffset % 8 == 0 && kTusPartSize % 8 == 0 && kTusPartsEnd % 8 == 0 && kTusCreated % 8 == 0 && kTusExpires % 8 == 0 && kOutOffset % 8 == 0 && kOutLength % 8 == 0 && kOutSuffix % 8 == 0 && kOutSpanFirst % 8 == 0 && kOutSpanLast % 8 == 0 && kOutStoreLength % 8 == 0 && kOutTusPartSize % 8 == 0 && kOutTusExpires % 8 == 0);
 
 }  // namespace wire
 }  // namespace mg

@@ -7,6 +7,7 @@
 //   hang         caches.default.match never settles; put and delete are the real ones
 // Unset: the real Cache API.
 import gate from "../../../worker-shim/index.js";
+export { UploadState } from "../../../worker-shim/index.js"; // the Durable Object class (MEDIA_UPLOAD_STATE)
 
 const realCaches = globalThis.caches;
 const fail = () => {

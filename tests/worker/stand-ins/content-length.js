@@ -5,6 +5,7 @@
 // another proxy may still see one, and the core must answer it (400
 // bad_request), not the shim.
 import gate from "../../../worker-shim/index.js";
+export { UploadState } from "../../../worker-shim/index.js"; // the Durable Object class (MEDIA_UPLOAD_STATE)
 
 export default {
   fetch(request, env, ctx) {

@@ -14,6 +14,7 @@
 //   /__settle   releases, then answers once every tracked waitUntil promise
 //               has settled (fills held afterwards wait for the next release)
 import gate from "../../../worker-shim/index.js";
+export { UploadState } from "../../../worker-shim/index.js"; // the Durable Object class (MEDIA_UPLOAD_STATE)
 
 const ops = [];
 // Module state is plain values, never promises: workerd does not wake a

@@ -20,6 +20,7 @@
 // /__test/snapshot (snapshot:v1's bytes, uncounted), GET /__test/stats.
 import { AsyncLocalStorage } from "node:async_hooks";
 import gate from "../../../worker-shim/index.js";
+export { UploadState } from "../../../worker-shim/index.js"; // the Durable Object class (MEDIA_UPLOAD_STATE)
 import { KvModel } from "./kv-model.js";
 
 const LIMIT = 1000;
