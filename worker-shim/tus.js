@@ -7,7 +7,7 @@
 // grid the core fixed (part k is bytes [(k-1)P, min(kP, L))) and passes the
 // state object's compare-and-set preconditions what it was told.
 import { RESULT, OP, tusFacts, storedObject } from "./core.js";
-import { perform } from "./storage.js";
+import { perform, beforeDeadline, DEADLINE } from "./storage.js";
 import { uploadBody, readBody, releaseBody, hex } from "./upload.js";
 
 // The R2 object's marker of the upload that made it, so that a completion
@@ -42,7 +42,10 @@ function reported(result, snapshot, lease) {
 export function tusRequest(request, env, ctx, key) {
   const stub = stateObject(env, key);
   const bucket = env.MEDIA_BUCKET;
-  const t = { snapshot: null, epoch: null, body: null };
+  const t = { snapshot: null, epoch: null, body: null, deadline: 0 };
+  // An R2 call, bounded by the core's deadline (MEDIA_STORAGE_TIMEOUT_MS):
+  // one still pending then is RESULT.timeout.
+  const r2 = (call) => beforeDeadline(call, t.deadline);
 
   // The first bytes of the upload for the core's family check: what the
   // state object holds, then this body's (kept, for the part they start).
@@ -94,7 +97,7 @@ export function tusRequest(request, env, ctx, key) {
   async function multipart(ct) {
     const s = t.snapshot;
     if (s.mpuId) return bucket.resumeMultipartUpload(s.key, s.mpuId);
-    const mpu = await bucket.createMultipartUpload(s.key, { httpMetadata: { contentType: ct }, customMetadata: { [UPLOAD_ID]: s.id } });
+    const mpu = await r2(bucket.createMultipartUpload(s.key, { httpMetadata: { contentType: ct }, customMetadata: { [UPLOAD_ID]: s.id } }));
     if (!(await stub.setUpload(t.epoch, mpu.uploadId))) throw STALE;
     t.snapshot = { ...s, mpuId: mpu.uploadId };
     return mpu;
@@ -125,7 +128,7 @@ export function tusRequest(request, env, ctx, key) {
 
     const cut = async (bytes, k, end, last) => {
       const mpu = await multipart(t.snapshot.ct);
-      const part = await mpu.uploadPart(k, bytes);
+      const part = await r2(mpu.uploadPart(k, bytes));
       const snap = await stub.recordPart(t.epoch, k, part.etag, end, family, last, Date.now(), lease);
       if (snap === null) throw STALE;
       t.snapshot = snap;
@@ -176,7 +179,7 @@ export function tusRequest(request, env, ctx, key) {
     }
     releaseBody(t.body);
     if (overflow) return reported(RESULT.overflow, t.snapshot);
-    if (failure) return reported(failure === STALE ? RESULT.stale : RESULT.error, t.snapshot);
+    if (failure) return reported(failure === STALE ? RESULT.stale : failure === DEADLINE ? RESULT.timeout : RESULT.error, t.snapshot);
     // The bytes after the last part boundary: durable once the state object has them.
     const start = single ? 0 : tailLen;
     if (fill > start) {
@@ -197,7 +200,7 @@ export function tusRequest(request, env, ctx, key) {
   async function complete(d) {
     const s = t.snapshot;
     const epoch = t.epoch ?? s.epoch;
-    const existing = await bucket.head(s.key);
+    const existing = await r2(bucket.head(s.key));
     let obj = null;
     if (existing) {
       if (existing.customMetadata?.[UPLOAD_ID] !== s.id) return reported(RESULT.exists, s);
@@ -205,12 +208,17 @@ export function tusRequest(request, env, ctx, key) {
     } else if (!s.mpuId) {
       const bytes = await stub.readTail(epoch);
       if (bytes === null) return reported(RESULT.stale, s);
-      obj = await bucket.put(s.key, bytes, { httpMetadata: { contentType: s.ct }, customMetadata: { [UPLOAD_ID]: s.id }, onlyIf: { etagDoesNotMatch: "*" } });
-      if (obj === null) return reported(RESULT.exists, s);
+      obj = await r2(bucket.put(s.key, bytes, { httpMetadata: { contentType: s.ct }, customMetadata: { [UPLOAD_ID]: s.id }, onlyIf: { etagDoesNotMatch: "*" } }));
+      if (obj === null) {
+        // Taken since the head: by this upload's other completion (a HEAD
+        // and a PATCH at once), or by another writer.
+        obj = await r2(bucket.head(s.key));
+        if (obj?.customMetadata?.[UPLOAD_ID] !== s.id) return reported(RESULT.exists, s);
+      }
     } else {
       const parts = await stub.parts(epoch);
       if (parts === null) return reported(RESULT.stale, s);
-      obj = await bucket.resumeMultipartUpload(s.key, s.mpuId).complete(parts);
+      obj = await r2(bucket.resumeMultipartUpload(s.key, s.mpuId).complete(parts));
     }
     if (!(await stub.done(epoch, obj.httpEtag, obj.size))) return reported(RESULT.stale, s);
     const done = { ...s, state: "done", committed: d.upload.length };
@@ -266,11 +274,12 @@ export function tusRequest(request, env, ctx, key) {
   return {
     // Performs the core's op; never throws (a failed call is RESULT.error).
     async perform(d, facts) {
+      t.deadline = d.deadline;
       if (OP[d.plan.op] === "sniff" || OP[d.plan.op] === "tus_patch") t.body = t.body ?? uploadBody(request);
       try {
         return await op(d, facts);
       } catch (err) {
-        return reported(err === STALE ? RESULT.stale : RESULT.error, t.snapshot);
+        return reported(err === STALE ? RESULT.stale : err === DEADLINE ? RESULT.timeout : RESULT.error, t.snapshot);
       }
     },
     // What the answer asks for first: abort the upload (a refusal stores

@@ -43,15 +43,17 @@ function firstEpoch() {
 }
 
 export class UploadState extends DurableObject {
+  #sql;
+
   constructor(ctx, env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec(SCHEMA); // IF NOT EXISTS: synchronous, before any call is delivered
   }
 
   // The upload row as a plain object, or null.
   #row() {
-    const r = this.sql.exec("SELECT * FROM upload").toArray()[0];
+    const r = this.#sql.exec("SELECT * FROM upload").toArray()[0];
     if (r === undefined) return null;
     return {
       id: r.id, key: r.key, ct: r.ct, length: r.length, partSize: r.part_size,
@@ -68,11 +70,11 @@ export class UploadState extends DurableObject {
   }
 
   #set(assignments, ...values) {
-    this.sql.exec(`UPDATE upload SET ${assignments}`, ...values);
+    this.#sql.exec(`UPDATE upload SET ${assignments}`, ...values);
   }
 
   #deleteAll() {
-    this.sql.exec("DELETE FROM upload; DELETE FROM part; DELETE FROM tail");
+    this.#sql.exec("DELETE FROM upload; DELETE FROM part; DELETE FROM tail");
   }
 
   state() {
@@ -86,7 +88,7 @@ export class UploadState extends DurableObject {
       const existing = this.#row();
       if (existing !== null && existing.state !== "done") return { created: false, snapshot: existing };
       this.#deleteAll();
-      this.sql.exec(
+      this.#sql.exec(
         "INSERT INTO upload VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', 0, 'open', ?, 0)",
         id, key, ct, length, partSize, created, expires, tokenE, firstEpoch(),
       );
@@ -112,7 +114,7 @@ export class UploadState extends DurableObject {
   readTail(epoch) {
     return this.ctx.storage.transactionSync(() => {
       if (this.#current(epoch) === null) return null;
-      const rows = this.sql.exec("SELECT bytes FROM tail ORDER BY start").toArray();
+      const rows = this.#sql.exec("SELECT bytes FROM tail ORDER BY start").toArray();
       const out = new Uint8Array(rows.reduce((n, r) => n + r.bytes.byteLength, 0));
       let at = 0;
       for (const r of rows) {
@@ -130,19 +132,20 @@ export class UploadState extends DurableObject {
     return this.ctx.storage.transactionSync(() => {
       const row = this.#current(epoch);
       if (row === null || row.committed !== at) return null;
+      if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes); // an ArrayBuffer
       let rest = bytes;
-      const last = this.sql.exec("SELECT start, bytes FROM tail ORDER BY start DESC LIMIT 1").toArray()[0];
+      const last = this.#sql.exec("SELECT start, bytes FROM tail ORDER BY start DESC LIMIT 1").toArray()[0];
       if (last !== undefined && last.bytes.byteLength < TAIL_ROW_BYTES && rest.length > 0) {
         const take = Math.min(TAIL_ROW_BYTES - last.bytes.byteLength, rest.length);
         const grown = new Uint8Array(last.bytes.byteLength + take);
         grown.set(new Uint8Array(last.bytes));
         grown.set(rest.subarray(0, take), last.bytes.byteLength);
-        this.sql.exec("UPDATE tail SET bytes = ? WHERE start = ?", grown, last.start);
+        this.#sql.exec("UPDATE tail SET bytes = ? WHERE start = ?", grown, last.start);
         rest = rest.subarray(take);
       }
       for (let start = at + bytes.length - rest.length; rest.length > 0; ) {
         const chunk = rest.subarray(0, TAIL_ROW_BYTES);
-        this.sql.exec("INSERT INTO tail VALUES (?, ?)", start, chunk);
+        this.#sql.exec("INSERT INTO tail VALUES (?, ?)", start, chunk);
         start += chunk.length;
         rest = rest.subarray(chunk.length);
       }
@@ -170,8 +173,8 @@ export class UploadState extends DurableObject {
     return this.ctx.storage.transactionSync(() => {
       const row = this.#current(epoch);
       if (row === null || row.partsEnd !== (k - 1) * row.partSize || !(end > row.partsEnd)) return null;
-      this.sql.exec("DELETE FROM tail");
-      this.sql.exec("INSERT OR REPLACE INTO part VALUES (?, ?)", k, etag);
+      this.#sql.exec("DELETE FROM tail");
+      this.#sql.exec("INSERT OR REPLACE INTO part VALUES (?, ?)", k, etag);
       this.#set(
         "parts_end = ?, committed = max(committed, ?), family_ok = family_ok | ?, lease_until = ?" +
           (completing ? ", state = 'completing'" : ""),
@@ -185,7 +188,7 @@ export class UploadState extends DurableObject {
   parts(epoch) {
     return this.ctx.storage.transactionSync(() => {
       if (this.#current(epoch) === null) return null;
-      return this.sql
+      return this.#sql
         .exec("SELECT n, etag FROM part ORDER BY n")
         .toArray()
         .map((r) => ({ partNumber: r.n, etag: r.etag }));
@@ -197,7 +200,7 @@ export class UploadState extends DurableObject {
   done(epoch, etag, size) {
     return this.ctx.storage.transactionSync(() => {
       if (this.#current(epoch) === null) return false;
-      this.sql.exec("DELETE FROM part; DELETE FROM tail");
+      this.#sql.exec("DELETE FROM part; DELETE FROM tail");
       this.#set("state = 'done', lease_until = 0");
       return true;
     });
@@ -260,6 +263,6 @@ export class UploadState extends DurableObject {
     });
     // The upload id, not the key: the key may hold token-shaped text, which
     // only the core redacts (docs/OBSERVABILITY.md).
-    console.log(JSON.stringify({ ts: Date.now(), event: "media.upload.expired", upload: row.id, state: row.state, bytes: row.committed, length: row.length }));
+    console.log(JSON.stringify({ ts: Date.now(), event: "media.upload.expired", upload: row.id, state: row.state, offset: row.committed, length: row.length }));
   }
 }

@@ -129,6 +129,9 @@ describe("UploadState: rows and preconditions", () => {
     assert.deepEqual([b.committed, b.familyOk, b.leaseUntil], [3, 1, 0], "family_ok only ever set; release frees the lease");
     assert.equal(await stub.appendTail(epoch, 2, bytes(1), 0, T0, LEASE, false), null, "a second copy of acknowledged bytes");
     assert.deepEqual(await stub.readTail(epoch), concat(bytes(2), bytes(1, 9)));
+    const c = await stub.appendTail(epoch, 3, bytes(2, 5).buffer, 0, T0, LEASE, false);
+    assert.equal(c.committed, 5, "an ArrayBuffer is taken as its bytes");
+    assert.deepEqual(await stub.readTail(epoch), concat(bytes(2), bytes(1, 9), bytes(2, 5)));
   });
 
   it("appendTail: 1-byte appends extend one row; 3 MiB more fills it and adds rows of at most 1 MiB; readTail gives the exact bytes", async () => {
@@ -233,7 +236,7 @@ describe("UploadState: the alarm", () => {
     assert.equal(await stub.alarmAt(), null);
     await waitForLog(from, () => loggedEvents(from).filter((e) => e.event === "media.upload.expired").length);
     const line = loggedEvents(from).find((e) => e.event === "media.upload.expired");
-    assert.deepEqual([line.upload, line.state, line.bytes, line.length], [row.id, "open", 4, 10]);
+    assert.deepEqual([line.upload, line.state, line.offset, line.length], [row.id, "open", 4, 10]);
     assert.ok(!JSON.stringify(line).includes(key), "the key is not logged");
     await assert.rejects(r2.resumeMultipartUpload(key, mpu.uploadId).complete([part]), "the upload was aborted");
     assert.equal(await r2.head(key), null);

@@ -555,6 +555,13 @@ void tus_ask_complete(const TusFacts& t, Decision* out) {
   ask_storage(out, p, Mode::put);
 }
 
+// Every byte is durable but the object is not made yet: the last part's
+// PATCH was cut or failed at completion (state completing), or the bytes of
+// an upload of at most one part are all in the tail.
+bool tus_needs_completion(const TusFacts& t) {
+  return t.state == TusState::completing || (t.state == TusState::open && t.offset == t.length);
+}
+
 // A storage or state-object failure: 503, the client retries (tus-js-client
 // retries 5xx); a PATCH gives its lease back.
 void tus_failed(const Config& config, const RequestFacts& req, StorageResult result, bool granted, Decision* out) {
@@ -633,7 +640,7 @@ void tus_head(const Config& config, const RequestFacts& req, const TokenVerdict&
   if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
   if (!tus_live(t, req.now)) return tus_answer(config, req, Reason::upload_missing, out);
   if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
-  if (t.state == TusState::completing) return tus_ask_complete(t, out);
+  if (tus_needs_completion(t)) return tus_ask_complete(t, out);
   tus_position(config, req, Reason::upload_offset, t, out);
 }
 
@@ -674,8 +681,8 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
       if (!req.content_length.empty() && decimal_parse_u64(ascii_trim_ows(req.content_length), &body) &&
           body > t.length - t.offset)
         return tus_reject(config, req, Reason::too_large, out);
-      if (t.state == TusState::completing) return tus_ask_complete(t, out);
-      if (t.state == TusState::done || t.offset == t.length) {
+      if (tus_needs_completion(t)) return tus_ask_complete(t, out);
+      if (t.state == TusState::done) {
         tus_position(config, req, Reason::upload_progress, t, out);
         out->tus_release = true;
         return;
