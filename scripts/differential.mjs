@@ -27,6 +27,7 @@ console.log(`seed ${seed}: ${stats.requests} requests, ${stats.finishes} finish 
 console.log(`garbled inputs: ${stats.garbled} (begin and finish inputs made wrong after encoding)`);
 console.log(`final answers: ${JSON.stringify(stats.statuses)}`);
 console.log(`final answers to PUT: ${JSON.stringify(stats.uploads)}`);
+console.log(`final answers to tus requests: ${JSON.stringify(stats.tus)}`);
 if (stats.mismatches) {
   console.log(`DIFFERENT: ${stats.mismatches} calls; the first:`);
   console.log(JSON.stringify(stats.first, null, 2));

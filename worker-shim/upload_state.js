@@ -264,5 +264,13 @@ export class UploadState extends DurableObject {
     // The upload id, not the key: the key may hold token-shaped text, which
     // only the core redacts (docs/OBSERVABILITY.md).
     console.log(JSON.stringify({ ts: Date.now(), event: "media.upload.expired", upload: row.id, state: row.state, offset: row.committed, length: row.length }));
+    // And its data point, in the request points' shape (worker-shim/observe.js):
+    // no status and no bytes served; the committed offset as bytes.
+    const metrics = this.env.MEDIA_METRICS;
+    if (metrics && typeof metrics.writeDataPoint === "function") {
+      try {
+        metrics.writeDataPoint({ indexes: ["upload_expired"], blobs: ["media.upload.expired", "upload_expired", "put", "none", "", "ALARM"], doubles: [0, row.committed, 0, 0] });
+      } catch {}
+    }
   }
 }

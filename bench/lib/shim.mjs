@@ -114,6 +114,9 @@ function edited(abs, made, wasmModule) {
     if (!wasmModule) throw new Error(`bench: ${path.relative(ROOT, abs)} imports a .wasm: pass wasmModule`);
     src = src.replace(WASM_IMPORT, `const ${m[1]} = globalThis.__MG_BENCH_WASM_MODULE;`);
   }
+  // The upload state object's base class (worker-shim/upload_state.js): Node has no
+  // cloudflare:workers, and the decision rows never reach the object.
+  src = src.replace(/import\s*\{\s*DurableObject\s*\}\s*from\s*"cloudflare:workers";/, "const DurableObject = class {};");
   src = src.replace(/(from\s+")(\.{1,2}\/[^"]+)(")/g, (_, a, rel, b) => {
     const target = path.resolve(path.dirname(abs), rel);
     const shimModule = path.dirname(target) === SHIM_DIR && path.basename(target) !== "core.js";

@@ -26,7 +26,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pyJson, mintRaw, quotePath } from "./token.mjs";
-import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, OP, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION } from "../../worker-shim/core.js";
+import { IN } from "../../worker-shim/wire.js";
+import { coreExports, createCore, decodeDecision, encodeInput, finishStrings, KIND, NO_LOAD, OP, REQUEST_HEADERS, requestFacts, RESULT, REVOCATION, tusFacts } from "../../worker-shim/core.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BUILDS = {
@@ -249,6 +250,50 @@ const MAGIC = [
   "00000018667479706973736f6d00000200", "0000001466747970717420200000020071742020", "1a45dfa3", "3c737667",
 ];
 
+// Resumable uploads (tus 1.0.0, docs/UPLOADS.md): the five methods and the values of their headers.
+const TUS_METHODS = ["OPTIONS", "POST", "HEAD", "PATCH", "DELETE"];
+const TUS_VERSIONS = ["0.2.2", "1.0", "", " 1.0.0 ", "1.0.0, 0.2.2", "1.0.0\t", "1.0.1"];
+const b64 = (s) => Buffer.from(s, "utf8").toString("base64");
+
+// Upload-Metadata: comma-separated `key base64value` pairs (or a key alone), the filetype
+// mostly the token's ct, sometimes another type, broken base64, a duplicate or no filetype.
+function randomMetadata(r, ct) {
+  const pairs = [];
+  if (r.chance(0.5)) pairs.push(`filename ${b64(r.pick(["clip.mp4", "é 😀.jpg", "", "a,b c"]))}`);
+  switch (r.int(12)) {
+    case 0: break; // no filetype
+    case 1: pairs.push(`filetype ${b64(r.pick(UPLOAD_TYPES))}`); break;
+    case 2: pairs.push(r.pick(["filetype", "filetype ", "filetype =", `filetype ${b64(ct).replace(/=+$/, "")}`, `filetype ${b64(ct)}==`, `filetype ${ct}`, `filetype  ${b64(ct)}`, `FILETYPE ${b64(ct)}`])); break;
+    case 3: pairs.push(`filetype ${b64(ct)}`, `filetype ${b64(r.pick(UPLOAD_TYPES))}`); break; // duplicate key
+    case 4: pairs.push(`filetype ${b64(r.pick([ct.toUpperCase(), `${ct}; codecs=x`, ` ${ct}`, ct + "\0", "é/x"]))}`); break;
+    default: pairs.push(`filetype ${b64(ct)}`);
+  }
+  if (r.chance(0.2)) pairs.push(r.pick(["is_confidential", "x " + b64("y"), "", " ", "k v w", "%", "filename\u0001 eA=="]));
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+  }
+  return pairs.join(r.chance(0.9) ? "," : r.pick([", ", " ,", ",,"]));
+}
+
+// A tus request's method and headers (into `headers`), as tus-js-client sends them, or wrong.
+function randomTus(r, headers, size, ct) {
+  const method = r.pick(TUS_METHODS);
+  if (r.chance(0.93)) headers.set("tus-resumable", r.chance(0.9) ? "1.0.0" : r.pick(TUS_VERSIONS));
+  const decimal = () => r.pick(["", "0", " 5 ", "+5", "-1", "1.5", "1e3", "0x10", "007", "18446744073709551616", "52428800000", "52428800001", "4294967297", "9007199254740993", r.bigDecimal()]);
+  if (method === "POST" || r.chance(0.03)) {
+    if (r.chance(0.95)) headers.set("upload-length", r.chance(0.85) ? String(size) : decimal());
+    if (r.chance(0.9)) headers.set("upload-metadata", randomMetadata(r, ct));
+    if (r.chance(0.05)) headers.set("content-length", String(r.range(0, 10)));
+  }
+  if (method === "PATCH" || r.chance(0.03)) {
+    if (r.chance(0.95)) headers.set("content-type", r.chance(0.85) ? "application/offset+octet-stream" : r.pick([ct, "", "application/offset+octet-stream; x=1", "APPLICATION/OFFSET+OCTET-STREAM", "application/octet-stream"]));
+    if (r.chance(0.95)) headers.set("upload-offset", r.chance(0.85) ? String(r.pick([0, 0, r.int(size + 1), size, 5242880])) : decimal());
+    if (r.chance(0.8)) headers.set("content-length", r.chance(0.9) ? String(r.range(0, size + 2)) : decimal());
+  }
+  return method;
+}
+
 // A put token for `key`: minted as the backend mints it, or one the gate must refuse.
 function randomPutToken(r, key, now, ct) {
   const k = key.replace(/^\/+/, "");
@@ -334,6 +379,9 @@ function randomConfig(r) {
   maybe("MEDIA_UPLOAD_TYPES", ["image/png, video/mp4", "image/jpeg,image/gif,image/webp,video/webm", " image/avif , image/heic "], ["text/html", "IMAGE/PNG", ""]);
   maybe("MEDIA_MAX_UPLOAD_BYTES", ["1", "300", "5000", "104857600", "536870912"], ["0", "536870913", "1e6"]);
   maybe("MEDIA_MAX_UPLOAD_TTL_SECONDS", ["60", "300", "3600", "86400"], ["59", "86401"]);
+  if (r.chance(0.8)) lines.push("MEDIA_UPLOAD_STATE\t1");
+  maybe("MEDIA_MAX_RESUMABLE_BYTES", ["1", "300", "5000", "5242880", "4294967296", "52428800000"], ["0", "52428800001", "4GiB"]);
+  maybe("MEDIA_UPLOAD_EXPIRY_SECONDS", ["1", "2", "86400", "518400"], ["0", "518401", "1d"]);
   if (r.chance(0.02)) lines.push("MEDIA_KEY_PREFIXES\t" + "p/,".repeat(20)); // more than 16 prefixes
   for (let i = lines.length - 1; i > 0; i--) {
     const j = r.int(i + 1);
@@ -344,15 +392,10 @@ function randomConfig(r) {
 
 // --- Binary inputs: the shim's facts, storage's answers, and garbling -----------------------------
 
-// Input and output layouts (wasm/src/protocol.h, namespace wire), to garble and to report.
-const IN_NUMBERS = [
-  ["now", 0, "f64"], ["revocationAge", 8, "f64"], ["sample", 16, "u32"], ["revocation", 20, "u32"],
-  ["mode", 24, "u32"], ["op", 28, "u32"], ["kind", 32, "u32"], ["attempt", 36, "u32"],
-  ["offset", 40, "f64"], ["length", 48, "f64"], ["suffix", 56, "f64"],
-  ["result", 64, "u32"], ["source", 68, "u32"], ["size", 72, "f64"], ["uploaded", 80, "f64"],
-  ["cacheTimedOut", 88, "u32"], ["cut", 92, "u32"], ["revocationFailures", 96, "u32"], ["revocationLoading", 100, "u32"], ["logRecent", 104, "u32"],
-];
-const IN_STRINGS = 108;
+// The input layout (wasm/spec/wire.json, as worker-shim/wire.js generates it), to garble and
+// to report: each number's name, offset and type, and where the strings start.
+const IN_NUMBERS = JSON.parse(readFileSync(path.join(ROOT, "wasm/spec/wire.json"), "utf8")).input.numbers.map((n) => [n.js, IN[n.js], n.type]);
+const IN_STRINGS = IN.strings;
 // f64 values the shim never sends but the wire carries: NaN, infinities, fractions, -0,
 // negatives, integers past 2^53 (no longer exact).
 const ODD_F64 = [NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1e-310, 2 ** 53 + 2, -(2 ** 53) - 2, 2 ** 63, 2 ** 64, 1e300, -1];
@@ -387,7 +430,7 @@ function garble(r, input, cap) {
   for (let i = IN_STRINGS; i < b.length; i++) if (b[i] === 0) nuls.push(i);
   switch (r.int(7)) {
     case 0: // random bytes: lengths around the fixed block, NULs among them
-      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, r.int(200), r.int(4096)])), "random bytes"];
+      return [randomBytes(r, r.pick([0, 1, 7, 8, 23, 24, 87, 88, 89, 91, 92, 93, 95, 96, 99, 100, 103, 104, 105, IN_STRINGS - 1, IN_STRINGS, IN_STRINGS + 1, r.int(200), r.int(4096)])), "random bytes"];
     case 1: // cut short: inside the number block, inside the strings, before the last NUL
       return [b.subarray(0, r.chance(0.3) ? r.int(IN_STRINGS + 1) : r.range(IN_STRINGS, Math.max(IN_STRINGS, b.length - 1))), "truncated"];
     case 2: { // a terminator lost: overwritten, or taken out
@@ -427,11 +470,15 @@ function garble(r, input, cap) {
 }
 
 // A request's facts, as the shim's requestFacts builds them: mostly plausible, sometimes odd.
-function randomRequest(r, key, now, size, etag, cap, upload = false) {
-  // An upload (docs/UPLOADS.md): PUT, its content-type and content-length.
-  const method = upload ? "PUT" : r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
+function randomRequest(r, key, now, size, etag, cap, upload = false, tus = false) {
+  // An upload (docs/UPLOADS.md): PUT, its content-type and content-length; or a tus request.
+  let method = upload ? "PUT" : r.chance(0.7) ? "GET" : r.chance(0.7) ? "HEAD" : r.pick(METHODS);
   const headers = new Map(); // anything with get(), as requestFacts takes it; absent is undefined
   let ct = "";
+  if (tus) {
+    ct = r.pick(UPLOAD_TYPES);
+    method = randomTus(r, headers, size, ct);
+  }
   if (upload) {
     ct = r.pick(UPLOAD_TYPES);
     if (r.chance(0.95)) headers.set("content-type", r.chance(0.8) ? ct : r.pick([ct.toUpperCase(), ` ${ct}; charset=x`, "image/png", "", "text/plain"]));
@@ -464,9 +511,12 @@ function randomRequest(r, key, now, size, etag, cap, upload = false) {
   }
   // Denial lines this isolate wrote this second (the log budget): around the budgets configured.
   const logRecent = r.chance(0.97) ? r.pick([0, 0, 1, r.int(25), 19, 20, 21, 99999, 100000]) : r.pick([...ODD_U32, NaN, -1, 2 ** 32 + 3]);
-  let path = upload && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
-  const token = upload && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
-  const query = upload && r.chance(0.9) ? "?t=" + token : randomQuery(r, token);
+  const writes = upload || tus;
+  let path = writes && r.chance(0.9) ? "/m/" + quotePath(key) : randomPath(r, key);
+  // A tus request's token mostly the backend's own, so that many reach the upload's state.
+  const token = tus && r.chance(0.6) ? mintRaw(pyJson({ ct: ct.toLowerCase(), e: now + 300, k: key.replace(/^\/+/, ""), m: "put" }), SECRETS[0])
+    : writes && r.chance(0.95) ? randomPutToken(r, key, now, ct.toLowerCase()) : randomToken(r, key, now);
+  const query = writes && r.chance(method === "OPTIONS" ? 0.5 : 0.9) ? "?t=" + token : randomQuery(r, token);
   if (r.chance(0.003)) path = r.pick(ODD_STRINGS) + path;
   const make = () => requestFacts(r.chance(0.995) ? method : method + r.pick(ODD_STRINGS), path, query, headers, reqNow, sample, revocation, age, failures, loading, logRecent);
   let facts = make();
@@ -535,6 +585,58 @@ function randomStorage(r, d, size, etag, type, stored, upload, ct) {
   return s;
 }
 
+// What the upload's state object (and R2, for its ops) reports for a tus op, as the shim hands
+// it to finish (tusFacts of the DO's snapshot and, after tus_begin, its lease answer): rows
+// near the request's own numbers (its claimed offset, its length, now against the expiry),
+// and odd ones.
+const TUS_SIZES = [1, 255, 256, 5242879, 5242880, 5242881, 10485760, 52428800000, 2 ** 53, 2 ** 64];
+function randomTusStorage(r, d, facts, size, ct) {
+  const op = OP[d.plan?.op];
+  const now = facts.now;
+  let result = RESULT.ok;
+  switch (op) {
+    case "head": result = r.pick([RESULT.missing, RESULT.missing, RESULT.missing, RESULT.ok, RESULT.error, RESULT.timeout]); break;
+    case "tus_create": result = r.chance(0.8) ? RESULT.ok : r.pick([RESULT.exists, RESULT.error, RESULT.timeout]); break;
+    case "tus_patch": result = r.chance(0.6) ? RESULT.ok : r.pick([RESULT.incomplete, RESULT.overflow, RESULT.stale, RESULT.error, RESULT.timeout]); break;
+    case "tus_complete": result = r.chance(0.6) ? RESULT.ok : r.pick([RESULT.exists, RESULT.stale, RESULT.error, RESULT.timeout]); break;
+    case "sniff": result = r.chance(0.8) ? RESULT.ok : r.pick([RESULT.incomplete, RESULT.error, RESULT.timeout]); break;
+    default: result = r.chance(0.9) ? RESULT.ok : r.pick([RESULT.error, RESULT.timeout]);
+  }
+  if (r.chance(0.02)) result = r.pick([RESULT.missing, RESULT.invalid_range, RESULT.exists, RESULT.incomplete, RESULT.stale, RESULT.overflow, r.pick(ODD_U32)]);
+  const none = op === "tus_create" ? result !== RESULT.ok && r.chance(0.3) : r.chance(op === "tus_state" || op === "tus_begin" ? 0.2 : 0.05);
+  const state = r.chance(0.98) ? r.pick(["open", "open", "open", "completing", "done", "aborting"]) : r.pick(["", "other", undefined]);
+  const length = r.chance(0.8) && size > 0 ? size : r.pick(TUS_SIZES);
+  const partSize = r.chance(0.95) ? Math.max(5242880, Math.ceil(length / 10000 / 1048576) * 1048576) : r.pick([0, 1, 5242879, ...ODD_F64]);
+  const claimed = d.plan?.offset ?? 0;
+  let committed = r.pick([0, claimed, claimed, length, r.int(Math.min(length, 2 ** 31) + 1)]);
+  if (op === "tus_patch" || op === "tus_complete") committed = r.chance(0.5) ? length : r.pick([claimed, claimed + r.int(5000), r.int(length + 1)]);
+  const partsEnd = r.chance(0.95) ? Math.floor(committed / (partSize || 1)) * partSize : r.pick([committed + 1, -1, ...ODD_F64]);
+  const created = r.chance(0.95) ? now - r.pick([0, 1, 2, 100, 3600, 86399, 86400]) : r.pick(ODD_F64);
+  const expires = r.chance(0.95) ? created + r.pick([2, 86400, 518400]) : r.pick([now, now - 1, now + 1, ...ODD_F64]);
+  const lease = op === "tus_begin" ? r.pick(["granted", "granted", "granted", "held", "mismatch", "none"]) : "none";
+  let snapshot = none ? null : {
+    state, length: r.chance(0.98) ? length : r.pick(ODD_F64), committed, partSize, partsEnd, created, expires,
+    familyOk: r.chance(0.5) ? 1 : 0, ct: r.chance(0.85) ? ct : r.pick([...UPLOAD_TYPES, ...ODD_STRINGS, ""]),
+  };
+  // Mostly an upload in step with the request (open, live, its type, the claimed offset, the
+  // lease granted), so that PATCHes get as far as the bytes and the completion.
+  let leaseSaid = lease;
+  if (snapshot && r.chance(0.6)) {
+    const L = size > 0 && size < 2 ** 53 ? size : 5242881;
+    const P = Math.max(5242880, Math.ceil(L / 10000 / 1048576) * 1048576);
+    const at = op === "tus_patch" || op === "tus_complete" ? (r.chance(0.5) ? L : Math.min(L, claimed + r.int(5000))) : Math.min(claimed, L);
+    snapshot = { state: op === "tus_complete" && r.chance(0.5) ? "completing" : "open", length: L, committed: at, partSize: P, partsEnd: Math.floor(at / P) * P, created: now, expires: now + 86400, familyOk: r.chance(0.5) ? 1 : 0, ct };
+    if (op === "tus_begin") leaseSaid = r.chance(0.85) ? "granted" : r.pick(["held", "mismatch"]);
+  }
+  const s = { result, source: "storage", tus: tusFacts(snapshot, leaseSaid) };
+  if (op === "sniff") s.head = randomHead(r, Math.max(0, Math.min(Number(d.plan.length) || 0, 256)), ct);
+  // R2's object (the key's, or the one the completion made), as the shim reports it.
+  if ((op === "head" || op === "tus_complete") && result === RESULT.ok) {
+    Object.assign(s, { size: r.chance(0.95) ? snapshot?.length ?? size : r.pick([size + 1, ...ODD_F64]), uploaded: r.chance(0.97) ? 1445412480 : r.pick([undefined, ...ODD_F64]), etag: r.pick(ETAGS), type: ct });
+  }
+  return s;
+}
+
 // The fetch decision as echoed into finish: the decoded one, or (rarely) one the core never
 // made, with codes, numbers and the key out of range.
 function echo(r, d, size) {
@@ -595,7 +697,7 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
   const inCap = wasm[0].call.inCap;
   for (const w of wasm) if (w.call.inCap !== inCap) throw new Error(`input buffers differ: ${w.name} ${w.call.inCap}, ${wasm[0].name} ${inCap}`);
   const nat = new Native(native);
-  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {}, uploads: {} };
+  const stats = { requests: 0, calls: 0, mismatches: 0, first: null, finishes: 0, garbled: 0, statuses: {}, uploads: {}, tus: {} };
   let pending = [];
 
   // One call through every build: the first Wasm build drives, the others must agree.
@@ -708,21 +810,24 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     now += r.int(3);
     // One request in six is an upload, mostly to keys the gate serves (so that many get as far
     // as the sniff, the put and the comparing head).
+    // Another one in six is a tus request (OPTIONS, POST, HEAD, PATCH, DELETE with tus headers).
     const upload = r.chance(1 / 6);
-    const key = upload && r.chance(0.8) ? r.pick(uploadKeys) : r.pick(keys);
-    const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : r.range(1, 5000);
+    const tus = !upload && r.chance(1 / 5);
+    const key = (upload || tus) && r.chance(0.8) ? r.pick(uploadKeys) : r.pick(keys);
+    const size = r.chance(0.05) ? 0 : r.chance(0.02) ? Number.MAX_SAFE_INTEGER : tus && r.chance(0.2) ? r.pick([5242879, 5242880, 5242881, 10485761]) : r.range(1, 5000);
     const etag = r.pick(ETAGS);
-    const facts = randomRequest(r, key, now, size, etag, inCap, upload);
+    const facts = randomRequest(r, key, now, size, etag, inCap, upload, tus);
     stats.requests++;
 
     let [bytes, what] = encoded(facts, null, null, "begin");
     let [, out] = call("begin", 0, bytes, what);
     let d = decision(out);
     // At most four rounds, as the shim (two storage reads, each after an edge cache lookup).
-    for (let round = 0; round < 4 && d?.fetch; round++) {
+    // A tus PATCH takes up to four (begin, sniff, the bytes, the completion), a POST three.
+    for (let round = 0; round < (tus ? 5 : 4) && d?.fetch; round++) {
       // As the shim does: the decoded fetch decision, what storage said, the same facts
       // (rarely another request's, as a shim mixing requests up would send).
-      const s = randomStorage(r, d, size, etag, r.pick(TYPES), stored, facts.strings.startsWith("PUT\0"), facts.uploadType);
+      const s = tus && r.chance(0.98) ? randomTusStorage(r, d, facts, size, facts.uploadType) : randomStorage(r, d, size, etag, r.pick(TYPES), stored, facts.strings.startsWith("PUT\0"), facts.uploadType);
       const f = r.chance(0.995) ? facts : randomRequest(r, r.pick(keys), now, size, etag, inCap);
       stats.finishes++;
       [bytes, what] = encoded(f, echo(r, d, size), s, "finish");
@@ -733,6 +838,10 @@ export async function runDifferential({ count = 100000, seed = 1, native = NATIV
     const status = d === null ? "other" : d.fetch ? "fetch" : `${d.status} ${d.reason}`;
     stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
     if (facts.strings.startsWith("PUT\0")) stats.uploads[status] = (stats.uploads[status] ?? 0) + 1;
+    if (tus) {
+      const m = facts.strings.slice(0, facts.strings.indexOf("\0"));
+      stats.tus[`${m} ${status}`] = (stats.tus[`${m} ${status}`] ?? 0) + 1;
+    }
 
     if (pending.length >= 4096) {
       await Promise.all(pending);

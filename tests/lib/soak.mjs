@@ -80,7 +80,8 @@ export function kinds(t, size) {
     { name: "412 If-Match", weight: 1, path: t.url(PHOTO, "priv"), headers: { "if-match": '"other"' }, status: 412 },
     { name: "416 past the end", weight: 2, path: t.url(PHOTO, "pub"), headers: { range: "bytes=999999-" }, status: 416 },
     { name: "400 bad key", weight: 1, path: "/m/u/%zz.png?t=x", status: 400 },
-    { name: "405 POST", weight: 1, method: "POST", path: t.url(PHOTO, "pub"), status: 405 },
+    // A method no configuration accepts (POST is tus creation where uploads and the state object are on).
+    { name: "405 PROPFIND", weight: 1, method: "PROPFIND", path: t.url(PHOTO, "pub"), status: 405 },
   ];
 }
 

@@ -1,5 +1,5 @@
 // tus 1.0.0 header grammar and the part grid (wasm/src/tus.h; docs/UPLOADS.md,
-// "Resumable uploads (tus 1.0): design"). Metadata rows are what tus-js-client
+// "Resumable uploads (tus 1.0)"). Metadata rows are what tus-js-client
 // sends (`filename`, `filetype`, values in padded standard base64).
 #include <doctest/doctest.h>
 

@@ -44,8 +44,10 @@ function explainAll(requests, meta, env) {
 // The Worker's options and explain's environment for one setting at value `v`. The
 // Worker runs without the revocation KV binding: what KV holds is a request fact, not a
 // setting, and explain's requests carry none (revocation disabled, as without the binding).
+// startGate's option that leaves each binding the core reads unbound.
+const UNBOUND = { MEDIA_BUCKET: { bucket: false }, MEDIA_UPLOAD_STATE: { uploadState: false } };
 function under(setting, v) {
-  if (setting.kind === "binding") return { gate: { bucket: false, revocations: false }, env: { ...DEFAULT_BINDINGS, [setting.name]: "0" } };
+  if (setting.kind === "binding") return { gate: { ...UNBOUND[setting.name], revocations: false }, env: { ...DEFAULT_BINDINGS, [setting.name]: "0" } };
   const bindings = { ...DEFAULT_BINDINGS, [setting.name]: v };
   return { gate: { bindings, revocations: false }, env: bindings };
 }

@@ -341,12 +341,28 @@ describe("PUT uploads: every refusal leaves R2 unchanged", { timeout: 180000 }, 
     await assertRefused(mf, from, await upload(mf, key, png), { status: 404, word: "not_found", reason: "prefix_not_allowed" }, key, null, "prefix");
   });
 
-  it("405 for the other methods while uploads are on: allow GET, HEAD, PUT", async () => {
+  it("405 for the other methods while uploads are on without the upload state object (no tus): allow GET, HEAD, PUT", async () => {
     const key = "u/refused/method.png";
-    for (const method of ["POST", "PATCH", "DELETE", "OPTIONS"]) {
+    const noTus = await startGate({ bindings: UPLOADS, uploadState: false });
+    try {
+      for (const method of ["POST", "PATCH", "DELETE", "OPTIONS"]) {
+        const from = workerLog.length;
+        const res = await get(noTus, putUrl(key, { ct: "image/png" }), { method, body: method === "OPTIONS" ? undefined : png, headers: { "content-type": "image/png", "tus-resumable": "1.0.0" } });
+        assert.equal(res.headers.allow, "GET, HEAD, PUT", method);
+        assert.equal(res.headers["tus-resumable"], undefined, method);
+        await assertRefused(noTus, from, res, { status: 405, word: "method_not_allowed", reason: "method_not_allowed", event: "media.worker.deny", method }, key, null, method);
+      }
+    } finally {
+      await noTus.dispose();
+    }
+  });
+
+  it("405 for the methods neither PUT nor tus use, with the upload state object: allow lists tus's methods", async () => {
+    const key = "u/refused/method-tus.png";
+    for (const method of ["PROPFIND", "MKCOL"]) {
       const from = workerLog.length;
-      const res = await get(mf, putUrl(key, { ct: "image/png" }), { method, body: method === "OPTIONS" ? undefined : png, headers: { "content-type": "image/png" } });
-      assert.equal(res.headers.allow, "GET, HEAD, PUT", method);
+      const res = await get(mf, putUrl(key, { ct: "image/png" }), { method });
+      assert.equal(res.headers.allow, "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS", method);
       await assertRefused(mf, from, res, { status: 405, word: "method_not_allowed", reason: "method_not_allowed", event: "media.worker.deny", method }, key, null, method);
     }
   });

@@ -219,31 +219,38 @@ describe("UploadState: rows and preconditions", () => {
 
 describe("UploadState: the alarm", () => {
   let mf;
-  before(async () => (mf = await startGate(PROBE)));
+  before(async () => (mf = await startGate({ ...PROBE, metrics: true })));
   after(async () => mf?.dispose());
 
   it("at expiry it aborts the multipart upload, deletes the rows and logs media.upload.expired without the key", async () => {
     const r2 = await mf.getR2Bucket("MEDIA_BUCKET");
-    const expires = Math.floor(Date.now() / 1000) + 1;
+    // Counted from before the upload exists: under load the alarm (1 s out)
+    // can fire before the steps below are done.
+    const from = workerLog.length;
+    const expires = Math.floor(Date.now() / 1000) + 3;  // the steps before the alarm fit in 2 s even under load
     const { stub, key, row, epoch } = await leased(mf, { expires });
     const mpu = await r2.createMultipartUpload(key, { httpMetadata: { contentType: "video/mp4" } });
     const part = await mpu.uploadPart(1, bytes(4));
     assert.equal(await stub.setUpload(epoch, mpu.uploadId), true);
     await stub.appendTail(epoch, 0, bytes(4), 1, T0, LEASE, false);
     await stub.recordPart(epoch, 1, part.etag, 4, 1, false, T0, LEASE);
-    const from = workerLog.length;
     assert.equal(await until(() => stub.state(), (s) => s === null), null);
     assert.equal(await stub.alarmAt(), null);
     await waitForLog(from, () => loggedEvents(from).filter((e) => e.event === "media.upload.expired").length);
     const line = loggedEvents(from).find((e) => e.event === "media.upload.expired");
     assert.deepEqual([line.upload, line.state, line.offset, line.length], [row.id, "open", 4, 10]);
     assert.ok(!JSON.stringify(line).includes(key), "the key is not logged");
+    // One data point too (docs/OBSERVABILITY.md), in the request points' shape.
+    await waitForLog(from, () => workerLog.slice(from).filter((l) => l.includes("METRIC") && l.includes("media.upload.expired")).length);
+    const point = JSON.parse(workerLog.slice(from).find((l) => l.includes("METRIC") && l.includes("media.upload.expired")).replace(/^.*?METRIC /, ""));
+    assert.deepEqual(point, { indexes: ["upload_expired"], blobs: ["media.upload.expired", "upload_expired", "put", "none", "", "ALARM"], doubles: [0, 4, 0, 0] });
+    assert.ok(!JSON.stringify(point).includes(key), "the key is not in the point");
     await assert.rejects(r2.resumeMultipartUpload(key, mpu.uploadId).complete([part]), "the upload was aborted");
     assert.equal(await r2.head(key), null);
   });
 
   it("a done upload's rows are deleted at the alarm, with no R2 call and no expiry line", async () => {
-    const { stub, epoch } = await leased(mf, { expires: Math.floor(Date.now() / 1000) + 1 });
+    const { stub, epoch } = await leased(mf, { expires: Math.floor(Date.now() / 1000) + 3 });
     await stub.setUpload(epoch, "no-such-upload"); // an abort of it would fail
     assert.equal(await stub.done(epoch, "etag", 10), true);
     const from = workerLog.length;
@@ -259,10 +266,10 @@ describe("UploadState: the alarm when R2 fails", () => {
   after(async () => mf?.dispose());
 
   it("re-arms a minute later instead of throwing; the row stays, fenced and aborting", async () => {
-    const expires = Math.floor(Date.now() / 1000) + 1;
+    const from = workerLog.length;
+    const expires = Math.floor(Date.now() / 1000) + 3;
     const { stub, epoch } = await leased(mf, { expires });
     assert.equal(await stub.setUpload(epoch, "mpu-1"), true);
-    const from = workerLog.length;
     const at = await until(() => stub.alarmAt(), (a) => a !== expires * 1000);
     assert.ok(at >= expires * 1000 + 60000, `re-armed at least 60 s after the expiry: ${at - expires * 1000}`);
     const s = plain(await stub.state());

@@ -407,6 +407,17 @@ bool tus_live(const TusFacts& t, std::int64_t now) {
   return t.state != TusState::none && t.state != TusState::aborting && now < t.expires;
 }
 
+// Every byte is in and the object may not exist yet: the last part was
+// recorded ("completing"), or, for an upload of at most one part (no part,
+// every byte in the tail), the offset reached the length but the completion
+// failed or was cut. HEAD and PATCH complete it first, so an offset equal to
+// the length always means the object is stored. Bytes the family check has
+// not passed are never completed (a PATCH checks them first), whatever
+// offset the facts report.
+bool tus_complete_due(const TusFacts& t) {
+  return t.state == TusState::completing || (t.state == TusState::open && t.offset == t.length && t.family_ok);
+}
+
 // The put token expired: a request of an upload created while it was valid
 // keeps working until the upload expires (docs/UPLOADS.md, "The put token").
 bool tus_token_ok(const Config& config, const RequestFacts& req, const TokenVerdict& v, const TusFacts& t) {
@@ -555,13 +566,6 @@ void tus_ask_complete(const TusFacts& t, Decision* out) {
   ask_storage(out, p, Mode::put);
 }
 
-// Every byte is durable but the object is not made yet: the last part's
-// PATCH was cut or failed at completion (state completing), or the bytes of
-// an upload of at most one part are all in the tail.
-bool tus_needs_completion(const TusFacts& t) {
-  return t.state == TusState::completing || (t.state == TusState::open && t.offset == t.length);
-}
-
 // A storage or state-object failure: 503, the client retries (tus-js-client
 // retries 5xx); a PATCH gives its lease back.
 void tus_failed(const Config& config, const RequestFacts& req, StorageResult result, bool granted, Decision* out) {
@@ -573,7 +577,7 @@ void tus_failed(const Config& config, const RequestFacts& req, StorageResult res
 void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict& v, const Plan& performed,
               const ObjectFacts& obj, Decision* out) {
   TusCreation c = tus_creation(config, req, v);
-  if (c.refuse != Reason::count_ || v.reason != Reason::serve_full) return protocol_broken(config, req, out);
+  if (c.refuse != Reason::count_) return protocol_broken(config, req, out);
   const TusFacts& t = obj.tus;
   switch (performed.op) {
     case StorageOp::tus_state:
@@ -581,10 +585,14 @@ void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict&
       if (obj.result != StorageResult::ok && obj.result != StorageResult::exists)
         return tus_failed(config, req, obj.result, false, out);
       if (performed.op == StorageOp::tus_create && obj.result == StorageResult::ok) return tus_created(config, req, t, out);
+      // An expired token only retries the creation of an upload made while it was valid.
+      if (!tus_token_ok(config, req, v, t) || (v.reason != Reason::serve_full && !(tus_live(t, req.now) && t.length == c.length)))
+        return tus_answer(config, req, v.reason, out);
       if (tus_live(t, req.now)) {
-        // A retried POST: the same upload. Another length: another upload.
+        // A retried POST: the same upload. Another length: another upload,
+        // or, once this one is stored, an object in the way.
         if (t.length == c.length) return tus_created(config, req, t, out);
-        return tus_answer(config, req, Reason::upload_exists, out);
+        return tus_answer(config, req, t.state == TusState::done ? Reason::already_exists : Reason::upload_exists, out);
       }
       // Being cleaned up (terminated, or expired before its alarm ran): retry shortly.
       if (t.state != TusState::none && t.state != TusState::done) return tus_failed(config, req, StorageResult::error, false, out);
@@ -617,7 +625,7 @@ void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict&
 void tus_completed(const Config& config, const RequestFacts& req, const ObjectFacts& obj, bool granted, Decision* out) {
   switch (obj.result) {
     case StorageResult::ok:
-      if (is_head(req)) return tus_position(config, req, Reason::upload_offset, obj.tus, out);
+      if (is_head(req)) return tus_position(config, req, Reason::upload_completed_head, obj.tus, out);
       tus_position(config, req, Reason::upload_completed, obj.tus, out);
       out->tus_release = granted;
       return;
@@ -638,9 +646,11 @@ void tus_head(const Config& config, const RequestFacts& req, const TokenVerdict&
   if (performed.op == StorageOp::tus_complete) return tus_completed(config, req, obj, false, out);
   if (performed.op != StorageOp::tus_state) return protocol_broken(config, req, out);
   if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
-  if (!tus_live(t, req.now)) return tus_answer(config, req, Reason::upload_missing, out);
+  // The token before the upload (the contract's order): an expired one
+  // that no live upload made while it was valid covers is 401, not 404.
   if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
-  if (tus_needs_completion(t)) return tus_ask_complete(t, out);
+  if (!tus_live(t, req.now)) return tus_answer(config, req, Reason::upload_missing, out);
+  if (tus_complete_due(t)) return tus_ask_complete(t, out);
   tus_position(config, req, Reason::upload_offset, t, out);
 }
 
@@ -655,8 +665,8 @@ void tus_delete(const Config& config, const RequestFacts& req, const TokenVerdic
   if (performed.op != StorageOp::tus_state) return protocol_broken(config, req, out);
   if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
   // A finished upload is an object: termination never deletes objects.
-  if (!tus_live(t, req.now) || t.state == TusState::done) return tus_answer(config, req, Reason::upload_missing, out);
   if (!tus_token_ok(config, req, v, t)) return tus_answer(config, req, v.reason, out);
+  if (!tus_live(t, req.now) || t.state == TusState::done) return tus_answer(config, req, Reason::upload_missing, out);
   tus_ask(out, StorageOp::tus_terminate);
 }
 
@@ -668,9 +678,9 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
     case StorageOp::tus_begin: {
       if (obj.result != StorageResult::ok) return tus_failed(config, req, obj.result, false, out);
       const bool granted = t.lease == TusLease::granted;
+      if (!tus_token_ok(config, req, v, t)) return tus_refuse(config, req, v.reason, granted, out);
       if (t.lease == TusLease::none || !tus_live(t, req.now))
         return tus_refuse(config, req, Reason::upload_missing, granted, out);
-      if (!tus_token_ok(config, req, v, t)) return tus_refuse(config, req, v.reason, granted, out);
       if (t.lease == TusLease::held) return tus_answer(config, req, Reason::upload_locked, out);
       if (t.lease == TusLease::mismatch || t.offset != performed.range.offset)
         return tus_refuse(config, req, Reason::offset_mismatch, granted, out);
@@ -679,9 +689,13 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
       if (t.length > tus_limit(config, v)) return tus_refuse(config, req, Reason::too_large, true, out);
       std::uint64_t body = 0;
       if (!req.content_length.empty() && decimal_parse_u64(ascii_trim_ows(req.content_length), &body) &&
-          body > t.length - t.offset)
+          body > t.length - t.offset) {
+        // Bytes past the end: the upload is refused, unless all of it is
+        // already in (stored, or completing): then only this PATCH is.
+        if (t.state == TusState::done || tus_complete_due(t)) return tus_refuse(config, req, Reason::too_large, true, out);
         return tus_reject(config, req, Reason::too_large, out);
-      if (tus_needs_completion(t)) return tus_ask_complete(t, out);
+      }
+      if (tus_complete_due(t)) return tus_ask_complete(t, out);
       if (t.state == TusState::done) {
         tus_position(config, req, Reason::upload_progress, t, out);
         out->tus_release = true;
@@ -699,6 +713,7 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
       return ask_storage(out, sniff, Mode::put);
     }
     case StorageOp::sniff: {
+      if (obj.result == StorageResult::stale) return tus_answer(config, req, Reason::upload_stale, out);
       if (obj.result != StorageResult::ok && obj.result != StorageResult::incomplete)
         return tus_failed(config, req, obj.result, true, out);
       // Fewer bytes than the check reads: this body is all there is for
@@ -717,7 +732,7 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
           return tus_answer(config, req, Reason::upload_stale, out);
         case StorageResult::ok:
         case StorageResult::incomplete:
-          if (t.offset == t.length) return tus_ask_complete(t, out);
+          if (tus_complete_due(t)) return tus_ask_complete(t, out);
           tus_position(config, req, Reason::upload_progress, t, out);
           out->tus_release = true;
           return;
@@ -793,8 +808,8 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   policy.max_upload_ttl = config.max_upload_ttl;
   TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
   // An expired put token may still finish an upload created before it
-  // expired: decided once the upload's state is known (not for creation).
-  const bool deferred = tus && v.reason == Reason::token_expired && req.method != "POST";
+  // expired (or retry its creation): decided once the upload's state is known.
+  const bool deferred = tus && v.reason == Reason::token_expired;
   if (v.reason != Reason::serve_full && !deferred) return answer(config, req, v.reason, v.mode, out);
 
   if (revocation_answers(config, req, key, v.mode, out)) return;
@@ -1094,6 +1109,7 @@ void decide_unreadable(const Config& config, const RequestFacts& req, Mode mode,
   if (req.too_large) answer(config, req, Reason::request_too_large, Mode::none, out);
   else answer(config, req, Reason::storage_unavailable, mode, out);
   out->deadline_ms = config.storage_timeout_ms;
+  tus_headers(config, req, out);
   observe(config, req, out);
 }
 

@@ -62,6 +62,7 @@ constexpr ReasonInfo kInfo[] = {
     {409, "upload_exists", "upload_exists", kUploadRejected},
     {409, "offset_mismatch", "upload_stale", kUploadRejected},
     {423, "upload_locked", "upload_locked", kUploadRejected},
+    {200, "", "upload_completed_head", kUploadOk},
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == static_cast<int>(Reason::count_),
               "one ReasonInfo row per Reason");

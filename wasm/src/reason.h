@@ -61,6 +61,7 @@ enum class Reason : std::uint8_t {
   upload_exists,         // 409 upload_exists: an open upload of the key has another length
   upload_stale,          // 409 offset_mismatch: another request took the upload over mid-PATCH
   upload_locked,         // 423 upload_locked: another PATCH of the upload is in flight
+  upload_completed_head, // 200: HEAD that completed the object (its offset, now the length)
   count_
 };
 

@@ -1,7 +1,7 @@
 // tus 1.0.0 (tus.io, "Resumable upload protocol"): the header grammar and the
 // part grid of resumable uploads (docs/UPLOADS.md, "Resumable uploads (tus
-// 1.0): design"). Pure functions over header values and numbers: no
-// allocation, no I/O. The decisions that use them come with the tus transport.
+// 1.0)"). Pure functions over header values and numbers: no allocation, no
+// I/O. The decisions that use them are in decision.cc, "Resumable uploads".
 #pragma once
 #include <cstddef>
 #include <cstdint>
