@@ -22,6 +22,10 @@
 #               more `--var NAME:value` for wrangler dev, space-separated, on top of
 #               wrangler.toml's [vars] (what a test needs, e.g. DEV_VARS=MEDIA_UPLOAD_EXPIRY_SECONDS:2
 #               in tests/worker/tus_client.test.js); values without spaces
+#   DEV_PERSIST=DIR
+#               keep the local state (R2, KV, Durable Objects) in DIR instead of .wrangler/state
+#               (wrangler's --persist-to): the tus tests upload hundreds of MiB into a temporary
+#               DIR that they delete afterwards
 #
 # Ctrl-C (or a TERM) returns only once wrangler dev and workerd have exited, so a dev.sh started
 # right after it finds the local state under .wrangler/ free (tests restart it mid-upload).
@@ -62,6 +66,8 @@ MEDIA_TOKEN_SECRET="$(sed -n 's/^MEDIA_TOKEN_SECRET=//p' .dev.vars)"
 export MEDIA_TOKEN_SECRET
 
 # Demo media in the local R2 bucket (wrangler's local state under .wrangler/).
+PERSIST=()
+[[ -z ${DEV_PERSIST:-} ]] || PERSIST=(--persist-to "$DEV_PERSIST")
 log "seeding local R2 (bucket \"media\") with demo media"
 python3 scripts/make_demo_media.py build/demo
 # The demo video: setup.sh's ffmpeg clips (4 s, 320x240, H.264 MP4 and VP9
@@ -86,7 +92,7 @@ declare -A DEMO=(
 )
 for key in "${!DEMO[@]}"; do
   read -r file type <<<"${DEMO[$key]}"
-  "$WRANGLER" r2 object put "media/$key" --file "$file" --content-type "$type" --local >/dev/null
+  "$WRANGLER" r2 object put "media/$key" --file "$file" --content-type "$type" --local "${PERSIST[@]}" >/dev/null
 done
 
 # setsid: wrangler starts npm, node, esbuild and workerd; one process group
@@ -98,7 +104,7 @@ DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
 log "starting wrangler dev on 127.0.0.1 (port picked by the kernel, behind the dev front)"
 VARS=(--var MEDIA_UPLOADS:on)
 for v in ${DEV_VARS:-}; do VARS+=(--var "$v"); done
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --inspector-port 0 "${VARS[@]}" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --inspector-port 0 "${VARS[@]}" "${PERSIST[@]}" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
 tail -n +1 -f "$DEV_LOG" &
 TAIL_PID=$!
@@ -160,7 +166,7 @@ status_page=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/upload-demo")
 
 cat <<MSG
 
-mediagate is running on $BASE (local R2 and KV under .wrangler/, secret in .dev.vars)
+mediagate is running on $BASE (local R2 and KV under ${DEV_PERSIST:-.wrangler/}, secret in .dev.vars)
 
   upload demo page ($status_page): $BASE/upload-demo
                 pick a photo or video: PUT through the gate, shown back with public and private URLs

@@ -8,7 +8,9 @@
 // and the bytes served back are compared with the file by SHA-256.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "../worker/helpers.js";
 import { chromium } from "playwright-core";
 import { startDev } from "../lib/dev.mjs";
 import { MiB, VIDEO_BYTES, tusVideo, sha256 } from "../lib/tus.mjs";
@@ -20,16 +22,20 @@ const CLIENT = "tus-js-client 4.3.1 (browser bundle, headless Chromium)";
 describe(`tus uploads with ${CLIENT} through scripts/dev.sh`, () => {
   let dev, browser;
   const video = tusVideo();
+  // wrangler dev's local state in a directory of its own, deleted afterwards (dev.sh's DEV_PERSIST).
+  mkdirSync(path.join(ROOT, "build/tmp"), { recursive: true });
+  const persist = mkdtempSync(path.join(ROOT, "build/tmp/tus-state-"));
   before(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
   after(async () => {
     await browser?.close();
     await dev?.stop();
+    rmSync(persist, { recursive: true, force: true });
   });
 
   it(`${CLIENT}: uploads the 20 MiB MP4 in 3 MiB chunks, then plays and seeks it through /m/* with a public and a private token; served back byte-identical`, { timeout: 300000 }, async () => {
-    dev = startDev([], "Ctrl-C to stop.");
+    dev = startDev([], "Ctrl-C to stop.", { env: { DEV_PERSIST: persist } });
     assert.ok(await dev.ready, `dev.sh did not come up:\n${dev.out().slice(-3000)}`);
     const printed = dev.out().match(/upload demo page \((\d+)\): (\S+)/);
     assert.ok(printed, dev.out());

@@ -1,6 +1,6 @@
 // tus 1.0.0 resumable uploads end to end with the real client: tus-js-client 4.3.1, its Node build
 // (`import * as tus from "tus-js-client"`), against `wrangler dev` started by scripts/dev.sh (local
-// R2, the upload-state Durable Object in local SQLite under .wrangler/state). Every upload goes
+// R2, the upload-state Durable Object in local SQLite, kept in a temporary directory). Every upload goes
 // through a TCP proxy on port 0 (tests/lib/tus.mjs) that can cut a PATCH body after exactly N bytes
 // and that keeps its origin when wrangler dev restarts. What is checked is what the client and a
 // reader see: statuses, the client's callbacks, and the object served back through /m/* with a
@@ -11,7 +11,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { createReadStream, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { createReadStream, readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -33,9 +33,17 @@ function secretOf() {
 }
 const newKey = (ext = "mp4") => `u/tus-test/${randomBytes(8).toString("hex")}.${ext}`;
 
-// scripts/dev.sh with `env`, and its wrangler dev origin (the "Ready on" line it shows).
-async function startGate(env = {}) {
-  const dev = startDev([], READY, { env });
+// A fresh directory for wrangler dev's local state (dev.sh's DEV_PERSIST): the uploads of a run
+// (hundreds of MiB) go there and are deleted with it, not left in .wrangler/state.
+function stateDir() {
+  mkdirSync(path.join(ROOT, "build/tmp"), { recursive: true });
+  return mkdtempSync(path.join(ROOT, "build/tmp/tus-state-"));
+}
+
+// scripts/dev.sh keeping its state in `persist`, with more `env`, and its wrangler dev origin
+// (the "Ready on" line it shows).
+async function startGate(persist, env = {}) {
+  const dev = startDev([], READY, { env: { ...env, DEV_PERSIST: persist } });
   assert.ok(await dev.ready, `dev.sh did not come up:\n${dev.out().slice(-3000)}`);
   const ready = dev.out().replace(/\x1b\[[0-9;]*m/g, "").match(/Ready on (http:\/\/127\.0\.0\.1:\d+)/);
   assert.ok(ready, dev.out().slice(-3000));
@@ -188,14 +196,16 @@ describe("the cut proxy of the tus tests (tests/lib/tus.mjs) against a Node HTTP
 describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () => {
   let gate, proxy, urls;
   const video = tusVideo();
+  const persist = stateDir();
   before(async () => {
-    gate = await startGate();
+    gate = await startGate(persist);
     proxy = await startCutProxy(gate.upstream);
     urls = gateUrls(proxy, secretOf());
   });
   after(async () => {
     await proxy?.close();
     await gate?.dev.stop();
+    rmSync(persist, { recursive: true, force: true });
   });
 
   it(`${CLIENT}, default options: a 20 MiB H.264 MP4 in one PATCH, served back byte-identical`, { timeout: 120000 }, async () => {
@@ -294,7 +304,7 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
   });
 
   // Last in this describe: it stops the shared wrangler dev and starts it again.
-  it(`${CLIENT}: wrangler dev (and with it the upload's state holder) stopped after 7 MiB of 1 MiB PATCHes and started again on the same .wrangler/state: findPreviousUploads resumes at 7 MiB, byte-identical`, { timeout: 240000 }, async () => {
+  it(`${CLIENT}: wrangler dev (and with it the upload's state holder) stopped after 7 MiB of 1 MiB PATCHes and started again on the same local state: findPreviousUploads resumes at 7 MiB, byte-identical`, { timeout: 240000 }, async () => {
     const key = newKey();
     mkdirSync(path.join(ROOT, "build/tmp"), { recursive: true });
     const store = path.join(ROOT, "build/tmp", `tus-urls-${randomBytes(6).toString("hex")}.json`);
@@ -308,7 +318,7 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
 
     await gate.dev.stop();
     proxy.dropConnections();
-    gate = await startGate();
+    gate = await startGate(persist);
     proxy.setUpstream(gate.upstream);
 
     const again = tusUpload(createReadStream(video), endpoint, { urlStorage });
@@ -324,14 +334,16 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
 
 describe(`tus expiry with ${CLIENT}: wrangler dev with MEDIA_UPLOAD_EXPIRY_SECONDS=2`, () => {
   let gate, proxy, urls;
+  const persist = stateDir();
   before(async () => {
-    gate = await startGate({ DEV_VARS: "MEDIA_UPLOAD_EXPIRY_SECONDS:2" });
+    gate = await startGate(persist, { DEV_VARS: "MEDIA_UPLOAD_EXPIRY_SECONDS:2" });
     proxy = await startCutProxy(gate.upstream);
     urls = gateUrls(proxy, secretOf());
   });
   after(async () => {
     await proxy?.close();
     await gate?.dev.stop();
+    rmSync(persist, { recursive: true, force: true });
   });
 
   it(`${CLIENT}: an upload created and sent 64 KiB expires: HEAD turns 404, nothing stored, and a new POST creates a new upload`, { timeout: 120000 }, async () => {
