@@ -2,6 +2,7 @@
 // the 20 MiB test video, a TCP proxy that cuts a request body after N bytes, and small helpers
 // around tus-js-client (the real client, its Node build). Nothing here is shipped.
 import net from "node:net";
+import http from "node:http";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync, readFileSync } from "node:fs";
@@ -52,10 +53,25 @@ export const sha256File = (file) => sha256(readFileSync(file));
 //   its body have been passed on, the upstream side gets those bytes and a FIN (the body ends
 //   early) and both sockets are destroyed. Returns a promise resolved (with the request line)
 //   when the cut happened. One cut per arming.
+// Nudges: wrangler dev's own proxy in front of the Worker (its ProxyWorker) sometimes holds a
+// request that follows one the Worker answered before reading its body to the end (a 409 or 423 to
+// a PATCH sent while the previous one was still saving its bytes; a 415 after the first bytes):
+// the request waits until another request reaches wrangler dev. That is a local-development
+// artifact (seen with PUT too), not the gate's behaviour, and it would hang a client. So when an
+// upstream has sent nothing for `nudgeMs` after a request was passed on whole, the proxy sends one
+// `OPTIONS /m/nudge` (answered by the core at once, no token) to the upstream, which lets the held
+// request through. It changes no answer; `nudges` counts them.
 // setUpstream(origin) points new connections at another origin (wrangler dev restarted on another
 // port); the proxy's own origin stays the same, so the client's upload URL stays valid.
-export async function startCutProxy(upstream) {
+export async function startCutProxy(upstream, { nudgeMs = 2000 } = {}) {
   let target = new URL(upstream);
+  let nudges = 0;
+  const nudge = () => {
+    nudges++;
+    const req = http.request(new URL("/m/nudge", target), { method: "OPTIONS", agent: false }, (res) => res.resume());
+    req.on("error", () => {});
+    req.end();
+  };
   let armed = null; // { method, n, resolve }
   const sockets = new Set();
   const server = net.createServer((client) => {
@@ -73,6 +89,14 @@ export async function startCutProxy(upstream) {
     up.on("close", () => client.destroy());
     client.on("close", () => cutting || up.destroy());
     up.pipe(client);
+    // The nudge timer: armed when a request has been passed on whole, cleared by any answer bytes.
+    let quiet = null;
+    const watch = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(nudge, nudgeMs);
+    };
+    up.on("data", () => clearTimeout(quiet));
+    up.on("close", () => clearTimeout(quiet));
 
     // The client -> upstream direction, request by request.
     let head = Buffer.alloc(0); // header bytes of the request being read
@@ -98,7 +122,10 @@ export async function startCutProxy(upstream) {
           up.write(data.subarray(at, at + take));
           bodyLeft -= take;
           at += take;
-          if (bodyLeft === 0) cut = null;
+          if (bodyLeft === 0) {
+            cut = null;
+            watch();
+          }
           continue;
         }
         // Reading a header block: pass it on once it is complete.
@@ -124,6 +151,7 @@ export async function startCutProxy(upstream) {
           armed = null;
         }
         up.write(block);
+        if (bodyLeft === 0) watch();
         // The rest of this chunk: body bytes or the next request.
         data = rest;
         at = 0;
@@ -133,6 +161,9 @@ export async function startCutProxy(upstream) {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
+    get nudges() {
+      return nudges;
+    },
     setUpstream(origin) {
       target = new URL(origin);
     },

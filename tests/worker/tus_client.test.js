@@ -250,7 +250,7 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
       // that save ended may say less, and the client then asks again.
       assert.equal(Math.max(...resumed), at, "every byte that reached the gate before the cut was kept");
       assert.equal(u.log.at(-1), `PATCH 204 offset=${VIDEO_BYTES}`);
-      t.diagnostic(`cut at ${at}: ${u.log.join(", ")}`);
+      t.diagnostic(`cut at ${at}: ${u.log.join(", ")} (nudges so far: ${proxy.nudges})`);
       await assertServed(urls, key, video);
     });
   }
@@ -285,6 +285,8 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
   });
 
   it(`${CLIENT}: a mislabelled file (HTML, then a PNG, as filetype video/mp4 with a video/mp4 token): onError with 415 type_mismatch, nothing stored`, { timeout: 60000 }, async () => {
+    // The gate answers these from their first bytes, before the body's end: wrangler dev's proxy
+    // may then hold the next request, which the cut proxy's nudge lets through (tests/lib/tus.mjs).
     const html = Buffer.from("<!doctype html><html><body><script>alert(document.cookie)</script></body></html>\n".repeat(64));
     const png = readFileSync(path.join(ROOT, "build/demo/photo.png"));
     for (const [what, bytes] of [["HTML", html], ["PNG", png]]) {
