@@ -22,8 +22,17 @@
 //   --only-uploads   only the upload rows of the direct end to end: PUTs of
 //                    1 MiB and 32 MiB through mediagate against the floor
 //                    Worker's bare R2 put (bench/lib/uploads.mjs)
-//   --no-uploads     the direct rows without the upload rows
+//   --no-uploads     the direct rows without the upload rows (PUT and tus)
 //   --upload-concurrency N  PUTs in flight per upload cell (default 2)
+//   --only-tus       only the resumable upload rows of the direct end to
+//                    end: one 64 MiB MP4 through tus-js-client (defaults:
+//                    one PATCH; chunkSize 5 MiB; 50 MiB) against the floor
+//                    Worker's bare R2 put of it, mediagate's PUT beside
+//                    them; the objects read back once, byte for byte
+//                    (with --direct-compare, its default tus row too)
+//   --no-tus         the upload rows without the tus rows
+//   --tus-mib M      the tus rows' file size, MiB (default 64; smoke 12)
+//   --tus-concurrency N  uploads in flight per tus cell (default 1)
 //   --direct-compare DIR  also run the mediagate of another checkout (its
 //                    wrangler.toml and built worker-shim/) in the direct rows,
 //                    as "mediagate-before"
@@ -39,7 +48,8 @@
 // instantiation, 3 R2 operations per request kind (Miniflare, binding
 // counted), 4 end to end (wrangler dev on 127.0.0.1, wrk), 5 end to end as
 // deployed (the bundles on workerd through Miniflare, wrk, /proc CPU; and
-// uploads, 1 MiB and 32 MiB PUTs against the floor Worker's bare put).
+// uploads, 1 MiB and 32 MiB PUTs against the floor Worker's bare put, and a
+// 64 MiB file through tus against the floor's put of it).
 import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
@@ -52,7 +62,8 @@ import { startCounted, r2Kinds } from "../bench/lib/r2ops.mjs";
 import { startWorkers, runWrk, runWrkAsync, E2E_WORKERS } from "../bench/lib/e2e.mjs";
 import { e2eKinds } from "../bench/lib/common.mjs";
 import { startDirect, directKinds, countR2, countUploadR2, cpuMs, addDirectWorker } from "../bench/lib/direct.mjs";
-import { uploadKinds, uploadCell, uploadBody, uploadTarget, putOnce, removeKeys, closeAgents, percentile } from "../bench/lib/uploads.mjs";
+import { uploadKinds, tusKinds, uploadCell, uploadBody, sendUpload, removeKeys, closeAgents, percentile } from "../bench/lib/uploads.mjs";
+import { mint, quotePath } from "../bench/lib/common.mjs";
 
 // ---- options ----------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -69,10 +80,14 @@ const REVOKED = Number(opt("--revoked", 1000000));
 const E2E = !argv.includes("--no-e2e");
 const ONLY_E2E = argv.includes("--only-e2e");
 const ONLY_UPLOADS = argv.includes("--only-uploads");
-const ONLY_DIRECT = argv.includes("--only-direct") || ONLY_UPLOADS;
+const ONLY_TUS = argv.includes("--only-tus");
+const ONLY_DIRECT = argv.includes("--only-direct") || ONLY_UPLOADS || ONLY_TUS;
 const DIRECT = E2E && !argv.includes("--no-direct");
 const UPLOADS = !argv.includes("--no-uploads");
 const UPLOAD_CONCURRENCY = Number(opt("--upload-concurrency", 2));
+const TUS = UPLOADS && !argv.includes("--no-tus");
+const TUS_MIB = Number(opt("--tus-mib", 64));
+const TUS_CONCURRENCY = Number(opt("--tus-concurrency", 1));
 const CALLGRIND = argv.includes("--callgrind");
 const JSON_OUT = opt("--json", path.join(ROOT, "build/bench/results.json"));
 
@@ -420,11 +435,13 @@ async function directSection() {
   const compare = opt("--direct-compare", null);
   if (compare) addDirectWorker("mediagate-before", path.resolve(compare));
   // The old Worker has no uploads; the floor serves only the upload rows.
-  const want = (w) => (ONLY_UPLOADS ? w.name !== "baseline" : UPLOADS || !w.uploadsOnly);
+  const only = ONLY_UPLOADS || ONLY_TUS;
+  const want = (w) => (ONLY_TUS ? w.name !== "baseline" : ONLY_UPLOADS ? w.name !== "baseline" : UPLOADS || !w.uploadsOnly);
   await withWorkers(await startDirect({ log, want }), async (started) => {
     try {
-      if (!ONLY_UPLOADS) await directGetRows(started.filter((w) => !w.spec.uploadsOnly));
-      if (UPLOADS) await uploadRows(started.filter((w) => w.name !== "baseline"));
+      if (!only) await directGetRows(started.filter((w) => !w.spec.uploadsOnly));
+      if (UPLOADS && !ONLY_TUS) await uploadRows(started.filter((w) => w.name !== "baseline"));
+      if (TUS && !ONLY_UPLOADS) await tusRows(started.filter((w) => w.name !== "baseline"));
     } finally {
       closeAgents();
     }
@@ -493,20 +510,11 @@ async function directGetRows(workers) {
 // CPU per MiB, latency percentiles over every request of every round.
 async function uploadRows(workers) {
   const kinds = uploadKinds();
-  const sendOne = async (origin, w, k) => {
-    const t = uploadTarget(w, k);
-    const r = await putOnce(origin, t.path, uploadBody(k), k.type);
-    return { ...r, key: t.key };
-  };
   // Each Worker must store what it is timed on; warm-up, not recorded.
   for (const k of kinds) {
     for (const w of workers) {
       const keys = [];
-      for (let i = 0; i < (SMOKE ? 1 : k.size > 4 << 20 ? 3 : 20); i++) {
-        const r = await sendOne(w.origin, w, k);
-        keys.push(r.key);
-        if (r.status !== 201) throw new Error(`upload ${w.name} ${k.kind}: status ${r.status}, want 201: ${r.text.slice(0, 200)}`);
-      }
+      for (let i = 0; i < (SMOKE ? 1 : k.size > 4 << 20 ? 3 : 20); i++) keys.push(await uploadOnce(w, k));
       await removeKeys(w, keys);
     }
   }
@@ -515,38 +523,104 @@ async function uploadRows(workers) {
     for (const k of kinds) {
       for (const w of r % 2 ? [...workers].reverse() : workers) {
         log(`upload round ${r + 1}/${ROUNDS} ${k.kind} ${w.name}: ${SECONDS}s, ${UPLOAD_CONCURRENCY} in flight`);
-        const x = await uploadCell(w, k, { seconds: SECONDS, concurrency: UPLOAD_CONCURRENCY, min: SMOKE ? 2 : 4, cpuMs });
-        // Each cell on new connections (none idled through another cell).
-        closeAgents();
-        await removeKeys(w, x.keys);
-        delete x.keys;
-        ((cells[k.kind] ??= {})[w.name] ??= []).push(x);
+        ((cells[k.kind] ??= {})[w.name] ??= []).push(await timedUploads(w, k, UPLOAD_CONCURRENCY, SMOKE ? 2 : 4));
       }
     }
   }
-  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   for (const k of kinds) {
     const row = { kind: k.kind, what: k.what, bytes: k.size, concurrency: UPLOAD_CONCURRENCY };
-    for (const w of workers) {
-      const runs = cells[k.kind][w.name];
-      const all = runs.flatMap((x) => x.latencies);
-      const n = SMOKE ? 1 : k.size > 4 << 20 ? 3 : 10;
-      log(`upload R2 operations: ${w.name} ${k.kind} (a counting instance, ${n + 1} uploads)`);
-      row[w.name] = {
-        mb_per_s: med(runs.map((x) => x.mb_per_s)),
-        cpu_ms_per_mib: med(runs.map((x) => x.cpu_ms_per_mib)),
-        p50_ms: percentile(all, 50),
-        p99_ms: percentile(all, 99),
-        requests: all.length,
-        rounds: runs.map((x) => ({ mb_per_s: x.mb_per_s, cpu_ms_per_mib: x.cpu_ms_per_mib, requests: x.requests })),
-        unexpected_status: runs.reduce((s, x) => s + x.unexpected_status, 0),
-        r2: await countUploadR2(w, k, n, async (origin, w2, k2) => (await sendOne(origin, w2, k2)).status),
-      };
-    }
+    for (const w of workers) row[w.name] = await uploadFigures(w, k, cells[k.kind][w.name], SMOKE ? 1 : k.size > 4 << 20 ? 3 : 10);
     row.ratio_throughput_mediagate_over_floor = row.mediagate.mb_per_s / row.floor.mb_per_s;
     row.ratio_cpu_mediagate_over_floor = row.mediagate.cpu_ms_per_mib / row.floor.cpu_ms_per_mib;
     add("upload", `upload.${k.kind}`, row);
   }
+}
+
+// One upload of kind `k` to `w`, which must succeed; answers its key.
+async function uploadOnce(w, k) {
+  const r = await sendUpload(w.origin, w, k);
+  if (r.status !== k.status) throw new Error(`upload ${w.name} ${k.kind}: status ${r.status}, want ${k.status}: ${r.text.slice(0, 200)}`);
+  return r.key;
+}
+
+// One timed cell of uploads (bench/lib/uploads.mjs, uploadCell), on new
+// connections (none idled through another cell), its keys deleted after it.
+async function timedUploads(w, k, concurrency, min) {
+  const x = await uploadCell(w, k, { seconds: SECONDS, concurrency, min, cpuMs });
+  closeAgents();
+  await removeKeys(w, x.keys);
+  delete x.keys;
+  return x;
+}
+
+// A Worker's figures for kind `k` from its cells (`runs`): medians of the
+// rounds' throughput and CPU per MiB, latency percentiles over every upload,
+// and the R2 operations and Durable Object calls per upload, counted on a
+// separate instance (the first upload, then `n` more).
+async function uploadFigures(w, k, runs, n) {
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const all = runs.flatMap((x) => x.latencies);
+  log(`upload R2 operations: ${w.name} ${k.kind} (a counting instance, ${n + 1} uploads)`);
+  return {
+    mb_per_s: med(runs.map((x) => x.mb_per_s)),
+    cpu_ms_per_mib: med(runs.map((x) => x.cpu_ms_per_mib)),
+    p50_ms: percentile(all, 50),
+    p99_ms: percentile(all, 99),
+    requests: all.length,
+    http_requests_per_upload: runs.reduce((s, x) => s + x.http_requests, 0) / all.length,
+    rounds: runs.map((x) => ({ mb_per_s: x.mb_per_s, cpu_ms_per_mib: x.cpu_ms_per_mib, requests: x.requests })),
+    unexpected_status: runs.reduce((s, x) => s + x.unexpected_status, 0),
+    r2: await countUploadR2(w, k, n, async (origin, w2, k2) => (await sendUpload(origin, w2, k2)).status),
+  };
+}
+
+// Resumable uploads (issue 15; bench/lib/uploads.mjs, tusKinds): one file of
+// --tus-mib MiB sent each way in turn per round (the order reversed every
+// other round): the floor's bare PUT, mediagate's PUT, and tus-js-client
+// with its defaults (one PATCH), chunkSize 5 MiB and 50 MiB, with
+// --tus-concurrency uploads in flight for --seconds (at least 2 per cell).
+// Before the rounds, each way once, not timed, and each of mediagate's
+// objects read back with a public token: the same bytes, or the run stops.
+async function tusRows(workers) {
+  const kinds = tusKinds((SMOKE ? 12 : TUS_MIB) * (1 << 20));
+  // A --direct-compare build runs the default tus row too.
+  const defaults = kinds.find((k) => k.kind === "tus_default");
+  for (const w of workers.filter((x) => !["mediagate", "floor"].includes(x.name))) {
+    kinds.push({ ...defaults, kind: `tus_default.${w.name}`, worker: w.name, what: `${defaults.what}, ${w.name}` });
+  }
+  const on = (k) => workers.find((w) => w.name === k.worker);
+  for (const k of kinds) {
+    const w = on(k);
+    const key = await uploadOnce(w, k);
+    if (w.name !== "floor") await sameBytes(w, key, uploadBody(k), k.kind);
+    await removeKeys(w, [key]);
+  }
+  const cells = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const k of r % 2 ? [...kinds].reverse() : kinds) {
+      log(`tus round ${r + 1}/${ROUNDS} ${k.kind} (${k.worker}): ${SECONDS}s, ${TUS_CONCURRENCY} in flight`);
+      (cells[k.kind] ??= []).push(await timedUploads(on(k), k, TUS_CONCURRENCY, 2));
+    }
+  }
+  const figures = {};
+  for (const k of kinds) figures[k.kind] = await uploadFigures(on(k), k, cells[k.kind], SMOKE ? 1 : 2);
+  const floor = figures.floor_put;
+  for (const k of kinds) {
+    const f = figures[k.kind];
+    add("tus", `tus.${k.kind}`, {
+      kind: k.kind, what: k.what, worker: k.worker, bytes: k.size, concurrency: TUS_CONCURRENCY, ...f,
+      ratio_throughput_over_floor: f.mb_per_s / floor.mb_per_s,
+      ratio_cpu_over_floor: f.cpu_ms_per_mib / floor.cpu_ms_per_mib,
+    });
+  }
+}
+
+// The object at `key` read back through `w` with a public token: `want`'s bytes.
+async function sameBytes(w, key, want, what) {
+  const res = await fetch(`${w.origin}/m/${quotePath(key)}?t=${mint(key)}`);
+  const got = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200 || !got.equals(want)) throw new Error(`${what}: GET after the upload: status ${res.status}, ${got.length} bytes, ${got.equals(want) ? "the same" : "not the bytes sent"}`);
+  log(`${what}: read back, ${got.length} bytes, byte-identical`);
 }
 
 // ---- callgrind: instructions per call ------------------------------------------------------------
@@ -723,6 +797,22 @@ function report() {
         p(`| ${r.what} | ${n} | ${f2(w.mb_per_s)} | ${f2(w.p50_ms)} / ${f2(w.p99_ms)} | ${f2(w.cpu_ms_per_mib)} | ${w.r2.first} / ${f2(w.r2.per_request_after)} | ${w.requests}${w.unexpected_status ? ` (${w.unexpected_status} not 201)` : ""} | ${f2(w.mb_per_s / r.floor.mb_per_s)} | ${f2(w.cpu_ms_per_mib / r.floor.cpu_ms_per_mib)} |`);
       }
     }
+  }
+  if (of("tus").length) {
+    const tus = of("tus");
+    p();
+    p(`Resumable uploads (tus) as deployed: one ${tus[0].bytes / (1 << 20)} MiB MP4 through each bundle on workerd (Miniflare, 127.0.0.1, local R2), a fresh key per upload, ${tus[0].concurrency} in flight, ${SECONDS} s per cell (at least 2 uploads), median of ${ROUNDS} alternating rounds (p50 / p99 over every upload); tus through tus-js-client in Node; CPU is workerd's (/proc) per MiB stored, the Durable Object's included; R2 operations and Durable Object calls counted on a separate instance: the first upload / per upload after it`);
+    p();
+    p("| upload | Worker | MB/s | p50 / p99 ms | workerd CPU ms/MiB | HTTP requests per upload | R2 ops first / after | DO calls first / after | uploads | MB/s / floor | CPU / floor |");
+    p("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const r of tus) {
+      p(`| ${r.what} | ${r.worker} | ${f2(r.mb_per_s)} | ${f2(r.p50_ms)} / ${f2(r.p99_ms)} | ${f2(r.cpu_ms_per_mib)} | ${f2(r.http_requests_per_upload)} | ${r.r2.first} / ${f2(r.r2.per_request_after)} | ${r.r2.do_first} / ${f2(r.r2.do_per_request_after)} | ${r.requests}${r.unexpected_status ? ` (${r.unexpected_status} with another status)` : ""} | ${f2(r.ratio_throughput_over_floor)} | ${f2(r.ratio_cpu_over_floor)} |`);
+    }
+    p();
+    p("Calls per upload by name (after the first upload):");
+    p();
+    const names = (by) => Object.entries(by).map(([n, c]) => `${n} ${f2(c)}`).join(", ") || "none";
+    for (const r of tus) p(`- ${r.what}: R2 ${names(r.r2.by_after.r2)}; DO ${names(r.r2.by_after.do)}`);
   }
   return out.join("\n");
 }

@@ -103,8 +103,9 @@ export function tusRequest(request, env, ctx, key) {
     return mpu;
   }
 
-  // PATCH's bytes, on the core's grid: every whole part to R2 (one part in
-  // flight while the next fills), then what is left after the last part
+  // PATCH's bytes, on the core's grid: every whole part to R2 (two parts in
+  // flight at most: a full part starts while the one before it may still be
+  // uploading), then what is left after the last part
   // boundary to the state object's tail. Every byte the state object
   // records is durable; only recorded bytes are ever acknowledged.
   async function patch(d) {
@@ -126,9 +127,13 @@ export function tusRequest(request, env, ctx, key) {
     let buf = new Uint8Array(single ? L - s0.committed : partLen);
     let fill = single ? 0 : tailLen;
 
-    const cut = async (bytes, k, end, last) => {
-      const mpu = await multipart(t.snapshot.ct);
-      const part = await r2(mpu.uploadPart(k, bytes));
+    // Part k goes to R2 while part k-1 (`before`) may still be uploading;
+    // the state object records it only after part k-1, so in grid order.
+    let mpu = null;
+    const cut = async (bytes, k, end, last, before) => {
+      mpu ??= multipart(t.snapshot.ct);
+      const part = await r2((await mpu).uploadPart(k, bytes));
+      await before;
       const snap = await stub.recordPart(t.epoch, k, part.etag, end, family, last, Date.now(), lease);
       if (snap === null) throw STALE;
       t.snapshot = snap;
@@ -151,7 +156,6 @@ export function tusRequest(request, env, ctx, key) {
         if (single || fill < buf.byteLength) continue;
         // A whole part: the tail it starts with, then this body's bytes.
         try {
-          await inflight;
           if (tailLen > 0) {
             const tail = await stub.readTail(t.epoch);
             if (tail === null || tail.byteLength !== tailLen) throw STALE;
@@ -164,9 +168,18 @@ export function tusRequest(request, env, ctx, key) {
         }
         const k = partStart / P + 1;
         const end = partStart + partLen;
-        inflight = cut(buf, k, end, end === L);
+        const before = inflight;
+        inflight = cut(buf, k, end, end === L, before);
         partStart = end;
         partLen = Math.min(P, L - partStart);
+        // Two parts in flight at most, so two buffers: the next one fills
+        // once the part before this one is recorded.
+        try {
+          await before;
+        } catch (err) {
+          failure = err;
+          break;
+        }
         buf = new Uint8Array(partLen);
         fill = 0;
       }

@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, mint, forge, quotePath, bytes, PRIVATE_KEY, BENCH_OBJECTS } from "./common.mjs";
+import { tomlVars, tomlDurableObjects } from "../../tests/lib/wrangler-toml.mjs";
 
 const WRANGLER = path.join(ROOT, "node_modules/.bin/wrangler");
 const RUN_DIR = path.join(ROOT, "build/bench", `direct-${process.pid}`);
@@ -21,14 +22,6 @@ const RUN_DIR = path.join(ROOT, "build/bench", `direct-${process.pid}`);
 export const VIDEO_KEY = "u/bench/video.mp4";
 const VIDEO_BYTES = 2 * 1024 * 1024;
 const OBJECTS = { ...BENCH_OBJECTS, [VIDEO_KEY]: { body: bytes(VIDEO_BYTES, 13), type: "video/mp4" } };
-
-// [vars] of a wrangler.toml: KEY = "value" lines of its [vars] table.
-function tomlVars(config) {
-  const text = readFileSync(path.join(ROOT, config), "utf8");
-  const section = text.split(/^\[vars\]\s*$/m)[1];
-  if (!section) return {};
-  return Object.fromEntries([...section.split(/^\[/m)[0].matchAll(/^([A-Z_]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1], m[2]]));
-}
 
 // The Workers: mediagate as wrangler.toml configures it (edge cache on, its
 // revocation KV bound), and the old Worker.
@@ -109,39 +102,87 @@ export function cpuMs(pid) {
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
-// The entry module of the counting pass: the bundle's Worker, its R2
-// binding wrapped, the operations counted since the isolate started
-// (background ones too). GET /__r2ops answers the count once every promise
-// the Worker handed to waitUntil has settled (a timer loop on a counter:
-// workerd does not wake a request waiting on another request's promise).
+// The entry module of the counting pass: the bundle's Worker (and its
+// Durable Object classes), its R2 binding and its upload state namespace
+// wrapped, the calls counted since the isolate started (background ones
+// too). An R2 operation is one call of the bucket's get, head, put, delete,
+// list or createMultipartUpload, or of a multipart upload's uploadPart,
+// complete or abort (resumeMultipartUpload only makes a handle); a Durable
+// Object call is one RPC on a stub. GET /__r2ops answers the R2 count, and
+// GET /__ops every count by name (JSON), once every promise the Worker
+// handed to waitUntil has settled (a timer loop on a counter: workerd does
+// not wake a request waiting on another request's promise). GET
+// /__timeline answers (and forgets) each call's and each request's start
+// and end, ms (workerd's clock, which moves only across I/O: enough to
+// see what waited on what). With the binding BENCH_PART_DELAY_MS, each
+// uploadPart answers that much later (R2 at a distance, simulated).
 const COUNTING_ENTRY = `import worker from "./index.js";
+export * from "./index.js";
 const COUNTED = ["get", "head", "put", "delete", "list"];
+const MULTIPART = ["uploadPart", "complete", "abort"];
+const by = { r2: {}, do: {} };
+const timeline = [];
 let ops = 0;
+let calls = 0;
 let pending = 0;
 let wrapped = null;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// f's call, counted and timed.
+const counted = (kind, name, f) => async (...args) => {
+  by[kind][name] = (by[kind][name] ?? 0) + 1;
+  if (kind === "r2") ops++;
+  else calls++;
+  const start = performance.now();
+  try {
+    return await f(...args);
+  } finally {
+    timeline.push([kind, name, start, performance.now()]);
+  }
+};
+function multipart(mpu, delay) {
+  const out = { key: mpu.key, uploadId: mpu.uploadId };
+  for (const name of MULTIPART) out[name] = counted("r2", name, (...args) => mpu[name](...args));
+  if (delay > 0) out.uploadPart = counted("r2", "uploadPart", async (...args) => { const part = await mpu.uploadPart(...args); await sleep(delay); return part; });
+  return out;
+}
+function stub(s) {
+  return new Proxy({}, { get: (_, name) => (name === "then" ? undefined : counted("do", name, (...args) => s[name](...args))) });
+}
 function wrap(env) {
   if (wrapped && wrapped.base === env) return wrapped.env;
+  const b = env.MEDIA_BUCKET;
+  const delay = Number(env.BENCH_PART_DELAY_MS ?? 0);
   const bucket = {};
-  for (const name of COUNTED) bucket[name] = (...args) => { ops++; return env.MEDIA_BUCKET[name](...args); };
-  wrapped = { base: env, env: { ...env, MEDIA_BUCKET: bucket } };
+  for (const name of COUNTED) bucket[name] = counted("r2", name, (...args) => b[name](...args));
+  bucket.createMultipartUpload = counted("r2", "createMultipartUpload", async (...args) => multipart(await b.createMultipartUpload(...args), delay));
+  bucket.resumeMultipartUpload = (...args) => multipart(b.resumeMultipartUpload(...args), delay);
+  const next = { ...env, MEDIA_BUCKET: bucket };
+  const ns = env.MEDIA_UPLOAD_STATE;
+  if (ns) next.MEDIA_UPLOAD_STATE = { idFromName: (n) => ns.idFromName(n), get: (id, o) => stub(ns.get(id, o)) };
+  wrapped = { base: env, env: next };
   return wrapped.env;
 }
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__r2ops") {
-      for (let i = 0; pending > 0 && i < 2000; i++) await new Promise((r) => setTimeout(r, 5));
-      return new Response(String(ops));
+    const at = new URL(request.url).pathname;
+    if (at === "/__r2ops" || at === "/__ops" || at === "/__timeline") {
+      for (let i = 0; pending > 0 && i < 2000; i++) await sleep(5);
+      if (at === "/__timeline") return Response.json(timeline.splice(0));
+      return new Response(at === "/__ops" ? JSON.stringify({ r2: ops, do: calls, by }) : String(ops));
     }
     const tracked = {
       waitUntil(p) { pending++; ctx.waitUntil(Promise.resolve(p).finally(() => pending--)); },
       passThroughOnException() { ctx.passThroughOnException(); },
     };
-    return worker.fetch(request, wrap(env), tracked);
+    const start = performance.now();
+    const res = await worker.fetch(request, wrap(env), tracked);
+    timeline.push(["request", request.method, start, performance.now()]);
+    return res;
   },
 };
 `;
 
-async function startOne(w, b, { counting = false } = {}) {
+async function startOne(w, b, { counting = false, bindings = {} } = {}) {
   const before = workerdChildren();
   const modules = counting
     ? [{ type: "ESModule", path: path.join(b.out, "__count.js"), contents: COUNTING_ENTRY }, ...b.modules]
@@ -154,7 +195,8 @@ async function startOne(w, b, { counting = false } = {}) {
     compatibilityDate: "2025-09-01",
     r2Buckets: ["MEDIA_BUCKET"],
     kvNamespaces: w.kv,
-    bindings: { ...tomlVars(w.config), MEDIA_TOKEN_SECRET: SECRET },
+    durableObjects: tomlDurableObjects(path.join(ROOT, w.config)),
+    bindings: { ...tomlVars(path.join(ROOT, w.config)), MEDIA_TOKEN_SECRET: SECRET, ...bindings },
     cf: false,
     // The Workers' log lines are written (to a pipe, as workerd writes them)
     // but not printed: the bench's stdout is its report.
@@ -194,6 +236,12 @@ export async function startDirect({ log = () => {}, want = () => true } = {}) {
   return { workers: started, stop };
 }
 
+// A counting instance of a started Worker `w`'s bundle (the entry above),
+// with extra `bindings`; the caller disposes of it (its .mf).
+export function countingInstance(w, bindings = {}) {
+  return startOne(w.spec, w.bundle, { counting: true, bindings });
+}
+
 // R2 operations for one kind on a fresh counting instance of `w`'s bundle:
 // the first request (with the background work it started), and per request
 // over the `n` after it, once that work has finished.
@@ -217,23 +265,30 @@ export async function countR2(w, k, n) {
   }
 }
 
-// R2 operations per upload of kind `k` on a fresh counting instance of
-// `w`'s bundle: the first upload (with any background work it started), and
-// per upload over the `n` after it. `put(origin, w, k)` sends one and
-// answers its status.
+// R2 operations and Durable Object calls per upload of kind `k` on a fresh
+// counting instance of `w`'s bundle: the first upload (with any background
+// work it started), and per upload over the `n` after it, with the calls by
+// name (per upload, after the first). `put(origin, w, k)` sends one and
+// answers its status (which must be k.status).
 export async function countUploadR2(w, k, n, put) {
   const s = await startOne(w.spec, w.bundle, { counting: true });
   try {
-    const ops = async () => Number(await (await fetch(`${s.origin}/__r2ops`)).text());
+    const ops = async () => JSON.parse(await (await fetch(`${s.origin}/__ops`)).text());
     const send = async () => {
       const status = await put(s.origin, w, k);
-      if (status !== 201) throw new Error(`${w.name} ${k.kind}: status ${status}, want 201`);
+      if (status !== k.status) throw new Error(`${w.name} ${k.kind}: status ${status}, want ${k.status}`);
     };
     await send();
     const first = await ops();
     for (let i = 0; i < n; i++) await send();
-    const after = (await ops()) - first;
-    return { first, after, per_request_after: after / n, n };
+    const last = await ops();
+    const per = (kind) => Object.fromEntries(Object.entries(last.by[kind]).map(([name, c]) => [name, (c - (first.by[kind][name] ?? 0)) / n]));
+    const after = last.r2 - first.r2;
+    return {
+      first: first.r2, after, per_request_after: after / n, n,
+      do_first: first.do, do_per_request_after: (last.do - first.do) / n,
+      by_after: { r2: per("r2"), do: per("do") },
+    };
   } finally {
     await s.mf.dispose();
   }

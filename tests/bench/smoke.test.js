@@ -107,6 +107,25 @@ describe("scripts/bench.mjs --smoke", () => {
     }
   });
 
+  it("tus rows as deployed: one file (12 MiB in the smoke run) through tus-js-client (defaults, chunkSize 5 and 50 MiB) and both PUTs; MB/s, workerd CPU per MiB, R2 operations and Durable Object calls per upload", () => {
+    for (const kind of ["floor_put", "put", "tus_default", "tus_5m", "tus_50m"]) {
+      const r = row(`tus.${kind}`);
+      assert.ok(r, `tus.${kind} missing`);
+      positive(r.mb_per_s, `${kind} MB/s`);
+      positive(r.p50_ms, `${kind} p50`);
+      positive(r.ratio_throughput_over_floor, `${kind} MB/s over the floor's`);
+      assert.ok(Number.isFinite(r.cpu_ms_per_mib) && r.cpu_ms_per_mib >= 0, `${kind} CPU per MiB`);
+      assert.equal(r.unexpected_status, 0, `${kind}: uploads whose last answer had another status`);
+      const tus = kind.startsWith("tus_");
+      // docs/UPLOADS.md, "Operations per upload": a PUT is one put; tus is
+      // head and createMultipartUpload (POST, first part), a part per 5 MiB
+      // (3 for 12 MiB), head and complete.
+      assert.equal(r.r2?.per_request_after, tus ? 7 : 1, `${kind}: R2 operations per upload`);
+      if (tus) positive(r.r2.do_per_request_after, `${kind}: Durable Object calls per upload`);
+      else assert.equal(r.r2.do_per_request_after, 0, `${kind}: Durable Object calls per upload`);
+    }
+  });
+
   it("end-to-end rows: public, private, 206, cached hit, 401 for mediagate, the old Worker and the floor", () => {
     for (const kind of ["public", "private", "range", "cached", "denied"]) {
       const r = row(`e2e.${kind}`);

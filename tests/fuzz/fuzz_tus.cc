@@ -28,7 +28,9 @@
 //    Upload-Length are the facts'; a 201's Location is the request's path and `?t=` + its token;
 //  - abort only on a refusal of the upload itself (412, 413, 415) of a PATCH or HEAD; release only
 //    for a PATCH whose tus_begin was granted, never with abort; 423 only when the lease was held;
-//    a PATCH 2xx only after a granted tus_begin; upload_completed only after tus_complete ok;
+//    a PATCH 2xx only after a granted tus_begin; upload_completed (PATCH) and
+//    upload_completed_head (HEAD) only after tus_complete ok; an expired put token's 2xx only
+//    for a live upload created by e + leeway, and a POST's only retrying that creation;
 //  - the plans' numbers: tus_begin at the claimed Upload-Offset; the sniff at the facts' offset
 //    for min(length, 256) bytes; tus_patch at the facts' offset, length and part size;
 //    tus_complete for the facts' length; tus_create with tus_part_size(Upload-Length), expiry
@@ -561,14 +563,19 @@ void run(FuzzedDataProvider& p, const Scenario& s) {
           MG_FUZZ_CHECK(seen.state == TusState::completing || seen.family_ok || checked);
           if (s.method == "PATCH") MG_FUZZ_CHECK(granted);
           break;
+        case StorageOp::head:
+          // An expired token never creates: only the state is read.
+          MG_FUZZ_CHECK(!(s.kind == TokenKind::put && s.now > clamp_add(s.token_exp, c.leeway)));
+          break;
         case StorageOp::tus_create: {
+          MG_FUZZ_CHECK(!(s.kind == TokenKind::put && s.now > clamp_add(s.token_exp, c.leeway)));
           std::uint64_t length = 0;
           MG_FUZZ_CHECK(mg::tus_parse_number(s.upload_length, &length));
           MG_FUZZ_CHECK(length > 0 && d->upload_length == length);
           std::uint64_t limit = static_cast<std::uint64_t>(c.max_resumable_bytes);
           MG_FUZZ_CHECK(length <= limit);
           MG_FUZZ_CHECK(d->tus_part_size == mg::tus_part_size(length));
-          MG_FUZZ_CHECK(d->tus_expires == s.now + c.upload_expiry);
+          MG_FUZZ_CHECK(d->tus_expires == clamp_add(s.now, c.upload_expiry));
           if (s.kind == TokenKind::put) {
             MG_FUZZ_CHECK(s.token_n == 0 || length <= s.token_n);
             MG_FUZZ_CHECK(d->put_type_view() == lower(s.token_ct));
@@ -668,15 +675,22 @@ void run(FuzzedDataProvider& p, const Scenario& s) {
     // An expired put token: only for an upload it could have created, still live.
     MG_FUZZ_CHECK(s.token_exp <= clamp_add(s.now, clamp_add(c.max_upload_ttl, c.leeway)));
     if (s.now > clamp_add(s.token_exp, c.leeway)) {
-      MG_FUZZ_CHECK(s.method != "POST");
       MG_FUZZ_CHECK(first.created <= clamp_add(s.token_exp, c.leeway) && s.now < first.expires);
+      // A POST only retries the creation of that upload: the same length, nothing created.
+      if (s.method == "POST") {
+        std::uint64_t length = 0;
+        MG_FUZZ_CHECK(ops == 1 && mg::tus_parse_number(s.upload_length, &length) && length == first.length);
+      }
     }
   }
   if (s.method == "POST") {
     MG_FUZZ_CHECK(r.reason == Reason::upload_created && r.status == 201);
     MG_FUZZ_CHECK(r.find("location") == s.path + "?t=" + s.token);
   } else if (s.method == "HEAD") {
-    MG_FUZZ_CHECK(r.reason == Reason::upload_offset && r.status == 200);
+    // Where it stands, or, when it was completing, completed by this HEAD.
+    MG_FUZZ_CHECK(r.status == 200);
+    MG_FUZZ_CHECK(r.reason == (last == StorageOp::tus_complete ? Reason::upload_completed_head : Reason::upload_offset));
+    if (last == StorageOp::tus_complete) MG_FUZZ_CHECK(completed);
     MG_FUZZ_CHECK(r.find("upload-offset") == std::to_string(seen.offset));
     MG_FUZZ_CHECK(r.find("upload-length") == std::to_string(seen.length));
     if (last == StorageOp::tus_state)

@@ -625,7 +625,10 @@ function randomTusStorage(r, d, facts, size, ct) {
     const L = size > 0 && size < 2 ** 53 ? size : 5242881;
     const P = Math.max(5242880, Math.ceil(L / 10000 / 1048576) * 1048576);
     const at = op === "tus_patch" || op === "tus_complete" ? (r.chance(0.5) ? L : Math.min(L, claimed + r.int(5000))) : Math.min(claimed, L);
-    snapshot = { state: op === "tus_complete" && r.chance(0.5) ? "completing" : "open", length: L, committed: at, partSize: P, partsEnd: Math.floor(at / P) * P, created: now, expires: now + 86400, familyOk: r.chance(0.5) ? 1 : 0, ct };
+    // A PATCH that brought the offset to L passed the family check first (the state object
+    // records it with the bytes), so its upload is then due for completion.
+    const checked = r.chance(0.5) || (op === "tus_patch" && at === L);
+    snapshot = { state: op === "tus_complete" && r.chance(0.5) ? "completing" : "open", length: L, committed: at, partSize: P, partsEnd: Math.floor(at / P) * P, created: now, expires: now + 86400, familyOk: checked ? 1 : 0, ct };
     if (op === "tus_begin") leaseSaid = r.chance(0.85) ? "granted" : r.pick(["held", "mismatch"]);
   }
   const s = { result, source: "storage", tus: tusFacts(snapshot, leaseSaid) };

@@ -300,7 +300,7 @@ struct World {
     req.upload_metadata = rq.meta;
     req.content_type = rq.content_type;
     req.content_length = rq.content_length;
-    const std::int64_t now_ms = rq.now * 1000;
+    const std::int64_t now_ms = rq.now > INT64_MAX / 2000 ? INT64_MAX / 2 : rq.now * 1000;  // the shim's Date.now(), saturated
 
     auto d = std::make_unique<mg::Decision>();
     mg::decide_begin(config, req, d.get());
@@ -344,7 +344,7 @@ struct World {
           case StorageOp::tus_create: {
             // The plan's numbers: the grid fixed by the length, the expiry, the type.
             CHECK(d->tus_part_size == mg::tus_part_size(d->upload_length));
-            CHECK(d->tus_expires == rq.now + config.upload_expiry);
+            CHECK(d->tus_expires == (rq.now > INT64_MAX - config.upload_expiry ? INT64_MAX : rq.now + config.upload_expiry));
             created_part_size = d->tus_part_size;
             bool made = state.create(std::string(d->key_view()), std::string(d->put_type_view()), d->upload_length,
                                      d->tus_part_size, rq.now, d->tus_expires);
@@ -1380,4 +1380,16 @@ TEST_CASE("tus decision: the fail-closed 503 of unreadable finish facts carries 
     CHECK_FALSE(out->tus_abort);
     CHECK_FALSE(out->tus_release);
   }
+}
+
+TEST_CASE("tus decision: a clock near the end of 64-bit time saturates the upload's expiry (fuzz tus: no overflow)") {
+  World w;
+  const std::int64_t now = INT64_MAX - 100;
+  Request rq = w.post(100);
+  rq.now = now;
+  rq.token = put_token(kKey, "video/mp4", 0, now + 50);
+  Seen s = w.send(rq);
+  CHECK(s.status == 201);
+  CHECK(w.state.expires == INT64_MAX);
+  CHECK_FALSE(s.has("upload-expires"));  // past the year 9999: no IMF-fixdate to give
 }

@@ -3,33 +3,14 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { ROOT, SECRET, OBJECTS, get, mint, mediaUrl } from "./helpers.js";
+import { tomlVars, tomlDurableObjects } from "../lib/wrangler-toml.mjs";
 
 const OUT = path.join(ROOT, "build/dist-test");
-
-function tomlVars() {
-  // The [vars] table of wrangler.toml: KEY = "value" lines until the next table.
-  const text = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const section = text.split(/^\[vars\]\s*$/m)[1].split(/^\[/m)[0];
-  return Object.fromEntries([...section.matchAll(/^([A-Z_]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1], m[2]]));
-}
-
-// The [[durable_objects.bindings]] of wrangler.toml as Miniflare options:
-// each SQLite-backed when a [[migrations]] entry creates its class so.
-function tomlDurableObjects() {
-  const text = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  const tables = text.split(/^(?=\[)/m);
-  const field = (t, name) => t.match(new RegExp(`^${name}\\s*=\\s*(.*)$`, "m"))?.[1];
-  const sqlite = tables.filter((t) => t.startsWith("[[migrations]]")).flatMap((t) => JSON.parse(field(t, "new_sqlite_classes") ?? "[]"));
-  const bindings = tables.filter((t) => t.startsWith("[[durable_objects.bindings]]"));
-  return Object.fromEntries(bindings.map((t) => {
-    const className = JSON.parse(field(t, "class_name"));
-    return [JSON.parse(field(t, "name")), { className, useSQLite: sqlite.includes(className) }];
-  }));
-}
+const WRANGLER_TOML = path.join(ROOT, "wrangler.toml");
 
 describe("wrangler deploy --dry-run bundle", () => {
   let mf;
@@ -53,8 +34,8 @@ describe("wrangler deploy --dry-run bundle", () => {
       compatibilityDate: "2025-09-01",
       r2Buckets: ["MEDIA_BUCKET"],
       kvNamespaces: ["MEDIA_REVOCATIONS"],
-      durableObjects: tomlDurableObjects(),
-      bindings: { ...tomlVars(), MEDIA_TOKEN_SECRET: SECRET },
+      durableObjects: tomlDurableObjects(WRANGLER_TOML),
+      bindings: { ...tomlVars(WRANGLER_TOML), MEDIA_TOKEN_SECRET: SECRET },
       cf: false,
     });
     await mf.ready;
@@ -80,7 +61,7 @@ describe("wrangler deploy --dry-run bundle", () => {
   });
 
   it("the bundle exports the upload state class wrangler.toml binds, SQLite-backed", async () => {
-    assert.deepEqual(tomlDurableObjects(), { MEDIA_UPLOAD_STATE: { className: "UploadState", useSQLite: true } });
+    assert.deepEqual(tomlDurableObjects(WRANGLER_TOML), { MEDIA_UPLOAD_STATE: { className: "UploadState", useSQLite: true } });
     const ns = await mf.getDurableObjectNamespace("MEDIA_UPLOAD_STATE");
     const stub = ns.get(ns.idFromName("u/v/new.mp4"));
     assert.equal(await stub.state(), null);

@@ -381,9 +381,11 @@ std::uint64_t tus_limit(const Config& config, const TokenVerdict& v) {
   return v.max_bytes != 0 && v.max_bytes < limit ? v.max_bytes : limit;
 }
 
-// The put token of the query, verified for the key (decide_begin's check,
-// repeated by decide_finish, which is handed no verdict).
-TokenVerdict put_token(const Config& config, const RequestFacts& req, std::string_view key) {
+// The query's token, verified for the key, a put token when the request
+// writes: decide_begin's check, repeated by a tus request's decide_finish
+// (which is handed no verdict). Missing or malformed: reason
+// token_missing or token_malformed, mode none.
+TokenVerdict request_token(const Config& config, const RequestFacts& req, std::string_view key, bool write) {
   char token[kMaxTokenBytes];
   std::size_t token_len = 0;
   TokenVerdict v;
@@ -396,7 +398,7 @@ TokenVerdict put_token(const Config& config, const RequestFacts& req, std::strin
   policy.now = req.now;
   policy.leeway = config.leeway;
   policy.max_ttl = config.max_ttl;
-  policy.write = true;
+  policy.write = write;
   policy.max_upload_ttl = config.max_upload_ttl;
   return token_verify(std::string_view(token, token_len), key, config.keys, policy);
 }
@@ -610,7 +612,8 @@ void tus_post(const Config& config, const RequestFacts& req, const TokenVerdict&
         Plan create;
         create.op = StorageOp::tus_create;
         out->tus_part_size = tus_part_size(c.length);
-        out->tus_expires = req.now + config.upload_expiry;
+        // Saturating: `now` is any 64-bit time to the core (the ABI's stay below 2^53).
+        out->tus_expires = req.now > INT64_MAX - config.upload_expiry ? INT64_MAX : req.now + config.upload_expiry;
         out->upload_length = c.length;
         for (std::size_t i = 0; i < c.type_len; ++i) out->put_type[i] = c.type[i];
         out->put_type_len = c.type_len;
@@ -750,7 +753,7 @@ void tus_patch(const Config& config, const RequestFacts& req, const TokenVerdict
 void tus_finish(const Config& config, const RequestFacts& req, const Plan& performed, const ObjectFacts& obj,
                 std::string_view key, Decision* out) {
   out->upload = true;
-  const TokenVerdict v = put_token(config, req, key);
+  const TokenVerdict v = request_token(config, req, key, true);
   if (v.reason != Reason::serve_full && v.reason != Reason::token_expired) return protocol_broken(config, req, out);
   if (req.method == "POST") return tus_post(config, req, v, performed, obj, out);
   if (req.method == "HEAD") return tus_head(config, req, v, performed, obj, out);
@@ -794,19 +797,7 @@ void begin(const Config& config, const RequestFacts& req, Decision* out) {
   if (!key_prefix_allowed(key, config.prefixes, config.n_prefixes))
     return answer(config, req, Reason::prefix_not_allowed, Mode::none, out);
 
-  char token[kMaxTokenBytes];
-  std::size_t token_len = 0;
-  QueryToken qt = query_token(req.query, token, sizeof token, &token_len);
-  if (qt == QueryToken::absent) return answer(config, req, Reason::token_missing, Mode::none, out);
-  if (qt == QueryToken::malformed) return answer(config, req, Reason::token_malformed, Mode::none, out);
-
-  TokenPolicy policy;
-  policy.now = req.now;
-  policy.leeway = config.leeway;
-  policy.max_ttl = config.max_ttl;
-  policy.write = write;
-  policy.max_upload_ttl = config.max_upload_ttl;
-  TokenVerdict v = token_verify(std::string_view(token, token_len), key, config.keys, policy);
+  TokenVerdict v = request_token(config, req, key, write);
   // An expired put token may still finish an upload created before it
   // expired (or retry its creation): decided once the upload's state is known.
   const bool deferred = tus && v.reason == Reason::token_expired;
