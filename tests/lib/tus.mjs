@@ -52,7 +52,7 @@ export const sha256File = (file) => sha256(readFileSync(file));
 //   cutAfter(method, n) arms a cut of the next request with that method: once exactly n bytes of
 //   its body have been passed on, the upstream side gets those bytes and a FIN (the body ends
 //   early) and both sockets are destroyed. Returns a promise resolved (with the request line)
-//   when the cut happened. One cut per arming.
+//   when the cut happened. One cut per arming. holdAfter(method, n) holds that request instead.
 // Nudges: wrangler dev's own proxy in front of the Worker (its ProxyWorker) sometimes holds a
 // request that follows one the Worker answered before reading its body to the end (a 409 or 423 to
 // a PATCH sent while the previous one was still saving its bytes; a 415 after the first bytes):
@@ -101,14 +101,24 @@ export async function startCutProxy(upstream, { nudgeMs = 2000 } = {}) {
     // The client -> upstream direction, request by request.
     let head = Buffer.alloc(0); // header bytes of the request being read
     let bodyLeft = 0; // body bytes of the current request still to come
-    let cut = null; // { left, resolve, line } while the current request is the one to cut
+    let cut = null; // { left, resolve, line, hold } while the current request is the one to cut
     let raw = false; // a chunked request body: not followed, the rest of the connection passes as is
+    let held = false; // a held request: nothing more passes from this client
     client.on("data", (data) => {
+      if (held) return;
       if (raw) return void up.write(data);
       let at = 0;
       while (at < data.length) {
         if (bodyLeft > 0) {
           const take = Math.min(bodyLeft, data.length - at);
+          if (cut && take >= cut.left && cut.hold) {
+            // Held: the bytes so far passed on, the rest never; both sockets stay open.
+            up.write(data.subarray(at, at + cut.left));
+            client.pause();
+            held = true;
+            cut.resolve(cut.line);
+            return;
+          }
           if (cut && take >= cut.left) {
             cutting = true;
             up.end(data.subarray(at, at + cut.left));
@@ -147,7 +157,7 @@ export async function startCutProxy(upstream, { nudgeMs = 2000 } = {}) {
         bodyLeft = length ? Number(length[1]) : 0;
         const method = line.split(" ")[0];
         if (armed && armed.method === method && bodyLeft > armed.n) {
-          cut = { left: armed.n, resolve: armed.resolve, line: line.replace(/\?.*? /, " ") };
+          cut = { left: armed.n, resolve: armed.resolve, hold: armed.hold, line: line.replace(/\?.*? /, " ") };
           armed = null;
         }
         up.write(block);
@@ -169,6 +179,11 @@ export async function startCutProxy(upstream, { nudgeMs = 2000 } = {}) {
     },
     cutAfter(method, n) {
       return new Promise((resolve) => (armed = { method, n, resolve }));
+    },
+    // Like cutAfter, but the request is held instead of cut: exactly n body bytes passed on, then
+    // nothing more, both sockets left open (until the upstream goes away, say).
+    holdAfter(method, n) {
+      return new Promise((resolve) => (armed = { method, n, resolve, hold: true }));
     },
     // Ends every open connection (after wrangler dev stops, the client's keep-alive sockets are dead).
     dropConnections() {

@@ -305,7 +305,7 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
     }
   });
 
-  // Last in this describe: it stops the shared wrangler dev and starts it again.
+  // Last in this describe (with the next): it stops the shared wrangler dev and starts it again.
   it(`${CLIENT}: wrangler dev (and with it the upload's state holder) stopped after 7 MiB of 1 MiB PATCHes and started again on the same local state: findPreviousUploads resumes at 7 MiB, byte-identical`, { timeout: 240000 }, async () => {
     const key = newKey();
     mkdirSync(path.join(ROOT, "build/tmp"), { recursive: true });
@@ -330,6 +330,43 @@ describe(`tus uploads with ${CLIENT} through wrangler dev (scripts/dev.sh)`, () 
     await again.start();
     assertHeaders(again);
     assert.deepEqual(again.log, ["HEAD", `HEAD 200 offset=${7 * MiB}`, `PATCH @${7 * MiB}`, `PATCH 204 offset=${VIDEO_BYTES}`], "resumed where the gate had acknowledged, after the restart");
+    await assertServed(urls, key, video);
+  });
+
+  it(`${CLIENT}, default options: wrangler dev stopped while the one PATCH is held after 8 MiB, started again on the same local state: findPreviousUploads resumes where the gate's state says (423 until the dead PATCH's lease lapses), byte-identical`, { timeout: 240000 }, async (t) => {
+    const key = newKey();
+    const store = path.join(ROOT, "build/tmp", `tus-urls-${randomBytes(6).toString("hex")}.json`);
+    writeFileSync(store, "{}");
+    const urlStorage = new tus.FileUrlStorage(store);
+    const endpoint = urls.put(key);
+    const held = proxy.holdAfter("PATCH", 8 * MiB);
+    const first = tusUpload(createReadStream(video), endpoint, { urlStorage, retryDelays: null });
+    const failed = first.start().then(() => null, (err) => err);
+    assert.equal(await held, `PATCH /m/${keyPath(key)} HTTP/1.1`);
+    await gate.dev.stop();
+    const err = await failed;
+    assert.ok(err, "the PATCH failed when wrangler dev stopped");
+    assert.deepEqual(first.log, ["POST", "POST 201", "PATCH @0"], "the held PATCH got no answer");
+
+    proxy.dropConnections();
+    gate = await startGate(persist);
+    proxy.setUpstream(gate.upstream);
+    // More retries than RETRY's 40 s: the lease may have nearly all of its 30 s left.
+    const again = tusUpload(createReadStream(video), endpoint, { urlStorage, retryDelays: [...RETRY, 10000, 10000] });
+    const previous = await again.upload.findPreviousUploads();
+    assert.equal(previous.length, 1, "the client stored the upload URL");
+    again.upload.resumeFromPreviousUpload(previous[0]);
+    await again.start();
+    assertHeaders(again);
+    const resumedAt = Number(again.log[1].split("=")[1]);
+    assert.match(again.log[1], /^HEAD 200 offset=\d+$/);
+    assert.ok(resumedAt <= 8 * MiB, `the gate says ${resumedAt}: never more than the 8 MiB it received`);
+    // The stopped PATCH's lease outlives it (up to 30 s, docs/UPLOADS.md "Lease and epoch"): until it
+    // lapses every PATCH is 423 and changes nothing, and the client retries (RETRY outlasts it).
+    const rest = again.log.slice(2);
+    assert.equal(rest.at(-1), `PATCH 204 offset=${VIDEO_BYTES}`, again.log.join("\n"));
+    for (const l of rest.slice(0, -1)) assert.ok([`PATCH @${resumedAt}`, "PATCH 423", "HEAD", `HEAD 200 offset=${resumedAt}`].includes(l), `${l}\n${again.log.join("\n")}`);
+    t.diagnostic(`resumed at ${resumedAt} after the restart, after ${rest.filter((l) => l === "PATCH 423").length} answers 423`);
     await assertServed(urls, key, video);
   });
 });
