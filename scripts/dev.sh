@@ -18,6 +18,17 @@
 #               also append every /m/* exchange it serves to FILE.jsonl as fixture
 #               lines (docs/FIXTURES.md): a recording proxy between the front and
 #               wrangler dev (on a port the kernel picks)
+#   DEV_VARS="NAME:value ..."
+#               more `--var NAME:value` for wrangler dev, space-separated, on top of
+#               wrangler.toml's [vars] (what a test needs, e.g. DEV_VARS=MEDIA_UPLOAD_EXPIRY_SECONDS:2
+#               in tests/worker/tus_client.test.js); values without spaces
+#   DEV_PERSIST=DIR
+#               keep the local state (R2, KV, Durable Objects) in DIR instead of .wrangler/state
+#               (wrangler's --persist-to): the tus tests upload hundreds of MiB into a temporary
+#               DIR that they delete afterwards
+#
+# Ctrl-C (or a TERM) returns only once wrangler dev and workerd have exited, so a dev.sh started
+# right after it finds the local state under .wrangler/ free (tests restart it mid-upload).
 set -euo pipefail
 RECORD=""
 if [[ "${1:-}" == --record ]]; then
@@ -55,6 +66,8 @@ MEDIA_TOKEN_SECRET="$(sed -n 's/^MEDIA_TOKEN_SECRET=//p' .dev.vars)"
 export MEDIA_TOKEN_SECRET
 
 # Demo media in the local R2 bucket (wrangler's local state under .wrangler/).
+PERSIST=()
+[[ -z ${DEV_PERSIST:-} ]] || PERSIST=(--persist-to "$DEV_PERSIST")
 log "seeding local R2 (bucket \"media\") with demo media"
 python3 scripts/make_demo_media.py build/demo
 # The demo video: setup.sh's ffmpeg clips (4 s, 320x240, H.264 MP4 and VP9
@@ -79,7 +92,7 @@ declare -A DEMO=(
 )
 for key in "${!DEMO[@]}"; do
   read -r file type <<<"${DEMO[$key]}"
-  "$WRANGLER" r2 object put "media/$key" --file "$file" --content-type "$type" --local >/dev/null
+  "$WRANGLER" r2 object put "media/$key" --file "$file" --content-type "$type" --local "${PERSIST[@]}" >/dev/null
 done
 
 # setsid: wrangler starts npm, node, esbuild and workerd; one process group
@@ -89,7 +102,9 @@ done
 mkdir -p build/tmp
 DEV_LOG="$(mktemp build/tmp/dev.XXXXXX.log)"
 log "starting wrangler dev on 127.0.0.1 (port picked by the kernel, behind the dev front)"
-setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --inspector-port 0 --var MEDIA_UPLOADS:on --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
+VARS=(--var MEDIA_UPLOADS:on)
+for v in ${DEV_VARS:-}; do VARS+=(--var "$v"); done
+setsid "$WRANGLER" dev --local --ip 127.0.0.1 --port 0 --inspector-port 0 "${VARS[@]}" "${PERSIST[@]}" --show-interactive-dev-session=false --test-scheduled >"$DEV_LOG" 2>&1 &
 DEV_PID=$!
 tail -n +1 -f "$DEV_LOG" &
 TAIL_PID=$!
@@ -97,7 +112,13 @@ REC_PID=""
 REC_LOG=""
 FRONT_PID=""
 FRONT_LOG=""
-trap 'kill -- -"$DEV_PID" 2>/dev/null || true; kill "$TAIL_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true; [[ -z $FRONT_PID ]] || kill "$FRONT_PID" 2>/dev/null || true; rm -f "$DEV_LOG" ${REC_LOG:+"$REC_LOG"} ${FRONT_LOG:+"$FRONT_LOG"}' EXIT INT TERM
+# Stops wrangler dev's process group and waits (up to 10 s, then KILL) until none of it is left.
+stop_dev() {
+  kill -- -"$DEV_PID" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 -- -"$DEV_PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- -"$DEV_PID" 2>/dev/null || true
+}
+trap 'stop_dev; kill "$TAIL_PID" 2>/dev/null || true; [[ -z $REC_PID ]] || kill "$REC_PID" 2>/dev/null || true; [[ -z $FRONT_PID ]] || kill "$FRONT_PID" 2>/dev/null || true; rm -f "$DEV_LOG" ${REC_LOG:+"$REC_LOG"} ${FRONT_LOG:+"$FRONT_LOG"}' EXIT INT TERM
 
 # The origin a line "<what> http://127.0.0.1:<port>" in FILE names, once it is there (colour
 # codes stripped); fails when process PID exits first or after 120 s.
@@ -145,7 +166,7 @@ status_page=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/upload-demo")
 
 cat <<MSG
 
-mediagate is running on $BASE (local R2 and KV under .wrangler/, secret in .dev.vars)
+mediagate is running on $BASE (local R2 and KV under ${DEV_PERSIST:-.wrangler/}, secret in .dev.vars)
 
   upload demo page ($status_page): $BASE/upload-demo
                 pick a photo or video: PUT through the gate, shown back with public and private URLs

@@ -11,6 +11,8 @@
 //                                "private"}: what the backend's sign-upload would return (a put
 //                                token, 10 minutes), plus the read URLs the app would build
 //                                (public, and private for 1 hour); paths on this origin
+//   GET  /upload-demo/tus.min.js tus-js-client's browser bundle (node_modules/tus-js-client/dist),
+//                                for pages that upload with tus (tests/browser/tus.test.js)
 //   anything else                passed to UPSTREAM unchanged, bodies streamed both ways
 //                                (content-length kept, so a PUT reaches the gate with it)
 //
@@ -25,6 +27,7 @@ import { mint, mintPut, keyPath } from "../tests/lib/token.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PAGE = path.join(HERE, "upload-demo.html");
+const TUS_JS = path.join(HERE, "../node_modules/tus-js-client/dist/tus.min.js");
 const PREFIX = "u/demo-uploads/";
 const PUT_TTL = 600;
 const PRIV_TTL = 3600; // MEDIA_MAX_TOKEN_TTL_SECONDS in wrangler.toml
@@ -115,6 +118,8 @@ export function startFront({ listen, upstream, secret }) {
     const pathname = req.url.split("?")[0];
     if ((pathname === "/" || pathname === "/upload-demo") && (req.method === "GET" || req.method === "HEAD")) {
       answer(res, 200, "text/html; charset=utf-8", readFileSync(PAGE, "utf8"));
+    } else if (pathname === "/upload-demo/tus.min.js" && (req.method === "GET" || req.method === "HEAD")) {
+      answer(res, 200, "text/javascript; charset=utf-8", readFileSync(TUS_JS, "utf8"));
     } else if (pathname === "/upload-demo/sign" && req.method === "POST") {
       readJson(req).then(
         (body) => answer(res, 200, "application/json", JSON.stringify(sign(typeof body.type === "string" ? body.type : "", secret))),

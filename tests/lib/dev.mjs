@@ -10,9 +10,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 // picked here could be taken before wrangler binds it). Returns { out(), ready, stop() }:
 // `ready` resolves true once `marker` is printed, false if dev.sh exits first or `limitMs`
 // pass; stop() ends dev.sh's group, whose trap stops wrangler and workerd, and resolves once
-// dev.sh has exited.
-export function startDev(args, marker, { limitMs = 200000 } = {}) {
-  const child = spawn("bash", ["scripts/dev.sh", ...args], { cwd: ROOT, detached: true, env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+// dev.sh has exited (by then wrangler and workerd have too). `env`: more environment for dev.sh,
+// e.g. { DEV_VARS: "MEDIA_UPLOAD_EXPIRY_SECONDS:2" } (wrangler dev `--var`s).
+export function startDev(args, marker, { limitMs = 200000, env = {} } = {}) {
+  const child = spawn("bash", ["scripts/dev.sh", ...args], { cwd: ROOT, detached: true, env: { ...process.env, ...env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
