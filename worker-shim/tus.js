@@ -93,6 +93,17 @@ export function tusRequest(request, env, ctx, key) {
     }
   }
 
+  // Whether this request's epoch is no longer the upload's (another PATCH,
+  // a DELETE or the alarm fenced it off); false when that cannot be read.
+  async function fenced() {
+    try {
+      const now = await stub.state();
+      return now === null || now.epoch !== t.epoch;
+    } catch {
+      return false;
+    }
+  }
+
   // The multipart upload of the key (made when the first part is cut).
   async function multipart(ct) {
     const s = t.snapshot;
@@ -192,6 +203,9 @@ export function tusRequest(request, env, ctx, key) {
     }
     releaseBody(t.body);
     if (overflow) return reported(RESULT.overflow, t.snapshot);
+    // R2 refusing a part because another request took the upload over (a
+    // DELETE aborted the multipart upload): that is the fact to report.
+    if (failure && failure !== STALE && (await fenced())) failure = STALE;
     if (failure) return reported(failure === STALE ? RESULT.stale : failure === DEADLINE ? RESULT.timeout : RESULT.error, t.snapshot);
     // The bytes after the last part boundary: durable once the state object has them.
     const start = single ? 0 : tailLen;

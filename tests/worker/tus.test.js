@@ -557,6 +557,29 @@ describe("tus: PATCH", { timeout: 300000 }, () => {
     await assertNothingLeft(mf, key, "DELETE during a PATCH");
   });
 
+  it("DELETE during a PATCH past its first part: the next part's upload to the aborted multipart upload fails, and the PATCH answers 409 (taken over), not 503", async () => {
+    const key = "u/tus/delete-during-parts.mp4";
+    const file = video(2 * P + 1000, 112);
+    const { url } = await open(mf, key, file.length);
+    let ctrl;
+    const stream = new ReadableStream({ start(c) { ctrl = c; } });
+    ctrl.enqueue(file.slice(0, P + 1000));
+    const first = get(mf, url, { method: "PATCH", body: stream, headers: { ...TR, "content-type": OCTETS, "upload-offset": "0", "content-length": String(file.length) } });
+    let row;
+    for (let i = 0; i < 400; i++) {
+      row = await uploadRow(mf, key);
+      if (row && row.partsEnd === P) break;
+      await sleep(25);
+    }
+    assert.equal(row?.partsEnd, P, `part 1 recorded: ${JSON.stringify(row)}`);
+    assertTus(await del(mf, url), 204, "", "DELETE during the PATCH");
+    ctrl.enqueue(file.slice(P + 1000));
+    ctrl.close();
+    assertTus(await first, 409, "offset_mismatch", "the PATCH after its upload was terminated");
+    assertTus(await headOf(mf, url), 404, "", "HEAD");
+    await assertNothingLeft(mf, key, "DELETE during a PATCH past its first part");
+  });
+
   it("DELETE: 204, then HEAD and PATCH 404, nothing stored; the key can be uploaded again; DELETE again 404", async () => {
     const key = "u/tus/terminate.mp4";
     const file = video(P + 1000, 41);
