@@ -8,15 +8,13 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../lib/browser.mjs";
 import { ROOT, SECRET, mint, mintRaw, quotePath } from "../worker/helpers.js";
 import { startFront, spanProblems } from "./front.js";
 import { SETS } from "./sets.js";
 import { fromHar, formatSet } from "../lib/fixtures.mjs";
 import { replaySet, renderTable, renderDiffs } from "../lib/replay.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"];
 const HAR_DIR = process.env.MG_HAR_DIR || path.join(ROOT, "build/har");
 const MEDIA = path.join(ROOT, "build/media");
 
@@ -111,7 +109,7 @@ describe("headless Chromium against the Worker, one origin on 127.0.0.1", () => 
     mkdirSync(HAR_DIR, { recursive: true });
     stored = objects();
     front = await startFront(stored);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -11,12 +11,10 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../worker/helpers.js";
-import { chromium } from "playwright-core";
+import { launchChromium, installPlayAndSeek } from "../lib/browser.mjs";
 import { startDev } from "../lib/dev.mjs";
 import { MiB, VIDEO_BYTES, tusVideo, sha256 } from "../lib/tus.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"];
 const CLIENT = "tus-js-client 4.3.1 (browser bundle, headless Chromium)";
 
 describe(`tus uploads with ${CLIENT} through scripts/dev.sh`, () => {
@@ -26,7 +24,7 @@ describe(`tus uploads with ${CLIENT} through scripts/dev.sh`, () => {
   mkdirSync(path.join(ROOT, "build/tmp"), { recursive: true });
   const persist = mkdtempSync(path.join(ROOT, "build/tmp/tus-state-"));
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -63,6 +61,7 @@ describe(`tus uploads with ${CLIENT} through scripts/dev.sh`, () => {
       assert.equal(result.log[0], "POST");
       assert.equal(result.log[1], "POST 201");
 
+      await installPlayAndSeek(p);
       const played = await p.evaluate(playAndSeekIn, { urls: [result.signed.public, result.signed.private] });
       for (const [i, seen] of played.entries()) {
         const which = i === 0 ? "public" : "private";
@@ -119,18 +118,7 @@ async function playAndSeekIn({ urls }) {
   for (const src of urls) {
     const v = Object.assign(document.createElement("video"), { src, muted: true, playsInline: true, preload: "auto" });
     document.body.append(v);
-    const failed = new Promise((_, reject) => v.addEventListener("error", () => reject(new Error(`media error ${v.error?.code}: ${v.error?.message}`)), { once: true }));
-    const next = (name) => Promise.race([new Promise((r) => v.addEventListener(name, r, { once: true })), failed]);
-    if (v.readyState < 1) await next("loadedmetadata");
-    await Promise.race([v.play(), failed]);
-    while (v.currentTime < 0.3) await next("timeupdate");
-    const mid = v.duration / 2;
-    v.currentTime = mid;
-    await next("seeked");
-    const seekedTo = v.currentTime;
-    while (v.currentTime < mid + 0.3) await next("timeupdate");
-    v.pause();
-    out.push({ duration: v.duration, width: v.videoWidth, height: v.videoHeight, seekedTo, playedTo: v.currentTime, error: v.error ? v.error.code : null });
+    out.push(await window.mgPlayAndSeek(v));
     v.remove();
   }
   return out;

@@ -10,12 +10,10 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium, installPlayAndSeek } from "../lib/browser.mjs";
 import { ROOT } from "../worker/helpers.js";
 import { startDev } from "../lib/dev.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"];
 const SHOT = path.join(ROOT, "build/screenshots/upload-demo.png");
 
 const media = (f) => {
@@ -31,7 +29,7 @@ const WRONG = { name: "not-a-photo.png", mimeType: "image/png", buffer: Buffer.f
 describe("the upload demo page of scripts/dev.sh, in headless Chromium", () => {
   let dev, browser;
   before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -67,6 +65,7 @@ describe("the upload demo page of scripts/dev.sh, in headless Chromium", () => {
       // The video: stored, and plays and seeks through /m/* with the public and the private token.
       assert.deepEqual([video.name, video.type, video.ok, video.status], ["clip.mp4", "video/mp4", true, 201]);
       assert.ok(video.shown.ok, `the video reached loadedmetadata: ${JSON.stringify(video.shown)}`);
+      await installPlayAndSeek(p);
       const played = await p.evaluate(playAndSeekIn, { privateUrl: video.private });
       for (const [which, seen] of Object.entries(played)) {
         assert.equal(seen.error, null, `${which}: no media error`);
@@ -110,26 +109,10 @@ describe("the upload demo page of scripts/dev.sh, in headless Chromium", () => {
 // with the private URL, as a person would: metadata, play, seek to the middle, play on, pause.
 // Rejects on a media error.
 async function playAndSeekIn({ privateUrl }) {
-  async function playAndSeek(v) {
-    const failed = new Promise((_, reject) => v.addEventListener("error", () => reject(new Error(`media error ${v.error?.code}: ${v.error?.message}`)), { once: true }));
-    const next = (name) => Promise.race([new Promise((r) => v.addEventListener(name, r, { once: true })), failed]);
-    if (v.error) throw new Error(`media error ${v.error.code}: ${v.error.message}`);
-    v.muted = true;
-    if (v.readyState < 1) await next("loadedmetadata");
-    await Promise.race([v.play(), failed]);
-    while (v.currentTime < 0.3) await next("timeupdate");
-    const mid = v.duration / 2;
-    v.currentTime = mid;
-    await next("seeked");
-    const seekedTo = v.currentTime;
-    while (v.currentTime < mid + 0.3) await next("timeupdate");
-    v.pause();
-    return { duration: v.duration, width: v.videoWidth, height: v.videoHeight, seekedTo, playedTo: v.currentTime, error: v.error ? v.error.code : null };
-  }
-  const out = { public: await playAndSeek(document.querySelector("video")) };
+  const out = { public: await window.mgPlayAndSeek(document.querySelector("video")) };
   const priv = Object.assign(document.createElement("video"), { src: privateUrl, muted: true, playsInline: true, preload: "auto" });
   document.body.append(priv);
-  out.private = await playAndSeek(priv);
+  out.private = await window.mgPlayAndSeek(priv);
   priv.remove();
   return out;
 }
