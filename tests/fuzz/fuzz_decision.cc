@@ -52,6 +52,9 @@
 
 namespace {
 
+using mgfuzz::pick;
+using mgfuzz::clamp_add;
+
 constexpr std::string_view kSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 constexpr std::string_view kPrevious = "the previous secret";
 constexpr std::string_view kUnknown = "a secret nobody configured";
@@ -102,18 +105,6 @@ struct Scenario {
   CacheEntry cache = CacheEntry::none;
   Fault faults[2] = {Fault::none, Fault::none};
 };
-
-std::int64_t clamp_add(std::int64_t a, std::int64_t b) {
-  __int128 s = static_cast<__int128>(a) + b;
-  if (s > INT64_MAX) return INT64_MAX;
-  if (s < INT64_MIN) return INT64_MIN;
-  return static_cast<std::int64_t>(s);
-}
-
-template <typename T, std::size_t N>
-const T& pick(FuzzedDataProvider& p, const T (&table)[N]) {
-  return table[p.ConsumeIntegralInRange<std::size_t>(0, N - 1)];
-}
 
 std::string pick_key(FuzzedDataProvider& p) {
   switch (p.ConsumeIntegralInRange(0, 9)) {

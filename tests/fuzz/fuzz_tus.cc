@@ -54,6 +54,10 @@
 
 namespace {
 
+using mgfuzz::pick;
+using mgfuzz::clamp_add;
+using mgfuzz::lower;
+
 using mg::Reason;
 using mg::StorageOp;
 using mg::StorageResult;
@@ -87,25 +91,6 @@ const StorageOp kOps[] = {StorageOp::get,       StorageOp::head,       StorageOp
                           StorageOp::tus_terminate};
 
 enum class TokenKind : std::uint8_t { put, pub, priv, handmade, mutated, none };
-
-template <typename T, std::size_t N>
-const T& pick(FuzzedDataProvider& p, const T (&table)[N]) {
-  return table[p.ConsumeIntegralInRange<std::size_t>(0, N - 1)];
-}
-
-std::int64_t clamp_add(std::int64_t a, std::int64_t b) {
-  __int128 s = static_cast<__int128>(a) + b;
-  if (s > INT64_MAX) return INT64_MAX;
-  if (s < INT64_MIN) return INT64_MIN;
-  return static_cast<std::int64_t>(s);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string base64(std::string_view in) {
   static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -40,6 +40,10 @@
 
 namespace {
 
+using mgfuzz::pick;
+using mgfuzz::clamp_add;
+using mgfuzz::lower;
+
 using mg::Reason;
 using mg::StorageOp;
 using mg::StorageResult;
@@ -93,28 +97,9 @@ struct Scenario {
   std::uint64_t put_size = 0;
 };
 
-template <typename T, std::size_t N>
-const T& pick(FuzzedDataProvider& p, const T (&table)[N]) {
-  return table[p.ConsumeIntegralInRange<std::size_t>(0, N - 1)];
-}
-
-std::int64_t clamp_add(std::int64_t a, std::int64_t b) {
-  __int128 s = static_cast<__int128>(a) + b;
-  if (s > INT64_MAX) return INT64_MAX;
-  if (s < INT64_MIN) return INT64_MIN;
-  return static_cast<std::int64_t>(s);
-}
-
 StorageResult pick_result(FuzzedDataProvider& p) {
   if (p.ConsumeIntegralInRange(0, 2) != 0) return StorageResult::ok;
   return static_cast<StorageResult>(p.ConsumeIntegralInRange(0, 6));
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 void build(FuzzedDataProvider& p, Scenario* s) {

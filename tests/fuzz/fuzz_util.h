@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <fuzzer/FuzzedDataProvider.h>
+
 // An invariant, not a crash, is what the targets look for: a failed check prints what it was
 // and traps, which libFuzzer reports as a crash and saves the input (the replay build fails its
 // CTest test the same way).
@@ -58,6 +60,28 @@ inline std::uint64_t parse_u64(std::string_view s, std::uint64_t fallback) {
 }
 
 inline std::string decimal(std::uint64_t v) { return std::to_string(v); }
+
+// An entry of `table`, chosen by the fuzzer's bytes (the scenario-building targets).
+template <typename T, std::size_t N>
+const T& pick(FuzzedDataProvider& p, const T (&table)[N]) {
+  return table[p.ConsumeIntegralInRange<std::size_t>(0, N - 1)];
+}
+
+// a + b, saturating at the int64 ends (clocks and expiries built near them).
+inline std::int64_t clamp_add(std::int64_t a, std::int64_t b) {
+  __int128 s = static_cast<__int128>(a) + b;
+  if (s > INT64_MAX) return INT64_MAX;
+  if (s < INT64_MIN) return INT64_MIN;
+  return static_cast<std::int64_t>(s);
+}
+
+// ASCII lowercase (media types as the core compares them).
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
 
 // Every byte as %XX: decodes back to exactly `bytes`.
 inline std::string percent_encode_all(std::string_view bytes) {
